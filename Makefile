@@ -1,0 +1,59 @@
+# The README's two commands: `make run` and `make test`. Everything else is what they need.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app hub
+GOVUK_DIST := node_modules/govuk-frontend/dist/govuk
+ASSETS := hub/static/govuk
+
+.PHONY: run test install assets db demo lint format bench clean
+
+run: install db demo ## serve the demo hub on http://127.0.0.1:5000
+	$(FLASK) run --host 127.0.0.1 --port 5000
+
+test: install ## install what is missing and run every test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(VENV)/.installed assets
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+# GOV.UK Frontend's built stylesheet, script, fonts and images, copied from the npm package.
+assets: $(ASSETS)/.built
+
+$(ASSETS)/.built: node_modules/.installed
+	rm -rf $(ASSETS)
+	mkdir -p $(ASSETS)
+	cp $(GOVUK_DIST)/govuk-frontend.min.css $(GOVUK_DIST)/govuk-frontend.min.js $(ASSETS)/
+	cp -R $(GOVUK_DIST)/assets $(ASSETS)/assets
+	touch $@
+
+db: install ## create or migrate the database
+	$(FLASK) db upgrade
+
+demo: db ## load the demo hub (development only)
+	$(FLASK) demo load
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: install ## print the submission throughput figures
+	$(BIN)/python bench/submissions.py
+
+clean:
+	rm -rf $(VENV) node_modules $(ASSETS) .pytest_cache

@@ -1,0 +1,67 @@
+"""The SAIL referral hub: ``create_app`` wires configuration, extensions, blueprints and the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+from govuk_frontend_wtf.main import WTFormsHelpers
+from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+
+from hub import config
+from hub.extensions import csrf, db, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    app.jinja_loader = ChoiceLoader(
+        [
+            FileSystemLoader(ROOT / "templates"),
+            PrefixLoader(
+                {
+                    "govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja"),
+                    "govuk_frontend_wtf": PackageLoader("govuk_frontend_wtf"),
+                }
+            ),
+        ]
+    )
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    WTFormsHelpers(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+
+    from hub import auth_views, cli, errors, filters, health
+    from hub.api import api
+    from hub.frontline.views import frontline
+    from hub.triage.views import hub_views
+    from partners.views import partner_portal
+
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Sign in to continue"
+    login_manager.login_message_category = "info"
+    login_manager.user_loader(auth_views.load_user)
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(frontline)
+    app.register_blueprint(hub_views)
+    app.register_blueprint(partner_portal)
+    app.register_blueprint(api)
+    csrf.exempt(api)  # bearer tokens, not cookies: no CSRF to protect against
+
+    errors.init_app(app)
+    filters.init_app(app)
+    cli.init_app(app)
+    return app

@@ -1,0 +1,52 @@
+"""Who may use each route. Every view declares it; a guard test fails for one that does not.
+
+``roles_required`` is for pages (a signed-in session); ``hub.api.auth.api_roles`` is the API's
+equivalent with bearer tokens. ``public`` marks the few routes anyone may reach.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+
+from hub.models import ROLES
+
+PUBLIC = "public"
+
+
+def public(view):
+    view.access = PUBLIC
+    return view
+
+
+def roles_required(*roles: str):
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.access = tuple(roles)
+        return guarded
+
+    return decorate
+
+
+def landing_endpoint(role: str) -> str:
+    """Where each role starts after signing in."""
+    return {
+        "frontline": "frontline.start",
+        "hub": "hub_views.queue",
+        "partner": "hub_views.queue",
+        "manager": "hub_views.queue",
+        "admin": "hub_views.queue",
+    }[role]

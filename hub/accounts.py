@@ -1,0 +1,131 @@
+"""Organisations, users, passwords and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import func, or_, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from hub.extensions import db
+from hub.models import ORGANISATION_KINDS, ROLES, ApiToken, Organisation, User
+
+TOKEN_PREFIX = "sail_"
+
+
+class AccountError(ValueError):
+    pass
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def find_organisation(slug_or_name: str) -> Organisation | None:
+    text = slug_or_name.strip()
+    return db.session.scalar(
+        select(Organisation).where(
+            or_(Organisation.slug == slugify(text), func.lower(Organisation.name) == text.lower())
+        )
+    )
+
+
+def ensure_organisation(
+    slug_or_name: str, kind: str, now: datetime, name: str | None = None, **fields
+) -> Organisation:
+    """The organisation with that slug or name, created if new."""
+    if kind not in ORGANISATION_KINDS:
+        raise AccountError(f"Unknown organisation kind {kind!r}")
+    found = find_organisation(slug_or_name)
+    if found is not None:
+        for field, value in fields.items():
+            setattr(found, field, value)
+        return found
+    organisation = Organisation(
+        slug=slugify(slug_or_name),
+        name=name or slug_or_name.strip(),
+        kind=kind,
+        created_at=now,
+        **fields,
+    )
+    db.session.add(organisation)
+    db.session.flush()
+    return organisation
+
+
+def check_password_strength(password: str) -> None:
+    if len(password) < 10:
+        raise AccountError("Password must be at least 10 characters long")
+
+
+def create_user(
+    email: str, role: str, organisation: Organisation, password: str, now: datetime, name: str = ""
+) -> User:
+    email = email.strip().lower()
+    if role not in ROLES:
+        raise AccountError(f"Role must be one of: {', '.join(ROLES)}")
+    if "@" not in email:
+        raise AccountError("Enter an email address, like name@example.com")
+    if role == "partner" and organisation.kind != "partner":
+        raise AccountError(f"{organisation.name} is not a partner agency")
+    if role in ("hub", "manager", "admin") and organisation.kind == "partner":
+        raise AccountError(f"A {role} user cannot belong to a partner agency")
+    if find_user(email) is not None:
+        raise AccountError(f"A user with the email {email} already exists")
+    check_password_strength(password)
+    user = User(
+        email=email,
+        name=name or email.split("@")[0],
+        password_hash=generate_password_hash(
+            password, method=current_app.config["PASSWORD_HASH_METHOD"]
+        ),
+        role=role,
+        organisation=organisation,
+        created_at=now,
+    )
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def find_user(email: str) -> User | None:
+    return db.session.scalar(select(User).filter_by(email=email.strip().lower()))
+
+
+def authenticate(email: str, password: str) -> User | None:
+    user = find_user(email or "")
+    if user is None or not user.active:
+        # Spend the same time as a real check, so timing does not reveal which emails exist.
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    return user if check_password_hash(user.password_hash, password or "") else None
+
+
+_DUMMY_HASH = generate_password_hash(secrets.token_hex(16))
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(user: User, now: datetime) -> str:
+    """A new API token: returned once, stored only as its hash."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    db.session.add(
+        ApiToken(user=user, token_hash=_token_hash(token), prefix=token[:12], created_at=now)
+    )
+    db.session.flush()
+    return token
+
+
+def user_for_token(token: str) -> User | None:
+    if not token:
+        return None
+    row = db.session.scalar(select(ApiToken).filter_by(token_hash=_token_hash(token)))
+    if row is None or row.revoked_at is not None or not row.user.active:
+        return None
+    return row.user

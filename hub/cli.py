@@ -1,0 +1,79 @@
+"""The hub's commands: ``flask --app hub demo load``, ``users create``, ``users token``.
+
+``db upgrade`` comes from Flask-Migrate.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from hub import accounts, demo
+from hub.clock import utcnow
+from hub.extensions import db
+
+demo_cli = AppGroup("demo", help="Demo data for development.")
+users_cli = AppGroup("users", help="Users and API tokens.")
+
+
+@demo_cli.command("load")
+def demo_load():
+    """Partners, organisations, users and the SAIL questionnaire for a demo hub."""
+    if current_app.config["HUB_ENV"] == "production":
+        raise click.ClickException("demo load is for development only (HUB_ENV=production)")
+    users = demo.load_demo(utcnow())
+    db.session.commit()
+    click.echo("Demo hub loaded: the SAIL questionnaire, partners, referrers and these users.")
+    click.echo("These passwords are for development only.")
+    for user in users:
+        click.echo(f"  {user.role:<10} {user.email:<32} {user.password}  ({user.organisation})")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(accounts.ROLES))
+@click.option("--org", "org", required=True, help="Organisation slug or name (created if new).")
+@click.option("--name", default="", help="The person's name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_create(email, role, org, name, password_stdin):
+    """Create a user. A partner user must name an existing partner agency."""
+    now = utcnow()
+    organisation = accounts.find_organisation(org)
+    if organisation is None:
+        if role == "partner":
+            raise click.ClickException(
+                f"No partner agency called {org!r}: a partner user must name an existing partner"
+            )
+        kind = "hub" if role in ("hub", "manager", "admin") else "referrer"
+        organisation = accounts.ensure_organisation(org, kind, now)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = accounts.create_user(email, role, organisation, password, now, name=name)
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {user.role} user {user.email} in {organisation.name} ({organisation.slug})")
+
+
+@users_cli.command("token")
+@click.argument("email")
+def users_token(email):
+    """Print a new API token for that user. It is shown once and stored hashed."""
+    user = accounts.find_user(email)
+    if user is None:
+        raise click.ClickException(f"No user with the email {email}")
+    token = accounts.issue_token(user, utcnow())
+    db.session.commit()
+    click.echo(token)
+
+
+def init_app(app):
+    app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)

@@ -1,0 +1,42 @@
+"""One clock for the hub. Times are naive UTC inside the hub and shown in Europe/London.
+
+Services never read the clock themselves: views, the API, the CLI and jobs call ``utcnow()`` once
+and pass ``now`` down, so anything can run "as of" any moment and tests need no clock patching.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
+
+
+def to_utc_naive(moment: datetime) -> datetime:
+    """Any datetime as naive UTC; a naive one is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def parse_iso(text: str) -> datetime:
+    """ISO 8601 (``Z`` or an offset; naive means UTC) to naive UTC."""
+    text = text.strip()
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    return to_utc_naive(datetime.fromisoformat(text))
+
+
+def iso_z(moment: datetime | None) -> str | None:
+    """The API's form: ISO 8601 in UTC with ``Z``."""
+    if moment is None:
+        return None
+    return to_utc_naive(moment).isoformat(timespec="seconds") + "Z"
+
+
+def in_london(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC).astimezone(LONDON)

@@ -1,0 +1,81 @@
+"""Configuration from the environment (DESIGN.md, "Configuration")."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def _int_list(name: str, default: str) -> tuple[int, ...]:
+    raw = os.environ.get(name) or default
+    return tuple(int(part) for part in raw.split(",") if part.strip())
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value in (None, ""):
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def instance_secret_key(instance_path: str) -> str:
+    """A development key generated once into the instance folder, so sessions survive restarts."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def from_environment(instance_path: str) -> dict:
+    """Every setting the hub reads, with DESIGN.md's defaults."""
+    production = os.environ.get("HUB_ENV", "development") == "production"
+    secret_key = os.environ.get("SECRET_KEY")
+    if not secret_key:
+        if production:
+            raise RuntimeError("SECRET_KEY must be set when HUB_ENV=production")
+        secret_key = instance_secret_key(instance_path)
+    database_url = os.environ.get("DATABASE_URL") or (
+        "sqlite:///" + str(Path(instance_path) / "hub.db")
+    )
+    return {
+        "HUB_ENV": "production" if production else "development",
+        "SECRET_KEY": secret_key,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "HUB_BASE_URL": (os.environ.get("HUB_BASE_URL") or "http://127.0.0.1:5000").rstrip("/"),
+        "SMTP_HOST": os.environ.get("SMTP_HOST"),
+        "SMTP_PORT": _int("SMTP_PORT", 587),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME"),
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _bool("SMTP_STARTTLS", True),
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or "sail-hub@localhost",
+        "TWILIO_ACCOUNT_SID": os.environ.get("TWILIO_ACCOUNT_SID"),
+        "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN"),
+        "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER"),
+        "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL"),
+        "HUB_FORWARD_SLA_HOURS": _int("HUB_FORWARD_SLA_HOURS", 24),
+        "HUB_FORWARD_WARN_HOURS": _int("HUB_FORWARD_WARN_HOURS", 20),
+        "HUB_CONTACT_SLA_DAYS": _int("HUB_CONTACT_SLA_DAYS", 14),
+        "HUB_CHASE_DAYS": _int_list("HUB_CHASE_DAYS", "7,12"),
+        "HUB_FOLLOW_UP_DAYS": _int("HUB_FOLLOW_UP_DAYS", 28),
+        # A visit can take an hour or more: the CSRF token lives as long as the session does.
+        "WTF_CSRF_TIME_LIMIT": None,
+        "PERMANENT_SESSION_LIFETIME": _int("HUB_SESSION_HOURS", 12) * 3600,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "API_PAGE_SIZE": _int("HUB_API_PAGE_SIZE", 50),
+        # werkzeug's default (scrypt); tests choose a cheaper one to stay quick.
+        "PASSWORD_HASH_METHOD": os.environ.get("HUB_PASSWORD_HASH_METHOD") or "scrypt",
+    }

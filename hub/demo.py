@@ -1,0 +1,73 @@
+"""A demo hub for Lambeth and Southwark: the SAIL questionnaire, its partner agencies, the hub,
+a few referrer organisations and one user per role. For development only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub import accounts, questionnaire_versions
+from hub.models import ROLES
+from partners.directory import DEMO_PARTNERS
+from questionnaires import load_bank
+
+HUB_ORGANISATION = ("age-uk-lambeth-southwark", "Age UK Lambeth and Southwark (SAIL hub)")
+REFERRERS = (
+    ("lambeth-adult-social-care", "Lambeth Council Adult Social Care"),
+    ("southwark-community-nursing", "Southwark Community Nursing"),
+    ("brixton-hill-gp-practice", "Brixton Hill GP Practice"),
+    ("peckham-good-neighbours", "Peckham Good Neighbours (VCS)"),
+)
+DEMO_DOMAIN = "demo.sail.example"
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    role: str
+    organisation: str
+    password: str
+
+
+def demo_users() -> list[DemoUser]:
+    organisation_for = {
+        "frontline": REFERRERS[0][0],
+        "hub": HUB_ORGANISATION[0],
+        "partner": "lfb-home-fire-safety",
+        "manager": HUB_ORGANISATION[0],
+        "admin": HUB_ORGANISATION[0],
+    }
+    return [
+        DemoUser(f"{role}@{DEMO_DOMAIN}", role, organisation_for[role], f"demo-{role}-password")
+        for role in ROLES
+    ]
+
+
+def load_demo(now: datetime) -> list[DemoUser]:
+    """Create or update the demo hub; safe to run again. Returns the demo users."""
+    questionnaire_versions.publish(load_bank("sail"), now)
+    accounts.ensure_organisation(HUB_ORGANISATION[0], "hub", now, name=HUB_ORGANISATION[1])
+    for slug, name in REFERRERS:
+        accounts.ensure_organisation(slug, "referrer", now, name=name)
+    for listing in DEMO_PARTNERS:
+        accounts.ensure_organisation(
+            listing.slug,
+            "partner",
+            now,
+            name=listing.name,
+            description=listing.description,
+            referral_email=listing.referral_email,
+            sms_number=listing.sms_number,
+        )
+    users = demo_users()
+    for demo in users:
+        if accounts.find_user(demo.email) is None:
+            accounts.create_user(
+                demo.email,
+                demo.role,
+                accounts.find_organisation(demo.organisation),
+                demo.password,
+                now,
+                name=f"Demo {demo.role} user",
+            )
+    return users

@@ -1,0 +1,1 @@
+"""Frontline staff completing the SAIL questionnaire with a client (``/questionnaires/...``)."""

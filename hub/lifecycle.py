@@ -1,0 +1,246 @@
+"""The referral lifecycle: the only place a referral's status changes.
+
+Each transition checks that it is allowed from the current status, stamps its time, writes a
+``ReferralEvent`` and leaves committing to the caller, so a change and whatever it implies commit
+together or not at all. ``now`` always comes from the caller (see ``hub.clock``).
+
+    received --forward--> forwarded --accept--> accepted --contact--> contacted --close--> closed
+        |                     |  \\________________contact__________/
+        |                     +--decline(reason)--> declined
+        +--cancel(reason)--> cancelled   (from any open state)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from hub import sla
+from hub.extensions import db
+from hub.models import (
+    ACCEPTED,
+    CANCELLED,
+    CLOSED,
+    CONTACTED,
+    DECLINED,
+    FORWARDED,
+    OPEN_STATUSES,
+    OUTCOMES,
+    RECEIVED,
+    Organisation,
+    Referral,
+    ReferralEvent,
+    Submission,
+    User,
+)
+
+
+class TransitionNotAllowed(Exception):
+    """The referral is not in a state that allows this change. Nothing was changed."""
+
+    def __init__(self, referral: Referral, action: str, message: str | None = None):
+        self.referral = referral
+        self.action = action
+        super().__init__(
+            message
+            or f"Referral {referral.reference} is {referral.status}: it cannot be {action} now."
+        )
+
+
+class InvalidTransitionInput(ValueError):
+    """The change was asked for with missing or bad details (a reason, an outcome)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+# The statuses each action may start from.
+ALLOWED_FROM = {
+    "forward": (RECEIVED,),
+    "accept": (FORWARDED,),
+    "contact": (FORWARDED, ACCEPTED),
+    "close": (CONTACTED,),
+    "decline": (FORWARDED, ACCEPTED),
+    "cancel": OPEN_STATUSES,
+}
+PAST_TENSE = {
+    "forward": "forwarded",
+    "accept": "accepted",
+    "contact": "marked as contacted",
+    "close": "closed",
+    "decline": "declined",
+    "cancel": "cancelled",
+}
+
+
+def _check(referral: Referral, action: str) -> None:
+    if referral.status not in ALLOWED_FROM[action]:
+        raise TransitionNotAllowed(referral, PAST_TENSE[action])
+
+
+def _record(
+    referral: Referral, kind: str, actor: User | None, now: datetime, **details
+) -> ReferralEvent:
+    event = ReferralEvent(
+        referral=referral,
+        actor_id=actor.id if actor else None,
+        kind=kind,
+        at=now,
+        details={k: v for k, v in details.items() if v is not None},
+    )
+    db.session.add(event)
+    return event
+
+
+def _required_text(value: str | None, field: str, message: str) -> str:
+    text = (value or "").strip()
+    if not text:
+        raise InvalidTransitionInput(field, message)
+    if len(text) > 2000:
+        raise InvalidTransitionInput(field, f"{message.split(' ')[0]} must be 2000 characters or fewer")
+    return text
+
+
+def receive_referral(
+    submission: Submission,
+    partner: Organisation,
+    question_key: str,
+    number: int,
+    now: datetime,
+    actor: User | None,
+    possible_duplicate_of: Referral | None = None,
+) -> Referral:
+    """A new referral for one flag, due to be forwarded within the forwarding SLA."""
+    referral = Referral(
+        reference=f"{submission.reference}-{number:02d}",
+        submission=submission,
+        partner=partner,
+        question_key=question_key,
+        status=RECEIVED,
+        received_at=now,
+        forward_due_at=sla.forward_due(now),
+        possible_duplicate_of=possible_duplicate_of,
+    )
+    db.session.add(referral)
+    _record(
+        referral,
+        "received",
+        actor,
+        now,
+        partner=partner.slug,
+        question=question_key,
+        possible_duplicate_of=possible_duplicate_of.reference if possible_duplicate_of else None,
+    )
+    return referral
+
+
+def forward_referral(referral: Referral, actor: User | None, now: datetime) -> Referral:
+    _check(referral, "forward")
+    referral.status = FORWARDED
+    referral.forwarded_at = now
+    referral.contact_due_at = sla.contact_due(now)
+    _record(referral, "forwarded", actor, now, partner=referral.partner.slug)
+    return referral
+
+
+def accept_referral(referral: Referral, actor: User | None, now: datetime) -> Referral:
+    _check(referral, "accept")
+    referral.status = ACCEPTED
+    referral.accepted_at = now
+    _record(referral, "accepted", actor, now)
+    return referral
+
+
+def record_contact(
+    referral: Referral, actor: User | None, now: datetime, notes: str | None = None
+) -> Referral:
+    _check(referral, "contact")
+    referral.status = CONTACTED
+    referral.contacted_at = now
+    _record(referral, "contacted", actor, now, notes=(notes or "").strip() or None)
+    return referral
+
+
+def close_referral(
+    referral: Referral, actor: User | None, now: datetime, outcome: str, notes: str | None = None
+) -> Referral:
+    if outcome not in OUTCOMES:
+        raise InvalidTransitionInput("outcome", "Choose an outcome: " + ", ".join(OUTCOMES))
+    _check(referral, "close")
+    referral.status = CLOSED
+    referral.closed_at = now
+    referral.outcome = outcome
+    _record(referral, "closed", actor, now, outcome=outcome, notes=(notes or "").strip() or None)
+    return referral
+
+
+def decline_referral(referral: Referral, actor: User | None, now: datetime, reason: str) -> Referral:
+    reason = _required_text(reason, "reason", "Reason for declining is required")
+    _check(referral, "decline")
+    referral.status = DECLINED
+    referral.declined_at = now
+    referral.status_reason = reason
+    _record(referral, "declined", actor, now, reason=reason)
+    return referral
+
+
+def cancel_referral(referral: Referral, actor: User | None, now: datetime, reason: str) -> Referral:
+    reason = _required_text(reason, "reason", "Reason for cancelling is required")
+    _check(referral, "cancel")
+    referral.status = CANCELLED
+    referral.cancelled_at = now
+    referral.status_reason = reason
+    _record(referral, "cancelled", actor, now, reason=reason)
+    return referral
+
+
+def add_note(referral: Referral, actor: User | None, now: datetime, text: str) -> ReferralEvent:
+    """A note on the history (e.g. "phoned the client to confirm"); the status does not change."""
+    text = _required_text(text, "note", "Note is required")
+    return _record(referral, "note", actor, now, note=text)
+
+
+def forward_all(submission: Submission, actor: User | None, now: datetime) -> list[Referral]:
+    """Forward every flag of a questionnaire still waiting at the hub."""
+    waiting = [r for r in submission.referrals if r.status == RECEIVED]
+    for referral in waiting:
+        forward_referral(referral, actor, now)
+    return waiting
+
+
+def is_forward_overdue(referral: Referral, now: datetime) -> bool:
+    return referral.status == RECEIVED and referral.forward_due_at <= now
+
+
+def is_contact_overdue(referral: Referral, now: datetime) -> bool:
+    return (
+        referral.status in (FORWARDED, ACCEPTED)
+        and referral.contact_due_at is not None
+        and referral.contact_due_at <= now
+    )
+
+
+def is_overdue(referral: Referral, now: datetime) -> bool:
+    return is_forward_overdue(referral, now) or is_contact_overdue(referral, now)
+
+
+__all__ = [
+    "ALLOWED_FROM",
+    "CANCELLED",
+    "CLOSED",
+    "DECLINED",
+    "InvalidTransitionInput",
+    "TransitionNotAllowed",
+    "accept_referral",
+    "add_note",
+    "cancel_referral",
+    "close_referral",
+    "decline_referral",
+    "forward_all",
+    "forward_referral",
+    "is_contact_overdue",
+    "is_forward_overdue",
+    "is_overdue",
+    "receive_referral",
+    "record_contact",
+]

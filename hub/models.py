@@ -1,0 +1,225 @@
+"""The hub's tables. Only services and the data layer use these; views call services."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hub.extensions import db
+
+ROLES = ("frontline", "hub", "partner", "manager", "admin")
+ORGANISATION_KINDS = ("hub", "referrer", "partner")
+
+# Referral statuses (DESIGN.md, "The referral lifecycle").
+RECEIVED = "received"
+FORWARDED = "forwarded"
+ACCEPTED = "accepted"
+CONTACTED = "contacted"
+CLOSED = "closed"
+DECLINED = "declined"
+CANCELLED = "cancelled"
+STATUSES = (RECEIVED, FORWARDED, ACCEPTED, CONTACTED, CLOSED, DECLINED, CANCELLED)
+OPEN_STATUSES = (RECEIVED, FORWARDED, ACCEPTED, CONTACTED)
+OUTCOMES = (
+    "service_provided",
+    "client_declined",
+    "unable_to_contact",
+    "not_eligible",
+    "referred_elsewhere",
+)
+CONTACT_PREFERENCES = ("phone", "sms", "email", "letter")
+
+
+class Organisation(db.Model):
+    """A referrer, a partner agency (with its referral channels) or the hub itself."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    description: Mapped[str | None] = mapped_column(Text)
+    referral_email: Mapped[str | None] = mapped_column(String(254))
+    sms_number: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    users: Mapped[list[User]] = relationship(back_populates="organisation")
+
+    def __repr__(self) -> str:
+        return f"<Organisation {self.slug}>"
+
+
+class User(UserMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+    organisation: Mapped[Organisation] = relationship(back_populates="users")
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+
+class ApiToken(db.Model):
+    """An API token, stored as its SHA-256: tokens are long and random, so a fast hash is safe."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(12))
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship()
+
+
+class QuestionnaireVersion(db.Model):
+    """A published questionnaire, frozen: submissions point at the exact version they answered."""
+
+    __table_args__ = (UniqueConstraint("slug", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), index=True)
+    version: Mapped[int]
+    title: Mapped[str] = mapped_column(String(200))
+    definition: Mapped[dict] = mapped_column(JSON)
+    published_at: Mapped[datetime]
+
+
+class Client(db.Model):
+    """The person a questionnaire is about, as recorded with that questionnaire."""
+
+    __table_args__ = (Index("ix_client_identity", "family_name", "given_name", "date_of_birth"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    given_name: Mapped[str] = mapped_column(String(100))
+    family_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date]
+    address: Mapped[str] = mapped_column(Text)
+    postcode: Mapped[str] = mapped_column(String(10))
+    borough: Mapped[str | None] = mapped_column(String(40))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(254))
+    preferred_contact: Mapped[str] = mapped_column(String(10))
+    contact_times: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+    @property
+    def full_name(self) -> str:
+        return f"{self.given_name} {self.family_name}"
+
+
+class Submission(db.Model):
+    """One completed questionnaire as the hub received it."""
+
+    __table_args__ = (UniqueConstraint("submitted_by_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    referrer_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    received_at: Mapped[datetime] = mapped_column(index=True)
+    answers: Mapped[dict] = mapped_column(JSON)
+    notes: Mapped[str | None] = mapped_column(Text)
+    consent_given: Mapped[bool]
+    consent_recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    consent_recorded_at: Mapped[datetime]
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    client: Mapped[Client] = relationship()
+    submitted_by: Mapped[User] = relationship(foreign_keys=[submitted_by_id])
+    consent_recorded_by: Mapped[User] = relationship(foreign_keys=[consent_recorded_by_id])
+    referrer_organisation: Mapped[Organisation] = relationship()
+    referrals: Mapped[list[Referral]] = relationship(
+        back_populates="submission", order_by="Referral.id"
+    )
+
+
+class Referral(db.Model):
+    """One flag of one submission, to one partner agency. Its status changes only in lifecycle."""
+
+    __table_args__ = (
+        Index("ix_referral_status_forward_due", "status", "forward_due_at"),
+        Index("ix_referral_partner_status", "partner_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(24), unique=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), index=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    question_key: Mapped[str] = mapped_column(String(80))
+    status: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime]
+    forward_due_at: Mapped[datetime]
+    forwarded_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    contact_due_at: Mapped[datetime | None]
+    contacted_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    declined_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+    outcome: Mapped[str | None] = mapped_column(String(40))
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    possible_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    rerouted_from_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+
+    submission: Mapped[Submission] = relationship(back_populates="referrals")
+    partner: Mapped[Organisation] = relationship()
+    possible_duplicate_of: Mapped[Referral | None] = relationship(
+        remote_side=[id], foreign_keys=[possible_duplicate_of_id]
+    )
+    events: Mapped[list[ReferralEvent]] = relationship(
+        back_populates="referral", order_by="ReferralEvent.id"
+    )
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class ReferralEvent(db.Model):
+    """The history of a referral: who did what, when. ``key`` makes a recorded event unique."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    kind: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime]
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
+
+    referral: Mapped[Referral] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
+
+
+def new_draft_id() -> str:
+    return uuid.uuid4().hex
+
+
+class QuestionnaireDraft(db.Model):
+    """A questionnaire being completed, kept on the server so a long visit loses nothing."""
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=new_draft_id)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submission.id"))
+
+    questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    submission: Mapped[Submission | None] = relationship()

@@ -1,0 +1,164 @@
+"""Receiving a completed questionnaire: one submission, one ``received`` referral per "yes".
+
+The web pages and the API both come here. A repeated idempotency key (the API's header, or the
+draft a page was completing) returns the first submission instead of creating another.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from hub import lifecycle
+from hub.client_details import ClientDetails
+from hub.extensions import db
+from hub.models import (
+    OPEN_STATUSES,
+    Client,
+    Organisation,
+    QuestionnaireVersion,
+    Referral,
+    Submission,
+    User,
+)
+from hub.questionnaire_versions import definition_of
+
+# No 0/O, 1/I/L: references are read aloud over the phone.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+class UnknownPartner(LookupError):
+    """A flag names a partner the hub does not have: the questionnaire and the hub disagree."""
+
+
+@dataclass
+class Received:
+    submission: Submission
+    created: bool
+
+
+def new_reference() -> str:
+    body = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"SL-{body[:4]}-{body[4:]}"
+
+
+def find_by_idempotency_key(user: User, key: str) -> Submission | None:
+    return db.session.scalar(
+        select(Submission).filter_by(submitted_by_id=user.id, idempotency_key=key)
+    )
+
+
+def _possible_duplicate(details: ClientDetails, partner: Organisation) -> Referral | None:
+    """An open referral to the same partner for the same person (name and date of birth)."""
+    return db.session.scalar(
+        select(Referral)
+        .join(Submission, Referral.submission_id == Submission.id)
+        .join(Client, Submission.client_id == Client.id)
+        .where(
+            Referral.partner_id == partner.id,
+            Referral.status.in_(OPEN_STATUSES),
+            func.lower(Client.given_name) == details.given_name.lower(),
+            func.lower(Client.family_name) == details.family_name.lower(),
+            Client.date_of_birth == details.date_of_birth,
+        )
+        .order_by(Referral.id)
+        .limit(1)
+    )
+
+
+def submit_questionnaire(
+    version: QuestionnaireVersion,
+    details: ClientDetails,
+    answers: dict[str, bool],
+    submitted_by: User,
+    now: datetime,
+    notes: str | None = None,
+    idempotency_key: str | None = None,
+) -> Received:
+    """Record a completed questionnaire and its referrals in the caller's transaction.
+
+    Consent must already have been given (the caller checks and says so to the user). ``answers``
+    are validated by the questionnaire engine; AnswersInvalid propagates with every problem.
+    """
+    if idempotency_key:
+        earlier = find_by_idempotency_key(submitted_by, idempotency_key)
+        if earlier is not None:
+            return Received(earlier, created=False)
+
+    questionnaire = definition_of(version)
+    answers = questionnaire.validate(answers)
+    flags = questionnaire.flags(answers, borough=details.borough)
+    partners = _partners_by_slug({flag.partner for flag in flags})
+
+    client = Client(**_client_columns(details), created_at=now)
+    submission = Submission(
+        reference=new_reference(),
+        questionnaire_version=version,
+        client=client,
+        submitted_by=submitted_by,
+        referrer_organisation_id=submitted_by.organisation_id,
+        received_at=now,
+        answers=answers,
+        notes=(notes or "").strip() or None,
+        consent_given=True,
+        consent_recorded_by=submitted_by,
+        consent_recorded_at=now,
+        idempotency_key=idempotency_key,
+    )
+    db.session.add(submission)
+    for number, flag in enumerate(flags, start=1):
+        partner = partners[flag.partner]
+        lifecycle.receive_referral(
+            submission,
+            partner,
+            flag.question_key,
+            number,
+            now,
+            submitted_by,
+            possible_duplicate_of=_possible_duplicate(details, partner),
+        )
+    try:
+        db.session.flush()
+    except IntegrityError:
+        # Two requests with one key at once: the other one won, so answer with its submission.
+        db.session.rollback()
+        if idempotency_key:
+            earlier = find_by_idempotency_key(submitted_by, idempotency_key)
+            if earlier is not None:
+                return Received(earlier, created=False)
+        raise
+    return Received(submission, created=True)
+
+
+def _partners_by_slug(slugs: set[str]) -> dict[str, Organisation]:
+    found = {
+        partner.slug: partner
+        for partner in db.session.scalars(
+            select(Organisation).where(Organisation.slug.in_(slugs), Organisation.kind == "partner")
+        )
+    }
+    missing = slugs - found.keys()
+    if missing:
+        raise UnknownPartner(
+            "This questionnaire refers to partners the hub does not have: " + ", ".join(sorted(missing))
+        )
+    return found
+
+
+def _client_columns(details: ClientDetails) -> dict:
+    return {
+        "given_name": details.given_name,
+        "family_name": details.family_name,
+        "date_of_birth": details.date_of_birth,
+        "address": details.address,
+        "postcode": details.postcode,
+        "borough": details.borough,
+        "phone": details.phone,
+        "email": details.email,
+        "preferred_contact": details.preferred_contact,
+        "contact_times": details.contact_times,
+    }

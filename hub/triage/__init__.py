@@ -1,0 +1,1 @@
+"""Hub staff: the triage queue, referral pages, forwarding and cancelling (``/hub/...``)."""

@@ -1,0 +1,25 @@
+"""The migrations build exactly the schema the models describe, on SQLite and PostgreSQL."""
+
+import re
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from hub.extensions import db as _db
+
+VERSIONS = Path(__file__).resolve().parent.parent / "hub" / "migrations" / "versions"
+
+
+def test_migrations_are_numbered_in_order():
+    names = sorted(path.name for path in VERSIONS.glob("*.py"))
+    assert names, "no migrations"
+    numbers = [int(re.match(r"^(\d{4})_", name).group(1)) for name in names]
+    assert numbers == list(range(1, len(names) + 1))
+
+
+def test_models_and_migrations_agree(db):
+    with db.engine.connect() as connection:
+        context = MigrationContext.configure(connection)
+        differences = compare_metadata(context, _db.metadata)
+    assert differences == []
