@@ -39,7 +39,7 @@ BODY = {
     "questionnaire": "sail",
     "client": {
         "given_name": "Bench", "family_name": "Client", "date_of_birth": "1940-01-01",
-        "address": "1 Test Street, London", "postcode": "SE1 7PB", "phone": "07700 900123",
+        "address": "1 Test Street, London", "postcode": "SE1 7PB", "phone": "020 7946 0123",
         "preferred_contact": "phone",
     },
     "consent": {"given": True},

@@ -23,7 +23,7 @@ def client_details(**overrides) -> dict:
         "address": "12 Acre Lane, London",
         "postcode": "SW2 5SG",
         "borough": "lambeth",
-        "phone": "07700 900 123",
+        "phone": "020 7946 0123",
         "email": None,
         "preferred_contact": "phone",
         "contact_times": "Mornings",
