@@ -47,11 +47,13 @@ def submit():
     with engine.begin() as connection:
         client_id = connection.execute(
             sa.text(
-                "INSERT INTO client (given_name, family_name, date_of_birth, address, postcode,"
+                "INSERT INTO client (match_key, given_name, family_name, date_of_birth, address, postcode,"
                 " borough, phone, email, preferred_contact, contact_times, created_at) VALUES"
-                " (:g, :f, :d, :a, :p, :b, :ph, :e, :pc, NULL, :now) RETURNING id"
+                " (:m, :g, :f, :d, :a, :p, :b, :ph, :e, :pc, NULL, :now) RETURNING id"
             ),
-            {"g": client["given_name"], "f": client["family_name"],
+            {"m": "|".join((client["given_name"].casefold(), client["family_name"].casefold(),
+                            client["date_of_birth"])),
+             "g": client["given_name"], "f": client["family_name"],
              "d": client["date_of_birth"], "a": client["address"], "p": client["postcode"],
              "b": client.get("borough"), "ph": client["phone"], "e": client.get("email"),
              "pc": client["preferred_contact"], "now": now},

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import itertools
 import json
 import os
 import socket
@@ -96,7 +97,7 @@ def load(port: int, path: str, token: str, clients: int, total: int) -> dict:
     failures = 0
     lock = threading.Lock()
     per_client = total // clients
-    payload = json.dumps(BODY)
+    ids = itertools.count()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
 
     def run():
@@ -105,6 +106,9 @@ def load(port: int, path: str, token: str, clients: int, total: int) -> dict:
         mine = []
         bad = 0
         for _ in range(per_client):
+            # A different person each time, as in real use (the same one would be a duplicate).
+            body = {**BODY, "client": {**BODY["client"], "family_name": f"Client{next(ids)}"}}
+            payload = json.dumps(body)
             started = time.perf_counter()
             connection.request("POST", path, body=payload, headers=headers)
             response = connection.getresponse()

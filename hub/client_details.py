@@ -37,10 +37,10 @@ def uk_phone(text: str) -> str:
         number = phonenumbers.parse(text, "GB")
     except phonenumbers.NumberParseException:
         raise DetailError(
-            "Enter a UK phone number, like 020 7946 0000 or 07700 900 982"
+            "Enter a UK phone number, like 020 7946 0000 or 07911 123456"
         ) from None
     if not phonenumbers.is_valid_number(number) or number.country_code != 44:
-        raise DetailError("Enter a UK phone number, like 020 7946 0000 or 07700 900 982")
+        raise DetailError("Enter a UK phone number, like 020 7946 0000 or 07911 123456")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 

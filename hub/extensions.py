@@ -16,7 +16,11 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
+# Objects stay loaded after a commit: a view commits once, then renders what it just saved
+# without reloading every row.
+db = SQLAlchemy(
+    metadata=MetaData(naming_convention=NAMING), session_options={"expire_on_commit": False}
+)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

@@ -100,9 +100,9 @@ class QuestionnaireVersion(db.Model):
 class Client(db.Model):
     """The person a questionnaire is about, as recorded with that questionnaire."""
 
-    __table_args__ = (Index("ix_client_identity", "family_name", "given_name", "date_of_birth"),)
-
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Name and date of birth, case-folded: how the hub spots a possible duplicate with one lookup.
+    match_key: Mapped[str] = mapped_column(String(230), index=True)
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date]
@@ -118,6 +118,10 @@ class Client(db.Model):
     @property
     def full_name(self) -> str:
         return f"{self.given_name} {self.family_name}"
+
+
+def client_match_key(given_name: str, family_name: str, date_of_birth: date) -> str:
+    return f"{given_name.strip().casefold()}|{family_name.strip().casefold()}|{date_of_birth}"
 
 
 class Submission(db.Model):

@@ -3,9 +3,7 @@ version and never changes what earlier submissions answered."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
-from functools import lru_cache
 
 from sqlalchemy import func, select
 
@@ -75,13 +73,16 @@ def published() -> list[QuestionnaireVersion]:
 
 
 def definition_of(version: QuestionnaireVersion) -> Questionnaire:
-    return _from_definition(version.id, version.slug, version.version, _freeze(version.definition))
+    """The engine's view of a published version. Published versions never change (``publish``
+    refuses that), so one parse per version is kept."""
+    return _parsed(version.slug, version.version, version.published_at, version.definition)
 
 
-def _freeze(value) -> str:
-    return json.dumps(value, sort_keys=True)
+_PARSED: dict[tuple, Questionnaire] = {}
 
 
-@lru_cache(maxsize=64)
-def _from_definition(_id: int, _slug: str, _version: int, frozen: str) -> Questionnaire:
-    return Questionnaire.from_dict(json.loads(frozen))
+def _parsed(slug: str, number: int, published_at: datetime, definition: dict) -> Questionnaire:
+    key = (slug, number, published_at)
+    if key not in _PARSED:
+        _PARSED[key] = Questionnaire.from_dict(definition)
+    return _PARSED[key]

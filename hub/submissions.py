@@ -24,6 +24,7 @@ from hub.models import (
     Referral,
     Submission,
     User,
+    client_match_key,
 )
 from hub.questionnaire_versions import definition_of
 
@@ -52,22 +53,25 @@ def find_by_idempotency_key(user: User, key: str) -> Submission | None:
     )
 
 
-def _possible_duplicate(details: ClientDetails, partner: Organisation) -> Referral | None:
-    """An open referral to the same partner for the same person (name and date of birth)."""
-    return db.session.scalar(
-        select(Referral)
+def _possible_duplicates(match_key: str, partner_ids: set[int]) -> dict[int, Referral]:
+    """For each partner, the earliest open referral of the same person (name and date of birth)."""
+    if not partner_ids:
+        return {}
+    earliest = (
+        select(func.min(Referral.id))
         .join(Submission, Referral.submission_id == Submission.id)
         .join(Client, Submission.client_id == Client.id)
         .where(
-            Referral.partner_id == partner.id,
+            Client.match_key == match_key,
+            Referral.partner_id.in_(partner_ids),
             Referral.status.in_(OPEN_STATUSES),
-            func.lower(Client.given_name) == details.given_name.lower(),
-            func.lower(Client.family_name) == details.family_name.lower(),
-            Client.date_of_birth == details.date_of_birth,
         )
-        .order_by(Referral.id)
-        .limit(1)
+        .group_by(Referral.partner_id)
     )
+    return {
+        referral.partner_id: referral
+        for referral in db.session.scalars(select(Referral).where(Referral.id.in_(earliest)))
+    }
 
 
 def submit_questionnaire(
@@ -92,9 +96,12 @@ def submit_questionnaire(
     questionnaire = definition_of(version)
     answers = questionnaire.validate(answers)
     flags = questionnaire.flags(answers, borough=details.borough)
+    # Every lookup first, then every new row, then one flush: no autoflush between them.
     partners = _partners_by_slug({flag.partner for flag in flags})
+    match_key = client_match_key(details.given_name, details.family_name, details.date_of_birth)
+    duplicates = _possible_duplicates(match_key, {partner.id for partner in partners.values()})
 
-    client = Client(**_client_columns(details), created_at=now)
+    client = Client(**_client_columns(details), match_key=match_key, created_at=now)
     submission = Submission(
         reference=new_reference(),
         questionnaire_version=version,
@@ -110,17 +117,18 @@ def submit_questionnaire(
         idempotency_key=idempotency_key,
     )
     db.session.add(submission)
-    for number, flag in enumerate(flags, start=1):
-        partner = partners[flag.partner]
-        lifecycle.receive_referral(
-            submission,
-            partner,
-            flag.question_key,
-            number,
-            now,
-            submitted_by,
-            possible_duplicate_of=_possible_duplicate(details, partner),
-        )
+    with db.session.no_autoflush:
+        for number, flag in enumerate(flags, start=1):
+            partner = partners[flag.partner]
+            lifecycle.receive_referral(
+                submission,
+                partner,
+                flag.question_key,
+                number,
+                now,
+                submitted_by,
+                possible_duplicate_of=duplicates.get(partner.id),
+            )
     try:
         db.session.flush()
     except IntegrityError:

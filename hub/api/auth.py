@@ -1,0 +1,65 @@
+"""Bearer-token authentication for the API, and who may use each route.
+
+``api_roles`` is the API's ``roles_required``: it sets ``view.access`` for the route guard test,
+answers 401 for a missing or unknown token and 403 for a role that may not use the route.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g, request
+
+from hub.accounts import user_for_token
+from hub.errors import api_error
+from hub.models import ROLES, User
+
+REALM = 'Bearer realm="SAIL hub"'
+
+
+def _bearer_token() -> str | None:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def _unauthorised(message: str, challenge: str):
+    response, status = api_error(401, "unauthorised", message)
+    response.headers["WWW-Authenticate"] = challenge
+    return response, status
+
+
+def api_roles(*roles: str):
+    unknown = set(roles) - set(ROLES)
+    if unknown or not roles:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            token = _bearer_token()
+            if token is None:
+                return _unauthorised(
+                    "Send an API token in the header: Authorization: Bearer <token>", REALM
+                )
+            user = user_for_token(token)
+            if user is None:
+                return _unauthorised(
+                    "That API token is not valid: it may have been revoked. Ask for a new one.",
+                    f'{REALM}, error="invalid_token"',
+                )
+            if user.role not in roles:
+                return api_error(403, "forbidden", "Your role may not use this part of the API.")
+            g.api_user = user
+            return view(*args, **kwargs)
+
+        guarded.access = tuple(roles)
+        return guarded
+
+    return decorate
+
+
+def current_api_user() -> User:
+    """The user whose token signed this request (only inside an ``api_roles`` view)."""
+    return g.api_user

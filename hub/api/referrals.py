@@ -1,0 +1,181 @@
+"""``/api/v1/referrals``: read referrals and their history, and move them through the lifecycle.
+
+What a user may see: hub staff and managers see every referral; a partner sees only its own
+agency's, and only once forwarded (a partner learns of a referral when it is forwarded). Anything
+else is answered as absent (404), so the API never confirms that a hidden referral exists.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import current_app, jsonify, request, url_for
+from sqlalchemy import and_, not_, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from hub import lifecycle
+from hub.api import api, serialise
+from hub.api.auth import api_roles, current_api_user
+from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text, query_int
+from hub.clock import utcnow
+from hub.extensions import db
+from hub.models import ACCEPTED, FORWARDED, RECEIVED, STATUSES, Organisation, Referral, User
+
+READERS = ("hub", "manager", "partner")
+MAX_PAGE_SIZE = 200
+
+
+def visible_to(user: User):
+    """The SQL condition for the referrals this user may see."""
+    if user.role == "partner":
+        return and_(Referral.partner_id == user.organisation_id, Referral.status != RECEIVED)
+    return true()
+
+
+def overdue_as_of(now: datetime):
+    """Waiting at the hub past the forwarding deadline, or with a partner past the contact one."""
+    return or_(
+        and_(Referral.status == RECEIVED, Referral.forward_due_at <= now),
+        and_(
+            Referral.status.in_((FORWARDED, ACCEPTED)),
+            Referral.contact_due_at.is_not(None),
+            Referral.contact_due_at <= now,
+        ),
+    )
+
+
+def _visible_referral(referral_id: int, for_update: bool = False) -> Referral:
+    query = select(Referral).where(Referral.id == referral_id, visible_to(current_api_user()))
+    if for_update:  # two changes to one referral at once: the second waits, then sees the first
+        query = query.with_for_update(of=Referral)
+    row = db.session.scalar(query)
+    if row is None:
+        raise not_found("There is no referral with that id.")
+    return row
+
+
+@api.get("/referrals")
+@api_roles(*READERS)
+def list_referrals():
+    now = utcnow()
+    default = min(current_app.config["API_PAGE_SIZE"], MAX_PAGE_SIZE)
+    limit = query_int("limit", default, 1, MAX_PAGE_SIZE)
+    after = query_int("after", 0, 0)
+    query = (
+        select(Referral)
+        .where(visible_to(current_api_user()), Referral.id > after, *_filters(now))
+        .order_by(Referral.id)
+        .limit(limit + 1)
+        .options(
+            selectinload(Referral.partner),
+            selectinload(Referral.submission),
+            selectinload(Referral.possible_duplicate_of),
+        )
+    )
+    rows = list(db.session.scalars(query))
+    page, more = rows[:limit], len(rows) > limit
+    next_url = None
+    if more:
+        arguments = {**request.args.to_dict(), "after": page[-1].id}
+        next_url = url_for("api.list_referrals", **arguments, _external=True)
+    return jsonify({"items": [serialise.referral(row, now) for row in page], "next": next_url})
+
+
+def _filters(now: datetime) -> list:
+    conditions, errors = [], {}
+    status = request.args.get("status")
+    if status:
+        if status in STATUSES:
+            conditions.append(Referral.status == status)
+        else:
+            errors["status"] = "status must be one of: " + ", ".join(STATUSES)
+    partner = request.args.get("partner")
+    if partner:
+        partner_id = db.session.scalar(
+            select(Organisation.id).filter_by(slug=partner, kind="partner")
+        )
+        if partner_id is None:
+            errors["partner"] = "There is no partner agency with that slug"
+        else:
+            conditions.append(Referral.partner_id == partner_id)
+    overdue = request.args.get("overdue")
+    if overdue:
+        if overdue.lower() == "true":
+            conditions.append(overdue_as_of(now))
+        elif overdue.lower() == "false":
+            conditions.append(not_(overdue_as_of(now)))
+        else:
+            errors["overdue"] = "overdue must be true or false"
+    if errors:
+        raise invalid(errors)
+    return conditions
+
+
+@api.get("/referrals/<int:referral_id>")
+@api_roles(*READERS)
+def show_referral(referral_id: int):
+    return jsonify(serialise.referral(_visible_referral(referral_id), utcnow()))
+
+
+@api.get("/referrals/<int:referral_id>/events")
+@api_roles(*READERS)
+def referral_events(referral_id: int):
+    row = _visible_referral(referral_id)
+    return jsonify({"items": [serialise.event(event) for event in row.events]})
+
+
+def _transition(referral_id: int, change, *fields: str):
+    """Apply one lifecycle change for the signed-in user, commit it and answer the referral.
+
+    ``fields`` are the optional text fields of the body passed on to the change.
+    """
+    row = _visible_referral(referral_id, for_update=True)
+    body = json_object(required=False)
+    values = {field: optional_text(body, field) for field in fields}
+    now = utcnow()
+    try:
+        change(row, current_api_user(), now, **values)
+    except lifecycle.TransitionNotAllowed as refused:
+        db.session.rollback()
+        raise ApiError(409, "transition_not_allowed", str(refused)) from None
+    except lifecycle.InvalidTransitionInput as problem:
+        db.session.rollback()
+        raise invalid({problem.field: str(problem)}) from None
+    db.session.commit()
+    return jsonify(serialise.referral(row, now))
+
+
+@api.post("/referrals/<int:referral_id>/forward")
+@api_roles("hub")
+def forward_referral(referral_id: int):
+    return _transition(referral_id, lifecycle.forward_referral)
+
+
+@api.post("/referrals/<int:referral_id>/accept")
+@api_roles("partner", "hub")
+def accept_referral(referral_id: int):
+    return _transition(referral_id, lifecycle.accept_referral)
+
+
+@api.post("/referrals/<int:referral_id>/contact")
+@api_roles("partner", "hub")
+def record_contact(referral_id: int):
+    return _transition(referral_id, lifecycle.record_contact, "notes")
+
+
+@api.post("/referrals/<int:referral_id>/close")
+@api_roles("partner", "hub")
+def close_referral(referral_id: int):
+    return _transition(referral_id, lifecycle.close_referral, "outcome", "notes")
+
+
+@api.post("/referrals/<int:referral_id>/decline")
+@api_roles("partner")
+def decline_referral(referral_id: int):
+    return _transition(referral_id, lifecycle.decline_referral, "reason")
+
+
+@api.post("/referrals/<int:referral_id>/cancel")
+@api_roles("hub")
+def cancel_referral(referral_id: int):
+    return _transition(referral_id, lifecycle.cancel_referral, "reason")

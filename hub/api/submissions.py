@@ -1,0 +1,144 @@
+"""``POST /api/v1/submissions``: a completed questionnaire from another system.
+
+Every problem with the body is reported at once, keyed like ``client.phone`` or
+``answers.falls``; nothing is created unless the whole submission is acceptable.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+
+from hub.api import api, serialise
+from hub.api.auth import api_roles, current_api_user
+from hub.api.parsing import ApiError, invalid, json_object, not_found
+from hub.client_details import ClientDetails, clean_client_details
+from hub.clock import utcnow
+from hub.extensions import db
+from hub.models import QuestionnaireVersion, Submission
+from hub.questionnaire_versions import definition_of, latest
+from hub.submissions import submit_questionnaire
+from questionnaires import AnswersInvalid
+
+CLIENT_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "address",
+    "postcode",
+    "borough",
+    "phone",
+    "email",
+    "preferred_contact",
+    "contact_times",
+)
+MAX_IDEMPOTENCY_KEY = 200
+
+
+@api.post("/submissions")
+@api_roles("frontline", "hub")
+def create_submission():
+    user = current_api_user()
+    key = _idempotency_key()
+    body = json_object()
+    now = utcnow()
+    version, details, answers, notes = _read_submission(body, now)
+    received = submit_questionnaire(
+        version, details, answers, user, now, notes=notes, idempotency_key=key
+    )
+    db.session.commit()
+    return _created(received.submission, now)
+
+
+@api.get("/submissions/<int:submission_id>")
+@api_roles("frontline", "hub")
+def show_submission(submission_id: int):
+    """Where ``Location`` points: the submission and its referrals, for the one who sent it."""
+    user = current_api_user()
+    row = db.session.get(Submission, submission_id)
+    if row is None or (user.role == "frontline" and row.submitted_by_id != user.id):
+        raise not_found("There is no submission with that id.")
+    return jsonify(serialise.submission(row, utcnow()))
+
+
+def _created(submission: Submission, now):
+    response = jsonify(serialise.submission(submission, now))
+    response.status_code = 201
+    response.headers["Location"] = url_for(
+        "api.show_submission", submission_id=submission.id, _external=True
+    )
+    return response
+
+
+def _idempotency_key() -> str | None:
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    key = key.strip()
+    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
+        raise ApiError(
+            400,
+            "malformed",
+            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters long.",
+        )
+    return key
+
+
+def _read_submission(
+    body: dict, now
+) -> tuple[QuestionnaireVersion, ClientDetails, dict[str, bool], str | None]:
+    """Everything the service needs, or ApiError(422) naming every field that is wrong."""
+    errors: dict[str, str] = {}
+    version = _questionnaire(body.get("questionnaire"), errors)
+    definition = definition_of(version) if version else None
+    boroughs = serialise.boroughs_of(definition) if definition else ()
+    details = _client(body.get("client"), now, boroughs, errors)
+    _consent(body.get("consent"), errors)
+    answers = body.get("answers")
+    if not isinstance(answers, dict):
+        errors["answers"] = "Send the answers as an object of question key to true or false"
+    elif definition is not None:
+        try:
+            answers = definition.validate(answers)
+        except AnswersInvalid as problem:
+            errors.update({f"answers.{key}": message for key, message in problem.errors.items()})
+    notes = body.get("notes")
+    if notes is not None and not isinstance(notes, str):
+        errors["notes"] = "Notes must be text"
+    if errors:
+        raise invalid(errors)
+    return version, details, answers, notes
+
+
+def _questionnaire(slug, errors: dict) -> QuestionnaireVersion | None:
+    version = latest(slug) if isinstance(slug, str) and slug else None
+    if version is None:
+        errors["questionnaire"] = (
+            "Name a published questionnaire by its slug, like sail"
+            if slug
+            else "Name the questionnaire by its slug, like sail"
+        )
+    return version
+
+
+def _client(data, now, boroughs, errors: dict) -> ClientDetails | None:
+    if not isinstance(data, dict):
+        errors["client"] = "Send the client’s details as an object"
+        return None
+    # Anything but text (or nothing) is refused here, so the cleaner only ever sees strings.
+    wrong_type = {
+        field: f"{field.replace('_', ' ').capitalize()} must be text"
+        for field in CLIENT_FIELDS
+        if data.get(field) is not None and not isinstance(data[field], str)
+    }
+    texts = {field: data.get(field) for field in CLIENT_FIELDS if field not in wrong_type}
+    details, problems = clean_client_details(texts, now.date(), boroughs)
+    problems.update(wrong_type)
+    errors.update({f"client.{field}": message for field, message in problems.items()})
+    return details
+
+
+def _consent(consent, errors: dict) -> None:
+    if not (isinstance(consent, dict) and consent.get("given") is True):
+        errors["consent.given"] = (
+            "Confirm the client agreed to be referred: send consent.given as true"
+        )
