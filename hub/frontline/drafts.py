@@ -1,0 +1,291 @@
+"""Questionnaire drafts: a questionnaire being completed, kept on the server page by page.
+
+A draft belongs to the user who started it; anyone else is told it does not exist. Its ``data``
+holds what each page saved::
+
+    {"client": ClientDetails.as_dict(), "answers": {key: bool}, "consent": {...}}
+
+``Step``, ``journey`` and ``first_unfinished`` decide which page comes next; they know nothing of
+Flask. Callers commit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from hub.client_details import ClientDetails, clean_client_details
+from hub.extensions import db
+from hub.models import Organisation, QuestionnaireDraft, QuestionnaireVersion, Submission, User
+from hub.questionnaire_versions import definition_of
+from hub.submissions import submit_questionnaire
+from questionnaires import Questionnaire, Section
+
+CLIENT = "client"
+SECTION = "section"
+CONSENT = "consent"
+CHECK = "check"
+
+
+class ConsentNeeded(Exception):
+    """The draft cannot be submitted until the worker records consent for its current agencies."""
+
+
+# -- the journey through the pages ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    page: str  # CLIENT, SECTION, CONSENT or CHECK
+    section: str | None = None  # the section key, on SECTION pages
+
+
+def journey(definition: Questionnaire) -> list[Step]:
+    return [
+        Step(CLIENT),
+        *(Step(SECTION, section.key) for section in definition.sections),
+        Step(CONSENT),
+        Step(CHECK),
+    ]
+
+
+def step_before(definition: Questionnaire, step: Step) -> Step | None:
+    steps = journey(definition)
+    index = steps.index(step)
+    return steps[index - 1] if index else None
+
+
+def step_after(definition: Questionnaire, step: Step) -> Step:
+    steps = journey(definition)
+    return steps[min(steps.index(step) + 1, len(steps) - 1)]
+
+
+def is_done(draft: QuestionnaireDraft, definition: Questionnaire, step: Step) -> bool:
+    data = draft.data or {}
+    if step.page == CLIENT:
+        return CLIENT in data
+    if step.page == SECTION:
+        answers = data.get("answers", {})
+        return all(q.key in answers for q in section_of(definition, step.section).questions)
+    if step.page == CONSENT:
+        consent = data.get("consent")
+        return consent is not None and consent.get("partners") == partner_slugs(draft, definition)
+    return False  # checking answers ends in submitting, never "done" while a draft
+
+
+def first_unfinished(draft: QuestionnaireDraft, definition: Questionnaire) -> Step:
+    """The first page still to complete; "check your answers" when everything is done."""
+    for step in journey(definition):
+        if not is_done(draft, definition, step):
+            return step
+    return Step(CHECK)
+
+
+def can_open(draft: QuestionnaireDraft, definition: Questionnaire, step: Step) -> bool:
+    """A page opens once every page before it is done (its answers depend on theirs)."""
+    for earlier in journey(definition):
+        if earlier == step:
+            return True
+        if not is_done(draft, definition, earlier):
+            return False
+    return False
+
+
+def section_of(definition: Questionnaire, key: str | None) -> Section:
+    for section in definition.sections:
+        if section.key == key:
+            return section
+    raise KeyError(key)
+
+
+# -- finding and changing drafts -----------------------------------------------------------------
+
+
+def start_draft(user: User, version: QuestionnaireVersion, now: datetime) -> QuestionnaireDraft:
+    """A new draft of exactly this questionnaire version."""
+    draft = QuestionnaireDraft(
+        user_id=user.id,
+        questionnaire_version_id=version.id,
+        data={},
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(draft)
+    db.session.flush()
+    return draft
+
+
+def find_draft(draft_id: str, user: User) -> QuestionnaireDraft | None:
+    """The user's own draft, or None: another user's draft is as good as absent."""
+    draft = db.session.get(QuestionnaireDraft, draft_id)
+    if draft is None or draft.user_id != user.id:
+        return None
+    return draft
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    id: str
+    title: str
+    client_name: str | None
+    started_at: datetime
+    updated_at: datetime
+
+
+def unfinished_drafts(user: User) -> list[DraftSummary]:
+    """The user's drafts not yet submitted, the most recently changed first."""
+    rows = db.session.execute(
+        select(QuestionnaireDraft, QuestionnaireVersion.title)
+        .join(QuestionnaireVersion)
+        .where(QuestionnaireDraft.user_id == user.id, QuestionnaireDraft.submission_id.is_(None))
+        .order_by(QuestionnaireDraft.updated_at.desc(), QuestionnaireDraft.created_at.desc())
+    )
+    return [
+        DraftSummary(draft.id, title, client_name(draft), draft.created_at, draft.updated_at)
+        for draft, title in rows
+    ]
+
+
+def definition_for(draft: QuestionnaireDraft) -> Questionnaire:
+    return definition_of(draft.questionnaire_version)
+
+
+def _change(draft: QuestionnaireDraft, now: datetime, **changes) -> None:
+    # A new dict each time: the JSON column only notices a change when it is reassigned.
+    draft.data = {**(draft.data or {}), **changes}
+    draft.updated_at = now
+
+
+def save_client(draft: QuestionnaireDraft, details: ClientDetails, now: datetime) -> None:
+    _change(draft, now, client=details.as_dict())
+
+
+def save_answers(draft: QuestionnaireDraft, answers: dict[str, bool], now: datetime) -> None:
+    _change(draft, now, answers={**(draft.data or {}).get("answers", {}), **answers})
+
+
+def record_consent(
+    draft: QuestionnaireDraft, definition: Questionnaire, user: User, now: datetime
+) -> None:
+    """Consent to share with the agencies the answers go to now; a later change asks again."""
+    _change(
+        draft,
+        now,
+        consent={
+            "partners": partner_slugs(draft, definition),
+            "recorded_by_id": user.id,
+            "recorded_at": now.isoformat(),
+        },
+    )
+
+
+def submit_draft(draft: QuestionnaireDraft, user: User, now: datetime) -> Submission:
+    """Submit once: a repeat (double click, back button, retry) returns the first submission."""
+    if draft.submission is not None:
+        return draft.submission
+    definition = definition_for(draft)
+    if not is_done(draft, definition, Step(CONSENT)):
+        raise ConsentNeeded()
+    received = submit_questionnaire(
+        draft.questionnaire_version,
+        client_details(draft, definition, now.date()),
+        answers_of(draft),
+        user,
+        now,
+        idempotency_key=f"draft:{draft.id}",
+    )
+    draft.submission = received.submission
+    draft.updated_at = now
+    return received.submission
+
+
+# -- reading a draft -----------------------------------------------------------------------------
+
+
+def answers_of(draft: QuestionnaireDraft) -> dict[str, bool]:
+    return dict((draft.data or {}).get("answers", {}))
+
+
+def saved_client(draft: QuestionnaireDraft) -> dict | None:
+    """The saved client details, with the date of birth as a date."""
+    saved = (draft.data or {}).get(CLIENT)
+    if saved is None:
+        return None
+    return {**saved, "date_of_birth": date.fromisoformat(saved["date_of_birth"])}
+
+
+def client_name(draft: QuestionnaireDraft) -> str | None:
+    saved = (draft.data or {}).get(CLIENT)
+    return f"{saved['given_name']} {saved['family_name']}" if saved else None
+
+
+def client_details(draft: QuestionnaireDraft, definition: Questionnaire, today: date):
+    """The saved details, checked again by the same rules as when they were typed."""
+    details, errors = clean_client_details(
+        (draft.data or {})[CLIENT], today, tuple(definition.boroughs)
+    )
+    if errors:
+        raise ValueError(f"saved client details no longer pass: {errors}")
+    return details
+
+
+def borough_of(draft: QuestionnaireDraft) -> str | None:
+    return ((draft.data or {}).get(CLIENT) or {}).get("borough")
+
+
+def partner_slugs(draft: QuestionnaireDraft, definition: Questionnaire) -> list[str]:
+    """The agencies this draft's "yes" answers go to, in questionnaire order, once each."""
+    answers = answers_of(draft)
+    if set(definition.keys) - answers.keys():
+        return []
+    flags = definition.flags(answers, borough_of(draft))
+    return list(dict.fromkeys(flag.partner for flag in flags))
+
+
+@dataclass
+class Agency:
+    """A partner agency and what it will be in touch about (question texts)."""
+
+    slug: str
+    name: str
+    about: list[str] = field(default_factory=list)
+
+
+def partner_names(slugs) -> dict[str, str]:
+    slugs = set(slugs)
+    if not slugs:
+        return {}
+    rows = db.session.execute(
+        select(Organisation.slug, Organisation.name).where(Organisation.slug.in_(slugs))
+    )
+    return {slug: name for slug, name in rows}
+
+
+def agencies_for_draft(draft: QuestionnaireDraft, definition: Questionnaire) -> list[Agency]:
+    answers = answers_of(draft)
+    flags = definition.flags(answers, borough_of(draft))
+    return _agencies(
+        [(flag.partner, definition.question(flag.question_key).text) for flag in flags],
+        partner_names(flag.partner for flag in flags),
+    )
+
+
+def agencies_for_submission(submission: Submission) -> list[Agency]:
+    definition = definition_of(submission.questionnaire_version)
+    return _agencies(
+        [
+            (referral.partner.slug, definition.question(referral.question_key).text)
+            for referral in submission.referrals
+        ],
+        {referral.partner.slug: referral.partner.name for referral in submission.referrals},
+    )
+
+
+def _agencies(pairs: list[tuple[str, str]], names: dict[str, str]) -> list[Agency]:
+    agencies: dict[str, Agency] = {}
+    for slug, about in pairs:
+        agency = agencies.setdefault(slug, Agency(slug, names.get(slug, slug)))
+        agency.about.append(about)
+    return list(agencies.values())

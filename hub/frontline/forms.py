@@ -1,0 +1,215 @@
+"""Forms for the frontline pages. A section's form is built from the questionnaire definition."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxInput,
+    GovDateInput,
+    GovRadioInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
+from wtforms.validators import InputRequired
+
+from hub.client_details import (
+    CONTACT_PREFERENCE_LABELS,
+    ClientDetails,
+    clean_client_details,
+    display_phone,
+)
+from questionnaires import Questionnaire, Section
+
+try:  # WTForms 3.3 declares options as SelectChoice and deprecates plain tuples
+    from wtforms import SelectChoice
+except ImportError:  # pragma: no cover - WTForms before 3.3
+
+    def SelectChoice(value, label):  # noqa: N802
+        return (value, label)
+
+
+YES, NO = "yes", "no"
+OTHER_BOROUGH = "other"  # clean_client_details records it as "no borough of ours"
+REAL_DATE = "Date of birth must be a real date"
+
+
+class HubForm(FlaskForm):
+    def error_summary(self) -> dict:
+        """The GOV.UK error summary, each error linking to the first input of its field."""
+        return {
+            "titleText": "There is a problem",
+            "errorList": [
+                {"text": field.errors[0], "href": f"#{_first_input_id(field)}"}
+                for field in self
+                if field.errors
+            ],
+        }
+
+
+def _first_input_id(field: Field) -> str:
+    return f"{field.id}-day" if isinstance(field, DateOfBirthField) else field.id
+
+
+class DateOfBirthField(Field):
+    """Day, month and year boxes. A date that cannot exist is an error here, not a guess."""
+
+    widget = GovDateInput()
+
+    def process_data(self, value):
+        self.data = value
+        if isinstance(value, date):
+            self.raw_data = [str(value.day), str(value.month), str(value.year)]
+
+    def _value(self) -> str:
+        return ""  # the widget reads raw_data (or data) itself
+
+    def process_formdata(self, valuelist):
+        parts = [(part or "").strip() for part in (list(valuelist) + ["", "", ""])[:3]]
+        self.raw_data = parts  # what was typed comes back, even when it is wrong
+        self.data = None
+        if not any(parts):
+            return
+        day, month, year = parts
+        if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+            raise ValueError(REAL_DATE)
+        try:
+            self.data = date(int(year), int(month), int(day))
+        except ValueError:
+            raise ValueError(REAL_DATE) from None
+
+
+def _text(label: str, hint: str | None = None) -> StringField:
+    return StringField(label, description=hint or "", widget=GovTextInput())
+
+
+class StartForm(HubForm):
+    questionnaire = RadioField(
+        "Which questionnaire are you completing?",
+        coerce=int,
+        widget=GovRadioInput(),
+        invalid_value_message="Select the questionnaire you are completing",
+        invalid_choice_message="Select the questionnaire you are completing",
+    )
+
+    def set_choices(self, versions) -> None:
+        self.questionnaire.choices = [SelectChoice(v.id, v.title) for v in versions]
+
+
+class ClientDetailsForm(HubForm):
+    given_name = _text("First name")
+    family_name = _text("Last name")
+    date_of_birth = DateOfBirthField("Date of birth", description="For example, 27 3 1942")
+    address = TextAreaField(
+        "Address", description="Do not include the postcode", widget=GovTextArea()
+    )
+    postcode = _text("Postcode")
+    borough = RadioField(
+        "Which borough do they live in?",
+        description="Some answers go to a service in the client’s own borough.",
+        widget=GovRadioInput(),
+        invalid_choice_message="Select the client’s borough",
+    )
+    phone = _text(
+        "Phone number",
+        "A UK landline or mobile. Give a phone number, an email address or both.",
+    )
+    email = _text("Email address (optional if you give a phone number)")
+    preferred_contact = RadioField(
+        "How do they prefer to be contacted?",
+        choices=[SelectChoice(value, label) for value, label in CONTACT_PREFERENCE_LABELS.items()],
+        validate_choice=False,  # clean_client_details says what is wrong, as for the API
+        widget=GovRadioInput(),
+    )
+    contact_times = _text(
+        "Best times to contact them (optional)", "For example, weekday mornings, not Fridays"
+    )
+
+    def set_boroughs(self, definition: Questionnaire) -> None:
+        self.borough.choices = [
+            *(SelectChoice(slug, definition.borough_name(slug)) for slug in definition.boroughs),
+            SelectChoice(OTHER_BOROUGH, "Another borough or not sure"),
+        ]
+
+    def clean(self, today: date, boroughs: tuple[str, ...]) -> ClientDetails | None:
+        """Details by the API's own rules, or None with every problem on its field."""
+        self.validate()
+        details, problems = clean_client_details(self._typed(), today, boroughs)
+        for name, message in problems.items():
+            field = self[name]
+            if not field.errors:
+                field.errors = [message]
+        return None if self.errors else details
+
+    def _typed(self) -> dict:
+        return {
+            "given_name": self.given_name.data,
+            "family_name": self.family_name.data,
+            "date_of_birth": self.date_of_birth.data,
+            "address": self.address.data,
+            "postcode": self.postcode.data,
+            "borough": self.borough.data,
+            "phone": self.phone.data,
+            "email": self.email.data,
+            "preferred_contact": self.preferred_contact.data,
+            "contact_times": self.contact_times.data,
+        }
+
+    @staticmethod
+    def saved_as_data(saved: dict | None) -> dict:
+        """Saved details (see drafts.saved_client) as the form shows them."""
+        if not saved:
+            return {}
+        return {
+            **saved,
+            "borough": saved.get("borough") or OTHER_BOROUGH,
+            "phone": display_phone(saved.get("phone")),
+            "email": saved.get("email") or "",
+            "contact_times": saved.get("contact_times") or "",
+        }
+
+
+class SectionForm(HubForm):
+    """One section's questions; ``answers()`` gives them as the engine takes them."""
+
+    section: Section
+
+    def answers(self) -> dict[str, bool]:
+        return {q.key: self[q.key].data == YES for q in self.section.questions}
+
+
+def section_form(section: Section, answers: dict[str, bool] | None = None) -> SectionForm:
+    """A form for one section, generated from its questions; ``answers`` fills it in."""
+    fields = {}
+    for question in section.questions:
+        if hasattr(SectionForm, question.key):
+            raise ValueError(f"question key {question.key!r} clashes with a form attribute")
+        message = f"Select yes or no for “{question.text}”"
+        fields[question.key] = RadioField(
+            question.text,
+            choices=[SelectChoice(YES, "Yes"), SelectChoice(NO, "No")],
+            description=question.hint,
+            widget=GovRadioInput(),
+            invalid_value_message=message,
+            invalid_choice_message=message,
+        )
+    form_class = type(f"{section.key.title().replace('_', '')}Form", (SectionForm,), fields)
+    form_class.section = section
+    answers = answers or {}
+    return form_class(
+        data={q.key: (YES if answers[q.key] else NO) for q in section.questions if q.key in answers}
+    )
+
+
+class ConsentForm(HubForm):
+    consent = BooleanField(
+        "The client agrees to share their details with these agencies",
+        widget=GovCheckboxInput(),
+        validators=[
+            InputRequired(
+                message="Confirm that the client agrees to share their details with these agencies"
+            )
+        ],
+    )
