@@ -47,8 +47,9 @@ def submit():
     with engine.begin() as connection:
         client_id = connection.execute(
             sa.text(
-                "INSERT INTO client (match_key, given_name, family_name, date_of_birth, address, postcode,"
-                " borough, phone, email, preferred_contact, contact_times, created_at) VALUES"
+                "INSERT INTO client (match_key, given_name, family_name, date_of_birth, address,"
+                " postcode, borough, phone, email, preferred_contact, contact_times, created_at)"
+                " VALUES"
                 " (:m, :g, :f, :d, :a, :p, :b, :ph, :e, :pc, NULL, :now) RETURNING id"
             ),
             {"m": "|".join((client["given_name"].casefold(), client["family_name"].casefold(),

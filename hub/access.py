@@ -46,7 +46,7 @@ def landing_endpoint(role: str) -> str:
     return {
         "frontline": "frontline.start",
         "hub": "hub_views.queue",
-        "partner": "hub_views.queue",
+        "partner": "partner_portal.inbox",
         "manager": "hub_views.queue",
         "admin": "hub_views.queue",
     }[role]

@@ -59,7 +59,9 @@ def users_create(email, role, org, name, password_stdin):
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
-    click.echo(f"Created {user.role} user {user.email} in {organisation.name} ({organisation.slug})")
+    click.echo(
+        f"Created {user.role} user {user.email} in {organisation.name} ({organisation.slug})"
+    )
 
 
 @users_cli.command("token")

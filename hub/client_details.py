@@ -15,7 +15,9 @@ from phonenumbers import PhoneNumberType
 
 from hub.models import CONTACT_PREFERENCES
 
-POSTCODE = re.compile(r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})$")
+POSTCODE = re.compile(
+    r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})$"
+)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 CONTACT_PREFERENCE_LABELS = {
     "phone": "Phone call",
@@ -36,9 +38,7 @@ def uk_phone(text: str) -> str:
     try:
         number = phonenumbers.parse(text, "GB")
     except phonenumbers.NumberParseException:
-        raise DetailError(
-            "Enter a UK phone number, like 020 7946 0000 or 07911 123456"
-        ) from None
+        raise DetailError("Enter a UK phone number, like 020 7946 0000 or 07911 123456") from None
     if not phonenumbers.is_valid_number(number) or number.country_code != 44:
         raise DetailError("Enter a UK phone number, like 020 7946 0000 or 07911 123456")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -153,7 +153,9 @@ def clean_client_details(
             raise DetailError("Enter the client’s postcode")
     except DetailError as error:
         errors["postcode"] = (
-            "Enter the client’s postcode" if not (data.get("postcode") or "").strip() else str(error)
+            "Enter the client’s postcode"
+            if not (data.get("postcode") or "").strip()
+            else str(error)
         )
 
     phone_text = (data.get("phone") or "").strip() if isinstance(data.get("phone"), str) else ""

@@ -40,7 +40,7 @@ def london_date(moment) -> str:
 
 
 def time_left(due: datetime | None, now: datetime) -> str:
-    """ "5 hours left", "2 days left", or "Overdue by 3 hours" in words a person reads at a glance."""
+    """Time to a deadline in words read at a glance: "5 hours left", "Overdue by 2 days"."""
     if due is None:
         return ""
     seconds = int((due - now).total_seconds())

@@ -97,7 +97,9 @@ def _required_text(value: str | None, field: str, message: str) -> str:
     if not text:
         raise InvalidTransitionInput(field, message)
     if len(text) > 2000:
-        raise InvalidTransitionInput(field, f"{message.split(' ')[0]} must be 2000 characters or fewer")
+        raise InvalidTransitionInput(
+            field, f"{message.split(' ')[0]} must be 2000 characters or fewer"
+        )
     return text
 
 
@@ -174,7 +176,9 @@ def close_referral(
     return referral
 
 
-def decline_referral(referral: Referral, actor: User | None, now: datetime, reason: str) -> Referral:
+def decline_referral(
+    referral: Referral, actor: User | None, now: datetime, reason: str
+) -> Referral:
     reason = _required_text(reason, "reason", "Reason for declining is required")
     _check(referral, "decline")
     referral.status = DECLINED

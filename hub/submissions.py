@@ -152,7 +152,8 @@ def _partners_by_slug(slugs: set[str]) -> dict[str, Organisation]:
     missing = slugs - found.keys()
     if missing:
         raise UnknownPartner(
-            "This questionnaire refers to partners the hub does not have: " + ", ".join(sorted(missing))
+            "This questionnaire refers to partners the hub does not have: "
+            + ", ".join(sorted(missing))
         )
     return found
 

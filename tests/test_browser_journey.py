@@ -93,7 +93,9 @@ def test_a_worker_completes_the_questionnaire_and_the_hub_sees_three_referrals(
         "Age UK Befriending",
     ):
         expect(page.locator("main")).to_contain_text(agency)
-    page.get_by_label("The client agrees to share their details with these agencies", exact=True).check()
+    page.get_by_label(
+        "The client agrees to share their details with these agencies", exact=True
+    ).check()
     page.get_by_role("button", name="Save and continue").click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Check")

@@ -6,6 +6,10 @@ from hub import accounts
 from hub.models import ApiToken, Organisation, QuestionnaireVersion, User
 
 
+def create_user(runner, args: list[str], password_line: str):
+    return runner.invoke(args=["users", "create", *args, "--password-stdin"], input=password_line)
+
+
 def test_demo_load_creates_the_hub_and_can_run_again(runner, db):
     first = runner.invoke(args=["demo", "load"])
     assert first.exit_code == 0, first.output
@@ -28,11 +32,11 @@ def test_demo_load_is_refused_in_production(app, runner):
 
 
 def test_users_create_with_password_from_stdin_creates_the_organisation(runner, db):
-    result = runner.invoke(
-        args=["users", "create", "Nurse@Example.org", "--role", "frontline", "--org", "Camberwell Nurses",
-              "--password-stdin"],
-        input="a-long-enough-password\n",
-    )  # fmt: skip
+    result = create_user(
+        runner,
+        ["Nurse@Example.org", "--role", "frontline", "--org", "Camberwell Nurses"],
+        "a-long-enough-password\n",
+    )
     assert result.exit_code == 0, result.output
     user = accounts.find_user("nurse@example.org")
     assert user.role == "frontline"
@@ -42,35 +46,33 @@ def test_users_create_with_password_from_stdin_creates_the_organisation(runner, 
 
 
 def test_a_partner_user_must_name_an_existing_partner(runner, db, demo_hub):
-    missing = runner.invoke(
-        args=["users", "create", "p@example.org", "--role", "partner", "--org", "Nowhere Agency",
-              "--password-stdin"],
-        input="a-long-enough-password\n",
-    )  # fmt: skip
+    missing = create_user(
+        runner,
+        ["p@example.org", "--role", "partner", "--org", "Nowhere Agency"],
+        "a-long-enough-password\n",
+    )
     assert missing.exit_code != 0
     assert "existing partner" in missing.output
     assert accounts.find_organisation("Nowhere Agency") is None
-    found = runner.invoke(
-        args=["users", "create", "p@example.org", "--role", "partner", "--org",
-              "NHS Falls Prevention Service", "--password-stdin"],
-        input="a-long-enough-password\n",
-    )  # fmt: skip
+    found = create_user(
+        runner,
+        ["p@example.org", "--role", "partner", "--org", "NHS Falls Prevention Service"],
+        "a-long-enough-password\n",
+    )
     assert found.exit_code == 0, found.output
     assert accounts.find_user("p@example.org").organisation.slug == "nhs-falls-prevention"
 
 
 def test_users_create_refuses_a_short_password_and_a_duplicate(runner, db, demo_hub):
-    short = runner.invoke(
-        args=["users", "create", "x@example.org", "--role", "hub", "--org", "age-uk-lambeth-southwark",
-              "--password-stdin"],
-        input="short\n",
-    )  # fmt: skip
+    short = create_user(
+        runner, ["x@example.org", "--role", "hub", "--org", "age-uk-lambeth-southwark"], "short\n"
+    )
     assert short.exit_code != 0 and "at least 10" in short.output
-    duplicate = runner.invoke(
-        args=["users", "create", "hub@demo.sail.example", "--role", "hub", "--org",
-              "age-uk-lambeth-southwark", "--password-stdin"],
-        input="a-long-enough-password\n",
-    )  # fmt: skip
+    duplicate = create_user(
+        runner,
+        ["hub@demo.sail.example", "--role", "hub", "--org", "age-uk-lambeth-southwark"],
+        "a-long-enough-password\n",
+    )
     assert duplicate.exit_code != 0 and "already exists" in duplicate.output
 
 

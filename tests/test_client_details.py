@@ -24,9 +24,7 @@ def test_valid_details_are_normalised():
     assert details.date_of_birth == date(1941, 5, 17)
 
 
-@pytest.mark.parametrize(
-    "number", ["020 7946 0000", "+44 20 7946 0000", "(0161) 496 0000"]
-)
+@pytest.mark.parametrize("number", ["020 7946 0000", "+44 20 7946 0000", "(0161) 496 0000"])
 def test_uk_numbers_are_accepted(number):
     assert uk_phone(number).startswith("+44")
 

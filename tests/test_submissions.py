@@ -47,7 +47,9 @@ def test_bad_answers_create_nothing(db, demo_hub, now):
     answers = sail_answers("falls")
     del answers["memory"]
     with pytest.raises(AnswersInvalid) as invalid:
-        submit_questionnaire(questionnaire_versions.latest("sail"), details, answers, user("hub"), now)
+        submit_questionnaire(
+            questionnaire_versions.latest("sail"), details, answers, user("hub"), now
+        )
     assert "memory" in invalid.value.errors
     db.session.rollback()
     assert count(db, Submission) == count(db, Referral) == 0

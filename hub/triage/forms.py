@@ -1,0 +1,92 @@
+"""Forms on the hub's triage pages: the queue's filters and the actions on a referral."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovTextArea
+from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from hub.filters import STATUS_TAGS
+from hub.models import RECEIVED, Organisation
+from hub.triage.queries import ALL, OPEN, QueueFilters
+
+STATUS_CHOICES = [
+    SelectChoice(RECEIVED, "Waiting to be forwarded"),
+    *[
+        SelectChoice(status, label)
+        for status, (label, _) in STATUS_TAGS.items()
+        if status != RECEIVED
+    ],
+    SelectChoice(OPEN, "Any open status"),
+    SelectChoice(ALL, "Any status"),
+]
+ANY_PARTNER = SelectChoice("", "All partners")
+TEXT_LIMIT = 2000  # what hub.lifecycle accepts for a reason or a note
+
+
+class QueueFilterForm(FlaskForm):
+    """The queue's filters: a GET form, so a filtered list can be bookmarked and shared."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField("Status", choices=STATUS_CHOICES, default=RECEIVED, widget=GovSelect())
+    partner = SelectField("Partner", choices=[ANY_PARTNER], default="", widget=GovSelect())
+    overdue = BooleanField("Only show overdue referrals", widget=GovCheckboxInput())
+
+    def __init__(self, formdata, partners: list[Organisation]):
+        super().__init__(formdata=formdata)
+        self._partners = {partner.slug: partner for partner in partners}
+        self.partner.choices = [ANY_PARTNER] + [SelectChoice(p.slug, p.name) for p in partners]
+
+    def chosen(self) -> QueueFilters:
+        """The filters asked for; a value that is not one of the choices counts as the default."""
+        self.validate()
+        for field, message in (
+            (self.status, "Select a status from the list"),
+            (self.partner, "Select a partner from the list"),
+        ):
+            if field.errors:
+                field.errors = [message]
+                field.data = field.default
+        return QueueFilters(
+            status=self.status.data,
+            partner=self._partners.get(self.partner.data),
+            overdue=bool(self.overdue.data),
+        )
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as query-string arguments, for pagination links."""
+        args = {"status": self.status.data}
+        if self.partner.data:
+            args["partner"] = self.partner.data
+        if self.overdue.data:
+            args["overdue"] = "y"
+        return args
+
+
+class CancelForm(FlaskForm):
+    reason = TextAreaField(
+        "Why are you cancelling this referral?",
+        description="For example, the client withdrew consent, or it duplicates another referral. "
+        "The reason is kept in the referral’s history.",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired(message="Enter why you are cancelling this referral"),
+            Length(max=TEXT_LIMIT, message="The reason must be 2000 characters or fewer"),
+        ],
+    )
+
+
+class NoteForm(FlaskForm):
+    note = TextAreaField(
+        "Add a note",
+        description="For example, that you phoned the client to confirm. Notes are kept in the "
+        "referral’s history and do not change its status.",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired(message="Enter a note"),
+            Length(max=TEXT_LIMIT, message="The note must be 2000 characters or fewer"),
+        ],
+    )

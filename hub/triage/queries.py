@@ -1,0 +1,420 @@
+"""The data layer for the hub's triage pages and the partner inbox.
+
+Filtered, ordered and paginated queries that return rows ready to show: everything a template
+reads is loaded here, so templates never query. ``now`` comes from the view (see ``hub.clock``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from math import ceil
+
+from sqlalchemy import and_, case, false, func, null, or_, select, true
+from sqlalchemy.orm import joinedload, selectinload
+
+from hub import lifecycle
+from hub.extensions import db
+from hub.filters import OUTCOME_LABELS
+from hub.models import (
+    ACCEPTED,
+    CLOSED,
+    CONTACTED,
+    DECLINED,
+    FORWARDED,
+    OPEN_STATUSES,
+    RECEIVED,
+    STATUSES,
+    Organisation,
+    Referral,
+    ReferralEvent,
+    Submission,
+    User,
+)
+from hub.questionnaire_versions import definition_of
+
+PAGE_SIZE = 50
+OPEN = "open"
+ALL = "all"
+# A partner learns of a referral when it is forwarded; once cancelled it is not theirs to act on.
+PARTNER_VISIBLE = (FORWARDED, ACCEPTED, CONTACTED, CLOSED, DECLINED)
+WITH_PARTNER = (FORWARDED, ACCEPTED)
+
+
+class PageNotFound(LookupError):
+    """A page number beyond the last page (or below the first)."""
+
+
+# --- Rows and pages ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    status: str = RECEIVED
+    partner: Organisation | None = None
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
+class ReferralRow:
+    """A referral as a list shows it: what it is about and the deadline that applies now."""
+
+    referral: Referral
+    question: str
+    deadline: datetime | None
+    deadline_kind: str | None  # "forward" (the hub's) or "contact" (the partner's)
+    overdue: bool
+
+
+@dataclass
+class Page:
+    items: list
+    number: int
+    size: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.size))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def first_item(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.total else 0
+
+    @property
+    def last_item(self) -> int:
+        return (self.number - 1) * self.size + len(self.items)
+
+    @property
+    def numbers(self) -> list[int | None]:
+        """Page numbers for GOV.UK pagination: first, last, and the current one's neighbours;
+        ``None`` where a run of pages is left out."""
+        wanted = {1, self.pages, self.number - 1, self.number, self.number + 1}
+        shown = sorted(n for n in wanted if 1 <= n <= self.pages)
+        numbers: list[int | None] = []
+        for n in shown:
+            if numbers and n - numbers[-1] > 1:
+                numbers.append(None)
+            numbers.append(n)
+        return numbers
+
+
+def deadline_of(referral: Referral) -> tuple[datetime | None, str | None]:
+    """The deadline that applies in the referral's current status, and whose it is."""
+    if referral.status == RECEIVED:
+        return referral.forward_due_at, "forward"
+    if referral.status in WITH_PARTNER:
+        return referral.contact_due_at, "contact"
+    return None, None
+
+
+def _current_deadline():
+    return case(
+        (Referral.status == RECEIVED, Referral.forward_due_at),
+        (Referral.status.in_(WITH_PARTNER), Referral.contact_due_at),
+        else_=null(),
+    )
+
+
+def overdue_as_of(now: datetime):
+    """SQL for ``lifecycle.is_overdue``: past the deadline that applies in its status."""
+    return or_(
+        and_(Referral.status == RECEIVED, Referral.forward_due_at <= now),
+        and_(
+            Referral.status.in_(WITH_PARTNER),
+            Referral.contact_due_at.is_not(None),
+            Referral.contact_due_at <= now,
+        ),
+    )
+
+
+def question_text(referral: Referral) -> str:
+    """The question as the client was asked it, in the questionnaire version they answered."""
+    definition = definition_of(referral.submission.questionnaire_version)
+    try:
+        return definition.question(referral.question_key).text
+    except KeyError:
+        return referral.question_key
+
+
+def _row(referral: Referral, now: datetime) -> ReferralRow:
+    deadline, kind = deadline_of(referral)
+    return ReferralRow(
+        referral=referral,
+        question=question_text(referral),
+        deadline=deadline,
+        deadline_kind=kind,
+        overdue=lifecycle.is_overdue(referral, now),
+    )
+
+
+_LIST_LOADS = (
+    joinedload(Referral.partner),
+    selectinload(Referral.submission).selectinload(Submission.client),
+    selectinload(Referral.submission).selectinload(Submission.questionnaire_version),
+)
+
+
+def _paginate(query, number: int, now: datetime, size: int = PAGE_SIZE) -> Page:
+    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    page = Page(items=[], number=number, size=size, total=total)
+    if number < 1 or number > page.pages:
+        raise PageNotFound(number)
+    rows = db.session.scalars(query.offset((number - 1) * size).limit(size).options(*_LIST_LOADS))
+    page.items = [_row(referral, now) for referral in rows]
+    return page
+
+
+# --- The hub's queue --------------------------------------------------------------------------
+
+
+def _status_condition(status: str):
+    if status == ALL:
+        return true()
+    if status == OPEN:
+        return Referral.status.in_(OPEN_STATUSES)
+    if status in STATUSES:
+        return Referral.status == status
+    return false()
+
+
+def queue(filters: QueueFilters, now: datetime, number: int = 1) -> Page:
+    """Referrals matching the filters, soonest deadline first (those without one last)."""
+    conditions = [_status_condition(filters.status)]
+    if filters.partner is not None:
+        conditions.append(Referral.partner_id == filters.partner.id)
+    if filters.overdue:
+        conditions.append(overdue_as_of(now))
+    deadline = _current_deadline()
+    query = (
+        select(Referral)
+        .where(*conditions)
+        .order_by(deadline.is_(None), deadline, Referral.received_at, Referral.id)
+    )
+    return _paginate(query, number, now)
+
+
+def partner_options() -> list[Organisation]:
+    return list(
+        db.session.scalars(
+            select(Organisation).where(Organisation.kind == "partner").order_by(Organisation.name)
+        )
+    )
+
+
+# --- One referral -----------------------------------------------------------------------------
+
+
+def referral_for_page(referral_id: int) -> Referral | None:
+    """A referral with everything its page shows loaded up front."""
+    return db.session.scalar(
+        select(Referral)
+        .where(Referral.id == referral_id)
+        .options(
+            joinedload(Referral.partner),
+            joinedload(Referral.possible_duplicate_of),
+            selectinload(Referral.events)
+            .joinedload(ReferralEvent.actor)
+            .joinedload(User.organisation),
+            selectinload(Referral.submission).options(
+                joinedload(Submission.client),
+                joinedload(Submission.questionnaire_version),
+                joinedload(Submission.referrer_organisation),
+                joinedload(Submission.submitted_by),
+                selectinload(Submission.referrals).joinedload(Referral.partner),
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+def referral_reference(referral_id: int | None) -> Referral | None:
+    if referral_id is None:
+        return None
+    return db.session.get(Referral, referral_id)
+
+
+def lock_referral(referral_id: int) -> Referral | None:
+    """The referral, locked for a change: a second change at once waits, then sees the first."""
+    return db.session.scalar(
+        select(Referral)
+        .where(Referral.id == referral_id)
+        .with_for_update(of=Referral)
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_referrals_of(submission: Submission) -> list[Referral]:
+    """Every referral of a questionnaire, locked and read afresh, before forwarding them all."""
+    return list(
+        db.session.scalars(
+            select(Referral)
+            .where(Referral.submission_id == submission.id)
+            .order_by(Referral.id)
+            .with_for_update(of=Referral)
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
+def waiting_to_forward(submission: Submission) -> list[Referral]:
+    return [referral for referral in submission.referrals if referral.status == RECEIVED]
+
+
+@dataclass(frozen=True)
+class Answer:
+    key: str
+    text: str
+    answer: bool | None
+
+
+@dataclass(frozen=True)
+class AnswerSection:
+    key: str
+    title: str
+    answers: list[Answer]
+
+
+def answers_by_section(submission: Submission) -> list[AnswerSection]:
+    """Every answer the client gave, grouped as the questionnaire version they answered groups
+    them (a later version may have other questions)."""
+    definition = definition_of(submission.questionnaire_version)
+    stored = submission.answers or {}
+    return [
+        AnswerSection(
+            key=section.key,
+            title=section.title,
+            answers=[
+                Answer(question.key, question.text, stored.get(question.key))
+                for question in section.questions
+            ],
+        )
+        for section in definition.sections
+    ]
+
+
+# --- History ----------------------------------------------------------------------------------
+
+EVENT_LABELS = {
+    "received": "Received from the referrer",
+    "forwarded": "Forwarded to the partner",
+    "accepted": "Accepted by the partner",
+    "contacted": "Partner contacted the client",
+    "closed": "Closed",
+    "declined": "Declined by the partner",
+    "cancelled": "Cancelled",
+    "note": "Note added",
+}
+DETAIL_LABELS = {
+    "reason": "Reason",
+    "note": "Note",
+    "notes": "Notes",
+    "outcome": "Outcome",
+    "partner": "Partner",
+    "possible_duplicate_of": "Possible duplicate of",
+}
+HIDDEN_DETAILS = {"question"}  # the page already says what the referral is about
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: datetime
+    who: str
+    what: str
+    details: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _who(actor: User | None) -> str:
+    if actor is None:
+        return "The hub (automatic)"
+    return f"{actor.name}, {actor.organisation.name}"
+
+
+def _partner_names(events: list[ReferralEvent]) -> dict[str, str]:
+    slugs = {event.details.get("partner") for event in events if event.details} - {None}
+    if not slugs:
+        return {}
+    rows = db.session.execute(
+        select(Organisation.slug, Organisation.name).where(Organisation.slug.in_(slugs))
+    )
+    return dict(rows.all())
+
+
+def _detail(key: str, value, partner_names: dict[str, str]) -> tuple[str, str]:
+    label = DETAIL_LABELS.get(key, key.replace("_", " ").capitalize())
+    if key == "partner":
+        value = partner_names.get(value, value)
+    elif key == "outcome":
+        value = OUTCOME_LABELS.get(value, value)
+    return label, str(value)
+
+
+def history(referral: Referral) -> list[HistoryEntry]:
+    """The referral's events, newest first, in words."""
+    events = list(referral.events)
+    partner_names = _partner_names(events)
+    entries = [
+        HistoryEntry(
+            at=event.at,
+            who=_who(event.actor),
+            what=EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
+            details=[
+                _detail(key, value, partner_names)
+                for key, value in (event.details or {}).items()
+                if key not in HIDDEN_DETAILS
+            ],
+        )
+        for event in events
+    ]
+    # Newest first; of events at the same moment, the one recorded last comes first.
+    return sorted(reversed(entries), key=lambda entry: entry.at, reverse=True)
+
+
+# --- The partner inbox ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InboxSummary:
+    total: int
+    to_contact: int
+    overdue: int
+
+
+def _partner_visible(partner_id: int):
+    return and_(Referral.partner_id == partner_id, Referral.status.in_(PARTNER_VISIBLE))
+
+
+def partner_inbox(partner_id: int, now: datetime, number: int = 1) -> Page:
+    """One partner's forwarded referrals: those waiting for contact first, soonest deadline first;
+    then the rest, most recently forwarded first."""
+    query = (
+        select(Referral)
+        .where(_partner_visible(partner_id))
+        .order_by(
+            case((Referral.status.in_(WITH_PARTNER), 0), else_=1),
+            case((Referral.status.in_(WITH_PARTNER), Referral.contact_due_at), else_=null()),
+            Referral.forwarded_at.desc(),
+            Referral.id,
+        )
+    )
+    return _paginate(query, number, now)
+
+
+def partner_inbox_summary(partner_id: int, now: datetime) -> InboxSummary:
+    with_partner = Referral.status.in_(WITH_PARTNER)
+    total, to_contact, overdue = db.session.execute(
+        select(
+            func.count(),
+            func.count(case((with_partner, 1))),
+            func.count(case((and_(with_partner, Referral.contact_due_at <= now), 1))),
+        ).where(_partner_visible(partner_id))
+    ).one()
+    return InboxSummary(total=total, to_contact=to_contact, overdue=overdue)
