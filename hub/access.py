@@ -10,8 +10,9 @@ from functools import wraps
 
 from flask import abort, redirect, request, url_for
 from flask_login import current_user
+from sqlalchemy import true
 
-from hub.models import ROLES
+from hub.models import ROLES, Referral, Submission, User
 
 PUBLIC = "public"
 
@@ -50,3 +51,18 @@ def landing_endpoint(role: str) -> str:
         "manager": "hub_views.queue",
         "admin": "hub_views.queue",
     }[role]
+
+
+def referrals_visible_to(user: User):
+    """The SQL condition for the referrals a user may see. A partner sees its own agency's
+    referrals from the moment they are forwarded to it, never another agency's; a referrer sees
+    those from the questionnaires they submitted; hub staff, managers and admins see all."""
+    if user.role == "partner":
+        return (Referral.partner_id == user.organisation_id) & Referral.forwarded_at.is_not(None)
+    if user.role == "frontline":
+        return Referral.submission_id.in_(
+            Submission.__table__.select()
+            .with_only_columns(Submission.id)
+            .where(Submission.submitted_by_id == user.id)
+        )
+    return true()

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import and_, case, null, or_
+
 from hub import sla
 from hub.extensions import db
 from hub.models import (
@@ -212,13 +214,35 @@ def forward_all(submission: Submission, actor: User | None, now: datetime) -> li
     return waiting
 
 
+# The statuses in which the partner owes the client a first contact.
+WITH_PARTNER = (FORWARDED, ACCEPTED)
+
+
+def current_deadline(referral: Referral) -> tuple[datetime | None, str | None]:
+    """The deadline that applies in the referral's status now, and which one it is."""
+    if referral.status == RECEIVED:
+        return referral.forward_due_at, "forward"
+    if referral.status in WITH_PARTNER:
+        return referral.contact_due_at, "contact"
+    return None, None
+
+
+def current_deadline_clause():
+    """``current_deadline`` in SQL, for ordering a queue by what is due first."""
+    return case(
+        (Referral.status == RECEIVED, Referral.forward_due_at),
+        (Referral.status.in_(WITH_PARTNER), Referral.contact_due_at),
+        else_=null(),
+    )
+
+
 def is_forward_overdue(referral: Referral, now: datetime) -> bool:
     return referral.status == RECEIVED and referral.forward_due_at <= now
 
 
 def is_contact_overdue(referral: Referral, now: datetime) -> bool:
     return (
-        referral.status in (FORWARDED, ACCEPTED)
+        referral.status in WITH_PARTNER
         and referral.contact_due_at is not None
         and referral.contact_due_at <= now
     )
@@ -228,8 +252,25 @@ def is_overdue(referral: Referral, now: datetime) -> bool:
     return is_forward_overdue(referral, now) or is_contact_overdue(referral, now)
 
 
+def overdue_clause(now: datetime):
+    """``is_overdue`` in SQL: waiting at the hub past the forwarding deadline, or with the
+    partner past the contact deadline."""
+    return or_(
+        and_(Referral.status == RECEIVED, Referral.forward_due_at <= now),
+        and_(
+            Referral.status.in_(WITH_PARTNER),
+            Referral.contact_due_at.is_not(None),
+            Referral.contact_due_at <= now,
+        ),
+    )
+
+
 __all__ = [
     "ALLOWED_FROM",
+    "WITH_PARTNER",
+    "current_deadline",
+    "current_deadline_clause",
+    "overdue_clause",
     "CANCELLED",
     "CLOSED",
     "DECLINED",

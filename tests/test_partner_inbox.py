@@ -84,17 +84,20 @@ def test_an_overdue_referral_is_marked_in_words(client, db, sign_in_as, demo_hub
     assert "1 of them overdue" in text
 
 
-def test_closed_and_declined_referrals_stay_listed_but_cancelled_ones_do_not(
+def test_referrals_stay_listed_once_forwarded_whatever_became_of_them(
     client, db, sign_in_as, demo_hub
 ):
+    """Cancelled after forwarding is listed as cancelled, so the partner knows to stop;
+    cancelled before forwarding never reached the partner, so it is not listed."""
     past = utcnow() - timedelta(days=5)
     partner, hub = user("partner"), user("hub")
-    declined, closed, cancelled = (
+    declined, closed, cancelled, never_forwarded = (
         submit(user("frontline"), past, yes=("smoke_alarms",), given_name=name).referrals[0]
-        for name in ("Dee", "Cleo", "Cass")
+        for name in ("Dee", "Cleo", "Cass", "Nev")
     )
     for referral in (declined, closed, cancelled):
         lifecycle.forward_referral(referral, hub, past)
+    lifecycle.cancel_referral(never_forwarded, hub, past, "Duplicate")
     lifecycle.decline_referral(declined, partner, past, "Outside our area")
     lifecycle.record_contact(closed, partner, past)
     lifecycle.close_referral(closed, partner, past, "service_provided")
@@ -104,7 +107,8 @@ def test_closed_and_declined_referrals_stay_listed_but_cancelled_ones_do_not(
     text = page_text(client.get("/partner/referrals"))
     assert declined.reference in text and "Declined" in text
     assert closed.reference in text and "Closed" in text
-    assert cancelled.reference not in text
+    assert cancelled.reference in text and "Cancelled" in text
+    assert never_forwarded.reference not in text
 
 
 def test_an_empty_inbox_says_so(client, sign_in_as):

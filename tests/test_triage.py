@@ -62,8 +62,8 @@ def waiting(db, demo_hub):
 
 @pytest.fixture
 def received(db, demo_hub):
-    """One questionnaire with three "yes" answers, received 2 hours ago."""
-    submission = submit(user("frontline"), hours_ago(2), yes=("smoke_alarms", "falls", "lonely"))
+    """One questionnaire with three "yes" answers, received 1½ hours ago (22½ hours left)."""
+    submission = submit(user("frontline"), hours_ago(1.5), yes=("smoke_alarms", "falls", "lonely"))
     db.session.commit()
     return submission.referrals[0]
 

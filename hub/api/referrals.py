@@ -10,42 +10,26 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, jsonify, request, url_for
-from sqlalchemy import and_, not_, or_, select, true
+from sqlalchemy import not_, select
 from sqlalchemy.orm import selectinload
 
 from hub import lifecycle
+from hub.access import referrals_visible_to
 from hub.api import api, serialise
 from hub.api.auth import api_roles, current_api_user
 from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text, query_int
 from hub.clock import utcnow
 from hub.extensions import db
-from hub.models import ACCEPTED, FORWARDED, RECEIVED, STATUSES, Organisation, Referral, User
+from hub.models import STATUSES, Organisation, Referral
 
 READERS = ("hub", "manager", "partner")
 MAX_PAGE_SIZE = 200
 
 
-def visible_to(user: User):
-    """The SQL condition for the referrals this user may see."""
-    if user.role == "partner":
-        return and_(Referral.partner_id == user.organisation_id, Referral.status != RECEIVED)
-    return true()
-
-
-def overdue_as_of(now: datetime):
-    """Waiting at the hub past the forwarding deadline, or with a partner past the contact one."""
-    return or_(
-        and_(Referral.status == RECEIVED, Referral.forward_due_at <= now),
-        and_(
-            Referral.status.in_((FORWARDED, ACCEPTED)),
-            Referral.contact_due_at.is_not(None),
-            Referral.contact_due_at <= now,
-        ),
-    )
-
-
 def _visible_referral(referral_id: int, for_update: bool = False) -> Referral:
-    query = select(Referral).where(Referral.id == referral_id, visible_to(current_api_user()))
+    query = select(Referral).where(
+        Referral.id == referral_id, referrals_visible_to(current_api_user())
+    )
     if for_update:  # two changes to one referral at once: the second waits, then sees the first
         query = query.with_for_update(of=Referral)
     row = db.session.scalar(query)
@@ -63,7 +47,7 @@ def list_referrals():
     after = query_int("after", 0, 0)
     query = (
         select(Referral)
-        .where(visible_to(current_api_user()), Referral.id > after, *_filters(now))
+        .where(referrals_visible_to(current_api_user()), Referral.id > after, *_filters(now))
         .order_by(Referral.id)
         .limit(limit + 1)
         .options(
@@ -101,9 +85,9 @@ def _filters(now: datetime) -> list:
     overdue = request.args.get("overdue")
     if overdue:
         if overdue.lower() == "true":
-            conditions.append(overdue_as_of(now))
+            conditions.append(lifecycle.overdue_clause(now))
         elif overdue.lower() == "false":
-            conditions.append(not_(overdue_as_of(now)))
+            conditions.append(not_(lifecycle.overdue_clause(now)))
         else:
             errors["overdue"] = "overdue must be true or false"
     if errors:

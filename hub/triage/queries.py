@@ -10,18 +10,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from math import ceil
 
-from sqlalchemy import and_, case, false, func, null, or_, select, true
+from sqlalchemy import and_, case, false, func, null, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from hub import lifecycle
 from hub.extensions import db
 from hub.filters import OUTCOME_LABELS
 from hub.models import (
-    ACCEPTED,
-    CLOSED,
-    CONTACTED,
-    DECLINED,
-    FORWARDED,
     OPEN_STATUSES,
     RECEIVED,
     STATUSES,
@@ -36,9 +31,7 @@ from hub.questionnaire_versions import definition_of
 PAGE_SIZE = 50
 OPEN = "open"
 ALL = "all"
-# A partner learns of a referral when it is forwarded; once cancelled it is not theirs to act on.
-PARTNER_VISIBLE = (FORWARDED, ACCEPTED, CONTACTED, CLOSED, DECLINED)
-WITH_PARTNER = (FORWARDED, ACCEPTED)
+WITH_PARTNER = lifecycle.WITH_PARTNER
 
 
 class PageNotFound(LookupError):
@@ -107,35 +100,6 @@ class Page:
         return numbers
 
 
-def deadline_of(referral: Referral) -> tuple[datetime | None, str | None]:
-    """The deadline that applies in the referral's current status, and whose it is."""
-    if referral.status == RECEIVED:
-        return referral.forward_due_at, "forward"
-    if referral.status in WITH_PARTNER:
-        return referral.contact_due_at, "contact"
-    return None, None
-
-
-def _current_deadline():
-    return case(
-        (Referral.status == RECEIVED, Referral.forward_due_at),
-        (Referral.status.in_(WITH_PARTNER), Referral.contact_due_at),
-        else_=null(),
-    )
-
-
-def overdue_as_of(now: datetime):
-    """SQL for ``lifecycle.is_overdue``: past the deadline that applies in its status."""
-    return or_(
-        and_(Referral.status == RECEIVED, Referral.forward_due_at <= now),
-        and_(
-            Referral.status.in_(WITH_PARTNER),
-            Referral.contact_due_at.is_not(None),
-            Referral.contact_due_at <= now,
-        ),
-    )
-
-
 def question_text(referral: Referral) -> str:
     """The question as the client was asked it, in the questionnaire version they answered."""
     definition = definition_of(referral.submission.questionnaire_version)
@@ -146,7 +110,7 @@ def question_text(referral: Referral) -> str:
 
 
 def _row(referral: Referral, now: datetime) -> ReferralRow:
-    deadline, kind = deadline_of(referral)
+    deadline, kind = lifecycle.current_deadline(referral)
     return ReferralRow(
         referral=referral,
         question=question_text(referral),
@@ -192,8 +156,8 @@ def queue(filters: QueueFilters, now: datetime, number: int = 1) -> Page:
     if filters.partner is not None:
         conditions.append(Referral.partner_id == filters.partner.id)
     if filters.overdue:
-        conditions.append(overdue_as_of(now))
-    deadline = _current_deadline()
+        conditions.append(lifecycle.overdue_clause(now))
+    deadline = lifecycle.current_deadline_clause()
     query = (
         select(Referral)
         .where(*conditions)
@@ -389,7 +353,8 @@ class InboxSummary:
 
 
 def _partner_visible(partner_id: int):
-    return and_(Referral.partner_id == partner_id, Referral.status.in_(PARTNER_VISIBLE))
+    """As ``hub.access.referrals_visible_to`` for a user of that partner agency."""
+    return and_(Referral.partner_id == partner_id, Referral.forwarded_at.is_not(None))
 
 
 def partner_inbox(partner_id: int, now: datetime, number: int = 1) -> Page:

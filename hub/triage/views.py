@@ -96,7 +96,7 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
             row=queries.ReferralRow(
                 referral,
                 queries.question_text(referral),
-                *queries.deadline_of(referral),
+                *lifecycle.current_deadline(referral),
                 overdue=lifecycle.is_overdue(referral, now),
             ),
             submission=submission,
