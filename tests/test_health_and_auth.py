@@ -77,3 +77,28 @@ def test_forms_are_protected_against_cross_site_requests(tmp_path, database_url,
     )
     assert response.status_code == 400
     assert "nothing was saved" in response.get_data(as_text=True)
+
+
+def test_a_form_opened_two_hours_ago_still_submits(tmp_path, database_url, demo_hub, monkeypatch):
+    """A visit can take an hour or more: the form's CSRF token must not expire mid-visit."""
+    import re
+    import time
+
+    from itsdangerous import TimestampSigner
+
+    app = create_app(
+        {**TEST_CONFIG, "WTF_CSRF_ENABLED": True, "SQLALCHEMY_DATABASE_URI": database_url},
+        instance_path=str(tmp_path),
+    )
+    client = app.test_client()
+    two_hours_ago = int(time.time()) - 2 * 3600
+    monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: two_hours_ago)
+    page = client.get("/login").get_data(as_text=True)
+    monkeypatch.undo()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    user = demo_hub["hub"]
+    response = client.post(
+        "/login", data={"email": user.email, "password": user.password, "csrf_token": token}
+    )
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/hub/referrals"
