@@ -48,6 +48,10 @@ BODY = {
 }  # fmt: skip
 
 
+# A different person for every request of every run, so no submission is a possible duplicate.
+PEOPLE = itertools.count()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -97,7 +101,6 @@ def load(port: int, path: str, token: str, clients: int, total: int) -> dict:
     failures = 0
     lock = threading.Lock()
     per_client = total // clients
-    ids = itertools.count()
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
 
     def run():
@@ -107,7 +110,7 @@ def load(port: int, path: str, token: str, clients: int, total: int) -> dict:
         bad = 0
         for _ in range(per_client):
             # A different person each time, as in real use (the same one would be a duplicate).
-            body = {**BODY, "client": {**BODY["client"], "family_name": f"Client{next(ids)}"}}
+            body = {**BODY, "client": {**BODY["client"], "family_name": f"Client{next(PEOPLE)}"}}
             payload = json.dumps(body)
             started = time.perf_counter()
             connection.request("POST", path, body=payload, headers=headers)
@@ -142,7 +145,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--requests", type=int, default=1600)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as folder:

@@ -123,9 +123,15 @@ def issue_token(user: User, now: datetime) -> str:
 
 
 def user_for_token(token: str) -> User | None:
+    """The active user a live token belongs to: one indexed lookup, no password hash."""
     if not token:
         return None
-    row = db.session.scalar(select(ApiToken).filter_by(token_hash=_token_hash(token)))
-    if row is None or row.revoked_at is not None or not row.user.active:
-        return None
-    return row.user
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == _token_hash(token),
+            ApiToken.revoked_at.is_(None),
+            User.active.is_(True),
+        )
+    )

@@ -12,9 +12,11 @@ together or not at all. ``now`` always comes from the caller (see ``hub.clock``)
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, null, or_
+from sqlalchemy import and_, case, insert, null, or_
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import sla
 from hub.extensions import db
@@ -105,37 +107,61 @@ def _required_text(value: str | None, field: str, message: str) -> str:
     return text
 
 
-def receive_referral(
-    submission: Submission,
-    partner: Organisation,
-    question_key: str,
-    number: int,
-    now: datetime,
-    actor: User | None,
-    possible_duplicate_of: Referral | None = None,
-) -> Referral:
-    """A new referral for one flag, due to be forwarded within the forwarding SLA."""
-    referral = Referral(
-        reference=f"{submission.reference}-{number:02d}",
-        submission=submission,
-        partner=partner,
-        question_key=question_key,
-        status=RECEIVED,
-        received_at=now,
-        forward_due_at=sla.forward_due(now),
-        possible_duplicate_of=possible_duplicate_of,
-    )
-    db.session.add(referral)
-    _record(
-        referral,
-        "received",
-        actor,
-        now,
-        partner=partner.slug,
-        question=question_key,
-        possible_duplicate_of=possible_duplicate_of.reference if possible_duplicate_of else None,
-    )
-    return referral
+@dataclass(frozen=True)
+class NewReferral:
+    """One flag of a submission, to become a ``received`` referral."""
+
+    question_key: str
+    partner: Organisation
+    possible_duplicate_of_id: int | None = None
+
+
+def receive_referrals(
+    submission: Submission, new: list[NewReferral], now: datetime, actor: User | None
+) -> list[Referral]:
+    """Every flag of a submission as a ``received`` referral due to be forwarded within the
+    forwarding SLA, each with its event. Two statements whatever the number of flags: this is
+    the path every questionnaire takes, so it is kept lean. The submission must be flushed."""
+    due = sla.forward_due(now)
+    wanted = {f"{submission.reference}-{number:02d}": item for number, item in enumerate(new, 1)}
+    rows = [
+        {
+            "reference": reference,
+            "submission_id": submission.id,
+            "partner_id": item.partner.id,
+            "question_key": item.question_key,
+            "status": RECEIVED,
+            "received_at": now,
+            "forward_due_at": due,
+            "possible_duplicate_of_id": item.possible_duplicate_of_id,
+        }
+        for reference, item in wanted.items()
+    ]
+    # One multi-row INSERT; RETURNING may come back in any order, so match rows by reference.
+    returned = db.session.scalars(insert(Referral).returning(Referral), rows) if rows else []
+    referrals = sorted(returned, key=lambda referral: referral.reference)
+    new = [wanted[referral.reference] for referral in referrals]
+    if referrals:
+        db.session.execute(
+            insert(ReferralEvent),
+            [
+                {
+                    "referral_id": referral.id,
+                    "actor_id": actor.id if actor else None,
+                    "kind": "received",
+                    "at": now,
+                    "details": {"partner": item.partner.slug, "question": item.question_key},
+                }
+                for referral, item in zip(referrals, new, strict=True)
+            ],
+        )
+    # The rows came back from RETURNING: tie them to what is already loaded, so showing them
+    # costs no further queries.
+    for referral, item in zip(referrals, new, strict=True):
+        set_committed_value(referral, "partner", item.partner)
+        set_committed_value(referral, "submission", submission)
+    set_committed_value(submission, "referrals", referrals)
+    return referrals
 
 
 def forward_referral(referral: Referral, actor: User | None, now: datetime) -> Referral:
@@ -286,6 +312,7 @@ __all__ = [
     "is_contact_overdue",
     "is_forward_overdue",
     "is_overdue",
-    "receive_referral",
+    "NewReferral",
+    "receive_referrals",
     "record_contact",
 ]

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from hub import lifecycle
@@ -53,25 +53,25 @@ def find_by_idempotency_key(user: User, key: str) -> Submission | None:
     )
 
 
-def _possible_duplicates(match_key: str, partner_ids: set[int]) -> dict[int, Referral]:
-    """For each partner, the earliest open referral of the same person (name and date of birth)."""
+def _possible_duplicates(match_key: str, partner_ids: set[int]) -> dict[int, int]:
+    """For each partner, the id of the earliest open referral of the same person (name and date
+    of birth) to that partner.
+
+    Only the person's own referrals are read, found through the client's match key, and then
+    sorted out here: filtering by partner and status in SQL tempts the planner into walking every
+    open referral of those partners instead."""
     if not partner_ids:
         return {}
-    earliest = (
-        select(func.min(Referral.id))
+    earliest: dict[int, int] = {}
+    for referral_id, partner_id, status in db.session.execute(
+        select(Referral.id, Referral.partner_id, Referral.status)
         .join(Submission, Referral.submission_id == Submission.id)
         .join(Client, Submission.client_id == Client.id)
-        .where(
-            Client.match_key == match_key,
-            Referral.partner_id.in_(partner_ids),
-            Referral.status.in_(OPEN_STATUSES),
-        )
-        .group_by(Referral.partner_id)
-    )
-    return {
-        referral.partner_id: referral
-        for referral in db.session.scalars(select(Referral).where(Referral.id.in_(earliest)))
-    }
+        .where(Client.match_key == match_key)
+    ):
+        if partner_id in partner_ids and status in OPEN_STATUSES:
+            earliest[partner_id] = min(referral_id, earliest.get(partner_id, referral_id))
+    return earliest
 
 
 def submit_questionnaire(
@@ -117,18 +117,6 @@ def submit_questionnaire(
         idempotency_key=idempotency_key,
     )
     db.session.add(submission)
-    with db.session.no_autoflush:
-        for number, flag in enumerate(flags, start=1):
-            partner = partners[flag.partner]
-            lifecycle.receive_referral(
-                submission,
-                partner,
-                flag.question_key,
-                number,
-                now,
-                submitted_by,
-                possible_duplicate_of=duplicates.get(partner.id),
-            )
     try:
         db.session.flush()
     except IntegrityError:
@@ -139,6 +127,19 @@ def submit_questionnaire(
             if earlier is not None:
                 return Received(earlier, created=False)
         raise
+    lifecycle.receive_referrals(
+        submission,
+        [
+            lifecycle.NewReferral(
+                flag.question_key,
+                partners[flag.partner],
+                duplicates.get(partners[flag.partner].id),
+            )
+            for flag in flags
+        ],
+        now,
+        submitted_by,
+    )
     return Received(submission, created=True)
 
 
