@@ -10,7 +10,7 @@ def test_the_published_sail_questionnaire_with_each_questions_partners(client, d
     response = client.get("/api/v1/questionnaires", headers=bearer("frontline", now))
     assert response.status_code == 200
     bank = load_bank("sail")
-    [sail] = response.json["items"]
+    [sail] = response.json
     assert (sail["slug"], sail["version"], sail["title"]) == ("sail", bank.version, bank.title)
     assert sorted(sail["boroughs"]) == ["lambeth", "southwark"]
     questions = {question["key"]: question for question in sail["questions"]}
@@ -38,5 +38,5 @@ def test_only_the_latest_version_is_listed(client, db, demo_hub, now):
     newer["title"] = "SAIL checklist (revised)"
     questionnaire_versions.publish(type(bank).from_dict(newer), now)
     db.session.commit()
-    [sail] = client.get("/api/v1/questionnaires", headers=bearer("hub", now)).json["items"]
+    [sail] = client.get("/api/v1/questionnaires", headers=bearer("hub", now)).json
     assert (sail["version"], sail["title"]) == (bank.version + 1, "SAIL checklist (revised)")

@@ -11,4 +11,5 @@ from hub.questionnaire_versions import published
 @api.get("/questionnaires")
 @api_roles(*ROLES)
 def list_questionnaires():
-    return jsonify({"items": [serialise.questionnaire(version) for version in published()]})
+    """A plain list, as DESIGN.md describes it: there are only ever a few, so no pages."""
+    return jsonify([serialise.questionnaire(version) for version in published()])
