@@ -18,22 +18,16 @@ engine = sa.create_engine(os.environ["DATABASE_URL"])
 app = Flask(__name__)
 
 with engine.connect() as connection:
-    IDS = dict(
-        connection.execute(
-            sa.text(
-                "SELECT (SELECT id FROM questionnaire_version ORDER BY id LIMIT 1),"
-                " (SELECT id FROM \"user\" WHERE role = 'frontline' ORDER BY id LIMIT 1)"
-            )
+    QV, USER = connection.execute(
+        sa.text(
+            "SELECT (SELECT id FROM questionnaire_version ORDER BY id LIMIT 1),"
+            " (SELECT id FROM \"user\" WHERE role = 'frontline' ORDER BY id LIMIT 1)"
         )
-        .mappings()
-        .one()
-        .items()
-    )
+    ).one()
     PARTNERS = dict(connection.execute(sa.text("SELECT slug, id FROM organisation")).all())
     ORG = connection.execute(
         sa.text("SELECT organisation_id FROM \"user\" WHERE role = 'frontline' LIMIT 1")
     ).scalar()
-QV, USER = list(IDS.values())
 ROUTE = {"smoke_alarms": "lfb-home-fire-safety", "falls": "nhs-falls-prevention",
          "lonely": "age-uk-befriending"}  # fmt: skip
 
