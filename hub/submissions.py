@@ -82,11 +82,15 @@ def submit_questionnaire(
     now: datetime,
     notes: str | None = None,
     idempotency_key: str | None = None,
+    consent_recorded_by: User | None = None,
+    consent_recorded_at: datetime | None = None,
 ) -> Received:
     """Record a completed questionnaire and its referrals in the caller's transaction.
 
-    Consent must already have been given (the caller checks and says so to the user). ``answers``
-    are validated by the questionnaire engine; AnswersInvalid propagates with every problem.
+    Consent must already have been given (the caller checks and says so to the user). It was
+    recorded by the submitter as they submit, unless the caller says who recorded it and when.
+    ``answers`` are validated by the questionnaire engine; AnswersInvalid propagates with every
+    problem.
     """
     if idempotency_key:
         earlier = find_by_idempotency_key(submitted_by, idempotency_key)
@@ -112,8 +116,8 @@ def submit_questionnaire(
         answers=answers,
         notes=(notes or "").strip() or None,
         consent_given=True,
-        consent_recorded_by=submitted_by,
-        consent_recorded_at=now,
+        consent_recorded_by=consent_recorded_by or submitted_by,
+        consent_recorded_at=consent_recorded_at or now,
         idempotency_key=idempotency_key,
     )
     db.session.add(submission)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta
 from html import unescape
 
 import pytest
@@ -140,6 +141,14 @@ def test_the_whole_visit_makes_one_submission_with_a_referral_per_yes(client, si
     assert "Edna Clarke" in check and "17 May 1941" in check and "SW2 5SG" in check
     assert "Submit questionnaire" in check
     assert not submissions()
+    # The visit goes on after consent: the submission keeps when consent was recorded.
+    draft = the_draft()
+    consent_at = datetime.fromisoformat(draft.data["consent"]["recorded_at"]) - timedelta(hours=1)
+    draft.data = {
+        **draft.data,
+        "consent": {**draft.data["consent"], "recorded_at": consent_at.isoformat()},
+    }
+    _db.session.commit()
 
     response = client.post(draft_url(client_url, "check"))
     assert response.headers["Location"] == draft_url(client_url, "confirmation")
@@ -147,6 +156,7 @@ def test_the_whole_visit_makes_one_submission_with_a_referral_per_yes(client, si
     [submission] = submissions()
     assert submission.submitted_by.email == worker.email
     assert submission.consent_given and submission.consent_recorded_by.email == worker.email
+    assert submission.consent_recorded_at == consent_at
     assert submission.answers == {key: key in yes for key in SAIL_KEYS}
     assert submission.client.phone == "+447911123456"
     assert submission.client.borough == "southwark"

@@ -188,6 +188,7 @@ def submit_draft(draft: QuestionnaireDraft, user: User, now: datetime) -> Submis
     definition = definition_for(draft)
     if not is_done(draft, definition, Step(CONSENT)):
         raise ConsentNeeded()
+    consent = draft.data["consent"]
     received = submit_questionnaire(
         draft.questionnaire_version,
         client_details(draft, definition, now.date()),
@@ -195,6 +196,8 @@ def submit_draft(draft: QuestionnaireDraft, user: User, now: datetime) -> Submis
         user,
         now,
         idempotency_key=f"draft:{draft.id}",
+        consent_recorded_by=db.session.get(User, consent["recorded_by_id"]),
+        consent_recorded_at=datetime.fromisoformat(consent["recorded_at"]),
     )
     draft.submission = received.submission
     draft.updated_at = now
