@@ -45,7 +45,6 @@ def demo_users() -> list[DemoUser]:
 
 def load_demo(now: datetime) -> list[DemoUser]:
     """Create or update the demo hub; safe to run again. Returns the demo users."""
-    questionnaire_versions.publish(load_bank("sail"), now)
     accounts.ensure_organisation(HUB_ORGANISATION[0], "hub", now, name=HUB_ORGANISATION[1])
     for slug, name in REFERRERS:
         accounts.ensure_organisation(slug, "referrer", now, name=name)
@@ -59,6 +58,7 @@ def load_demo(now: datetime) -> list[DemoUser]:
             referral_email=listing.referral_email,
             sms_number=listing.sms_number,
         )
+    questionnaire_versions.publish(load_bank("sail"), now)  # after its partners exist
     users = demo_users()
     for demo in users:
         if accounts.find_user(demo.email) is None:

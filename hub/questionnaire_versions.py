@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from hub.extensions import db
-from hub.models import QuestionnaireVersion
+from hub.models import Organisation, QuestionnaireVersion
 from questionnaires import Questionnaire
 
 
@@ -16,8 +16,27 @@ class VersionConflict(ValueError):
     """That slug and version is already published with a different definition."""
 
 
+class UnknownPartners(ValueError):
+    """The questionnaire sends flags to partner agencies the hub does not have."""
+
+
 def publish(questionnaire: Questionnaire, now: datetime) -> QuestionnaireVersion:
-    """Publish a definition; publishing the same one again is a no-op."""
+    """Publish a definition; publishing the same one again is a no-op. Every partner it refers
+    to must already be a partner agency of the hub, so no answer can go nowhere."""
+    known = set(
+        db.session.scalars(
+            select(Organisation.slug).where(
+                Organisation.kind == "partner",
+                Organisation.slug.in_(questionnaire.partner_slugs()),
+            )
+        )
+    )
+    missing = questionnaire.partner_slugs() - known
+    if missing:
+        raise UnknownPartners(
+            f"{questionnaire.slug} version {questionnaire.version} refers to partner agencies "
+            "the hub does not have: " + ", ".join(sorted(missing))
+        )
     existing = db.session.scalar(
         select(QuestionnaireVersion).filter_by(
             slug=questionnaire.slug, version=questionnaire.version

@@ -16,14 +16,6 @@ def forward_due(received_at: datetime) -> datetime:
     return received_at + timedelta(hours=current_app.config["HUB_FORWARD_SLA_HOURS"])
 
 
-def forward_warning_at(received_at: datetime) -> datetime:
-    return received_at + timedelta(hours=current_app.config["HUB_FORWARD_WARN_HOURS"])
-
-
 def contact_due(forwarded_at: datetime) -> datetime:
     """The partner contacts the client within HUB_CONTACT_SLA_DAYS of being forwarded the flag."""
     return forwarded_at + timedelta(days=current_app.config["HUB_CONTACT_SLA_DAYS"])
-
-
-def follow_up_due(received_at: datetime) -> datetime:
-    return received_at + timedelta(days=current_app.config["HUB_FOLLOW_UP_DAYS"])

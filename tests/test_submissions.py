@@ -128,3 +128,14 @@ def test_republishing_a_version_with_other_questions_is_refused(db, demo_hub, no
     changed["title"] = "Sneaky edit"
     with pytest.raises(questionnaire_versions.VersionConflict):
         questionnaire_versions.publish(type(bank).from_dict(changed), now)
+
+
+def test_a_questionnaire_cannot_be_published_with_partners_the_hub_lacks(db, demo_hub, now):
+    bank = load_bank("sail")
+    changed = bank.to_dict()
+    changed["version"] = bank.version + 1
+    changed["sections"][0]["questions"][0]["partner"] = "no-such-agency"
+    with pytest.raises(questionnaire_versions.UnknownPartners) as refused:
+        questionnaire_versions.publish(type(bank).from_dict(changed), now)
+    assert "no-such-agency" in str(refused.value)
+    assert questionnaire_versions.latest("sail").version == bank.version
