@@ -56,13 +56,14 @@ def submit():
         submission_id = connection.execute(
             sa.text(
                 "INSERT INTO submission (reference, questionnaire_version_id, client_id,"
-                " submitted_by_id, referrer_organisation_id, received_at, answers, notes,"
-                " consent_given, consent_recorded_by_id, consent_recorded_at, idempotency_key)"
-                " VALUES (:r, :qv, :c, :u, :o, :now, :answers, NULL, TRUE, :u, :now, NULL)"
+                " submitted_by_id, referrer_organisation_id, received_at, follow_up_due_at, answers,"
+                " notes, consent_given, consent_recorded_by_id, consent_recorded_at,"
+                " idempotency_key) VALUES (:r, :qv, :c, :u, :o, :now, :follow, :answers, NULL,"
+                " TRUE, :u, :now, NULL)"
                 " RETURNING id"
             ),
             {"r": reference, "qv": QV, "c": client_id, "u": USER, "o": ORG, "now": now,
-             "answers": json.dumps(body["answers"])},
+             "follow": now + timedelta(days=28), "answers": json.dumps(body["answers"])},
         ).scalar()  # fmt: skip
         yes = [key for key, value in body["answers"].items() if value]
         for number, key in enumerate(yes, start=1):

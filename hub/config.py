@@ -67,6 +67,10 @@ def from_environment(instance_path: str) -> dict:
         "HUB_CONTACT_SLA_DAYS": _int("HUB_CONTACT_SLA_DAYS", 14),
         "HUB_CHASE_DAYS": _int_list("HUB_CHASE_DAYS", "7,12"),
         "HUB_FOLLOW_UP_DAYS": _int("HUB_FOLLOW_UP_DAYS", 28),
+        "HUB_UNABLE_TO_CONTACT_ATTEMPTS": _int("HUB_UNABLE_TO_CONTACT_ATTEMPTS", 3),
+        # Signed links to one referral, for partners without accounts, and their one-time codes.
+        "HUB_PARTNER_LINK_DAYS": _int("HUB_PARTNER_LINK_DAYS", 28),
+        "HUB_PARTNER_CODE_MINUTES": _int("HUB_PARTNER_CODE_MINUTES", 15),
         # A visit can take an hour or more: the CSRF token lives as long as the session does.
         "WTF_CSRF_TIME_LIMIT": None,
         "PERMANENT_SESSION_LIFETIME": _int("HUB_SESSION_HOURS", 12) * 3600,

@@ -5,9 +5,15 @@ Each transition checks that it is allowed from the current status, stamps its ti
 together or not at all. ``now`` always comes from the caller (see ``hub.clock``).
 
     received --forward--> forwarded --accept--> accepted --contact--> contacted --close--> closed
-        |                     |  \\________________contact__________/
-        |                     +--decline(reason)--> declined
+        |                     |  \\________________contact__________/            |
+        |                     +--decline(reason)--> declined                  reopen(note)
         +--cancel(reason)--> cancelled   (from any open state)
+
+A partner may also close without contact, with an outcome that needs none (``unable_to_contact``
+after enough recorded attempts, ``not_eligible``, ``referred_elsewhere``). A declined referral
+goes back to the hub, which re-routes it (a new ``received`` referral linked to it) or closes it
+as ``no_suitable_service``. A contact attempt that reached the client records the contact.
+Withdrawing consent cancels every open referral of the person.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, insert, null, or_
+from sqlalchemy import and_, case, insert, null, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import sla
@@ -24,12 +30,16 @@ from hub.models import (
     ACCEPTED,
     CANCELLED,
     CLOSED,
+    CONTACT_METHODS,
     CONTACTED,
     DECLINED,
     FORWARDED,
+    NO_SUITABLE_SERVICE,
     OPEN_STATUSES,
     OUTCOMES,
     RECEIVED,
+    Client,
+    ContactAttempt,
     Organisation,
     Referral,
     ReferralEvent,
@@ -62,19 +72,29 @@ class InvalidTransitionInput(ValueError):
 ALLOWED_FROM = {
     "forward": (RECEIVED,),
     "accept": (FORWARDED,),
+    "attempt": (FORWARDED, ACCEPTED, CONTACTED),
     "contact": (FORWARDED, ACCEPTED),
-    "close": (CONTACTED,),
+    "close": (FORWARDED, ACCEPTED, CONTACTED),
     "decline": (FORWARDED, ACCEPTED),
     "cancel": OPEN_STATUSES,
+    "reroute": (DECLINED,),
+    "close_declined": (DECLINED,),
+    "reopen": (CLOSED,),
 }
 PAST_TENSE = {
     "forward": "forwarded",
     "accept": "accepted",
+    "attempt": "given a contact attempt",
     "contact": "marked as contacted",
     "close": "closed",
     "decline": "declined",
     "cancel": "cancelled",
+    "reroute": "re-routed",
+    "close_declined": "closed as no suitable service",
+    "reopen": "reopened",
 }
+# Outcomes a partner may record without having made contact with the client.
+OUTCOMES_WITHOUT_CONTACT = ("unable_to_contact", "not_eligible", "referred_elsewhere")
 
 
 def _check(referral: Referral, action: str) -> None:
@@ -181,26 +201,127 @@ def accept_referral(referral: Referral, actor: User | None, now: datetime) -> Re
     return referral
 
 
+def _when(value: datetime | None, referral: Referral, now: datetime, field: str) -> datetime:
+    """A moment the user says something happened: not in the future, not before forwarding."""
+    if value is None:
+        return now
+    if value > now:
+        raise InvalidTransitionInput(field, "The date and time must be in the past")
+    if referral.forwarded_at is not None and value < referral.forwarded_at:
+        raise InvalidTransitionInput(
+            field, "The date and time must be after the referral was forwarded"
+        )
+    return value
+
+
 def record_contact(
-    referral: Referral, actor: User | None, now: datetime, notes: str | None = None
+    referral: Referral,
+    actor: User | None,
+    now: datetime,
+    notes: str | None = None,
+    contacted_at: datetime | None = None,
 ) -> Referral:
+    """The partner has made contact with the client (at ``contacted_at``, by default now)."""
     _check(referral, "contact")
+    contacted_at = _when(contacted_at, referral, now, "contacted_at")
     referral.status = CONTACTED
-    referral.contacted_at = now
-    _record(referral, "contacted", actor, now, notes=(notes or "").strip() or None)
+    referral.contacted_at = contacted_at
+    _record(
+        referral,
+        "contacted",
+        actor,
+        now,
+        notes=(notes or "").strip() or None,
+        contacted_at=contacted_at.isoformat() if contacted_at != now else None,
+    )
     return referral
+
+
+def record_attempt(
+    referral: Referral,
+    actor: User | None,
+    now: datetime,
+    method: str,
+    reached: bool,
+    attempted_at: datetime | None = None,
+    notes: str | None = None,
+) -> ContactAttempt:
+    """An attempt to reach the client. One that reached them also records the contact, if the
+    partner had not made contact yet."""
+    if method not in CONTACT_METHODS:
+        raise InvalidTransitionInput(
+            "method", "Choose how you tried to contact the client: " + ", ".join(CONTACT_METHODS)
+        )
+    if not isinstance(reached, bool):
+        raise InvalidTransitionInput("reached", "Say whether the attempt reached the client")
+    _check(referral, "attempt")
+    attempted_at = _when(attempted_at, referral, now, "attempted_at")
+    notes = (notes or "").strip() or None
+    if notes and len(notes) > 2000:
+        raise InvalidTransitionInput("notes", "Notes must be 2000 characters or fewer")
+    attempt = ContactAttempt(
+        referral=referral,
+        attempted_at=attempted_at,
+        method=method,
+        reached=reached,
+        notes=notes,
+        recorded_by_id=actor.id if actor else None,
+        recorded_at=now,
+    )
+    db.session.add(attempt)
+    _record(
+        referral,
+        "attempt",
+        actor,
+        now,
+        method=method,
+        reached=reached,
+        attempted_at=attempted_at.isoformat(),
+        notes=notes,
+    )
+    if reached and referral.status in WITH_PARTNER:
+        record_contact(referral, actor, now, contacted_at=attempted_at)
+    return attempt
+
+
+def attempt_count(referral: Referral) -> int:
+    """Recorded attempts to reach the client, read from the database."""
+    return db.session.scalar(
+        select(db.func.count(ContactAttempt.id)).where(ContactAttempt.referral_id == referral.id)
+    )
 
 
 def close_referral(
     referral: Referral, actor: User | None, now: datetime, outcome: str, notes: str | None = None
 ) -> Referral:
+    """Close with an outcome. Without contact, only an outcome that needs none; "unable to
+    contact" needs at least HUB_UNABLE_TO_CONTACT_ATTEMPTS recorded attempts."""
     if outcome not in OUTCOMES:
         raise InvalidTransitionInput("outcome", "Choose an outcome: " + ", ".join(OUTCOMES))
     _check(referral, "close")
+    if referral.status != CONTACTED and outcome not in OUTCOMES_WITHOUT_CONTACT:
+        raise TransitionNotAllowed(
+            referral,
+            "closed",
+            f"Referral {referral.reference} has no contact with the client recorded: record the "
+            "contact before closing it with this outcome.",
+        )
+    if outcome == "unable_to_contact":
+        needed = sla.unable_to_contact_attempts()
+        made = attempt_count(referral)
+        if made < needed:
+            raise InvalidTransitionInput(
+                "outcome",
+                f"Record at least {needed} attempts to contact the client before closing as "
+                f"unable to contact ({made} recorded so far)",
+            )
+    notes = (notes or "").strip() or None
+    if notes and len(notes) > 2000:
+        raise InvalidTransitionInput("notes", "Notes must be 2000 characters or fewer")
     referral.status = CLOSED
     referral.closed_at = now
     referral.outcome = outcome
-    _record(referral, "closed", actor, now, outcome=outcome, notes=(notes or "").strip() or None)
+    _record(referral, "closed", actor, now, outcome=outcome, notes=notes)
     return referral
 
 
@@ -224,6 +345,156 @@ def cancel_referral(referral: Referral, actor: User | None, now: datetime, reaso
     referral.status_reason = reason
     _record(referral, "cancelled", actor, now, reason=reason)
     return referral
+
+
+def reroute_referral(
+    declined: Referral,
+    partner: Organisation,
+    actor: User | None,
+    now: datetime,
+    note: str | None = None,
+) -> Referral:
+    """Send a declined referral's need to another partner: a new ``received`` referral, linked
+    to the declined one, with a fresh forwarding deadline. The declined one stays declined."""
+    _check(declined, "reroute")
+    if partner.kind != "partner" or not partner.active:
+        raise InvalidTransitionInput("partner", "Choose an active partner agency")
+    if partner.id == declined.partner_id:
+        raise InvalidTransitionInput(
+            "partner", f"{partner.name} declined this referral: choose another partner"
+        )
+    if rerouted_to(declined) is not None:
+        raise TransitionNotAllowed(
+            declined, "re-routed", f"Referral {declined.reference} has already been re-routed."
+        )
+    note = (note or "").strip() or None
+    (new,) = add_referrals(
+        declined.submission,
+        [NewReferral(declined.question_key, partner)],
+        actor,
+        now,
+        rerouted_from=declined,
+    )
+    _record(declined, "rerouted", actor, now, partner=partner.slug, to=new.reference, note=note)
+    return new
+
+
+def rerouted_to(referral: Referral) -> Referral | None:
+    return db.session.scalar(select(Referral).where(Referral.rerouted_from_id == referral.id))
+
+
+def close_declined(
+    referral: Referral, actor: User | None, now: datetime, notes: str | None = None
+) -> Referral:
+    """The hub closes a declined referral for which no other partner suits."""
+    _check(referral, "close_declined")
+    if rerouted_to(referral) is not None:
+        raise TransitionNotAllowed(
+            referral, "closed", f"Referral {referral.reference} has already been re-routed."
+        )
+    referral.status = CLOSED
+    referral.closed_at = now
+    referral.outcome = NO_SUITABLE_SERVICE
+    _record(
+        referral,
+        "closed",
+        actor,
+        now,
+        outcome=NO_SUITABLE_SERVICE,
+        notes=(notes or "").strip() or None,
+    )
+    return referral
+
+
+def reopen_referral(referral: Referral, actor: User | None, now: datetime, note: str) -> Referral:
+    """Hub staff reopen a closed referral, with a note saying why. It goes back to the stage it
+    was closed from; the outcome it had is kept in the history."""
+    note = _required_text(note, "note", "Note is required")
+    _check(referral, "reopen")
+    if referral.contacted_at is not None:
+        back_to = CONTACTED
+    elif referral.declined_at is not None:
+        back_to = DECLINED
+    elif referral.accepted_at is not None:
+        back_to = ACCEPTED
+    else:
+        back_to = FORWARDED
+    previous = referral.outcome
+    referral.status = back_to
+    referral.closed_at = None
+    referral.outcome = None
+    _record(referral, "reopened", actor, now, note=note, previous_outcome=previous)
+    return referral
+
+
+def add_referrals(
+    submission: Submission,
+    new: list[NewReferral],
+    actor: User | None,
+    now: datetime,
+    rerouted_from: Referral | None = None,
+    source: str | None = None,
+) -> list[Referral]:
+    """More ``received`` referrals on a questionnaire already received (a re-route, or needs
+    found at the follow-up), numbered after its existing ones, each with a fresh forwarding
+    deadline."""
+    taken = db.session.scalar(
+        select(db.func.count(Referral.id)).where(Referral.submission_id == submission.id)
+    )
+    created = []
+    for number, item in enumerate(new, start=taken + 1):
+        referral = Referral(
+            reference=f"{submission.reference}-{number:02d}",
+            submission=submission,
+            partner=item.partner,
+            question_key=item.question_key,
+            status=RECEIVED,
+            received_at=now,
+            forward_due_at=sla.forward_due(now),
+            rerouted_from_id=rerouted_from.id if rerouted_from else None,
+        )
+        db.session.add(referral)
+        _record(
+            referral,
+            "received",
+            actor,
+            now,
+            partner=item.partner.slug,
+            question=item.question_key,
+            rerouted_from=rerouted_from.reference if rerouted_from else None,
+            source=source,
+        )
+        created.append(referral)
+    db.session.flush()
+    return created
+
+
+def withdraw_consent(
+    client: Client, actor: User | None, now: datetime, reason: str
+) -> list[Referral]:
+    """The person withdrew consent: cancel every open referral of theirs (every questionnaire
+    recorded for the same name and date of birth) with the reason, and note the withdrawal on
+    their records. Partners holding any of them see them cancelled with the reason."""
+    reason = _required_text(reason, "reason", "Reason is required")
+    people = select(Client.id).where(Client.match_key == client.match_key)
+    referrals = list(
+        db.session.scalars(
+            select(Referral)
+            .join(Submission, Referral.submission_id == Submission.id)
+            .where(Submission.client_id.in_(people), Referral.status.in_(OPEN_STATUSES))
+            .order_by(Referral.id)
+            .with_for_update(of=Referral)
+        )
+    )
+    for referral in referrals:
+        cancel_referral(referral, actor, now, f"Consent withdrawn: {reason}")
+    db.session.execute(
+        update(Client)
+        .where(Client.match_key == client.match_key, Client.consent_withdrawn_at.is_(None))
+        .values(consent_withdrawn_at=now)
+    )
+    client.consent_withdrawn_at = client.consent_withdrawn_at or now
+    return referrals
 
 
 def add_note(referral: Referral, actor: User | None, now: datetime, text: str) -> ReferralEvent:
@@ -293,6 +564,15 @@ def overdue_clause(now: datetime):
 
 __all__ = [
     "ALLOWED_FROM",
+    "OUTCOMES_WITHOUT_CONTACT",
+    "add_referrals",
+    "attempt_count",
+    "close_declined",
+    "record_attempt",
+    "reopen_referral",
+    "reroute_referral",
+    "rerouted_to",
+    "withdraw_consent",
     "WITH_PARTNER",
     "current_deadline",
     "current_deadline_clause",

@@ -31,7 +31,16 @@ OUTCOMES = (
     "not_eligible",
     "referred_elsewhere",
 )
+# Only the hub closes a declined referral for which no other partner suits.
+NO_SUITABLE_SERVICE = "no_suitable_service"
 CONTACT_PREFERENCES = ("phone", "sms", "email", "letter")
+CONTACT_METHODS = ("phone", "sms", "email", "letter", "visit")
+NEEDS_MET = ("yes", "partly", "no")
+# The four ONS personal wellbeing questions, each scored 0 to 10.
+WELLBEING_QUESTIONS = ("life_satisfaction", "worthwhile", "happy", "anxious")
+WELLBEING_STAGES = ("questionnaire", "follow_up")
+MESSAGE_CHANNELS = ("email", "sms")
+MESSAGE_STATUSES = ("pending", "sending", "sent", "delivered", "failed")
 
 
 class Organisation(db.Model):
@@ -44,6 +53,9 @@ class Organisation(db.Model):
     description: Mapped[str | None] = mapped_column(Text)
     referral_email: Mapped[str | None] = mapped_column(String(254))
     sms_number: Mapped[str | None] = mapped_column(String(20))
+    # A partner without accounts may open a signed link with a one-time code sent to
+    # ``referral_email``, if the hub allows it.
+    allow_email_code: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 
@@ -114,6 +126,7 @@ class Client(db.Model):
     preferred_contact: Mapped[str] = mapped_column(String(10))
     contact_times: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
+    consent_withdrawn_at: Mapped[datetime | None]
 
     @property
     def full_name(self) -> str:
@@ -136,6 +149,8 @@ class Submission(db.Model):
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     referrer_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     received_at: Mapped[datetime] = mapped_column(index=True)
+    # When the hub asks the client whether their needs were met (``hub.sla.follow_up_due``).
+    follow_up_due_at: Mapped[datetime] = mapped_column(index=True)
     answers: Mapped[dict] = mapped_column(JSON)
     notes: Mapped[str | None] = mapped_column(Text)
     consent_given: Mapped[bool]
@@ -150,6 +165,10 @@ class Submission(db.Model):
     referrer_organisation: Mapped[Organisation] = relationship()
     referrals: Mapped[list[Referral]] = relationship(
         back_populates="submission", order_by="Referral.id"
+    )
+    follow_up: Mapped[FollowUp | None] = relationship(back_populates="submission")
+    wellbeing: Mapped[list[WellbeingScore]] = relationship(
+        back_populates="submission", order_by="WellbeingScore.id"
     )
 
 
@@ -179,7 +198,7 @@ class Referral(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(40))
     status_reason: Mapped[str | None] = mapped_column(Text)
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
-    rerouted_from_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    rerouted_from_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
 
     submission: Mapped[Submission] = relationship(back_populates="referrals")
     partner: Mapped[Organisation] = relationship()
@@ -188,6 +207,9 @@ class Referral(db.Model):
     )
     events: Mapped[list[ReferralEvent]] = relationship(
         back_populates="referral", order_by="ReferralEvent.id"
+    )
+    attempts: Mapped[list[ContactAttempt]] = relationship(
+        back_populates="referral", order_by="ContactAttempt.attempted_at"
     )
 
     @property
@@ -227,3 +249,91 @@ class QuestionnaireDraft(db.Model):
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
     submission: Mapped[Submission | None] = relationship()
+
+
+class ContactAttempt(db.Model):
+    """A partner's attempt to reach the client: when, how, and whether it reached them."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    attempted_at: Mapped[datetime]
+    method: Mapped[str] = mapped_column(String(10))
+    reached: Mapped[bool]
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime]
+
+    referral: Mapped[Referral] = relationship(back_populates="attempts")
+    recorded_by: Mapped[User | None] = relationship()
+
+
+class FollowUp(db.Model):
+    """The hub's call to the client about four weeks on: were their needs met?"""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"), unique=True)
+    needs_met: Mapped[str] = mapped_column(String(10))
+    # Slugs of the partner agencies the client says helped.
+    helped: Mapped[list] = mapped_column(JSON, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime]
+
+    submission: Mapped[Submission] = relationship(back_populates="follow_up")
+    recorded_by: Mapped[User] = relationship()
+
+
+class WellbeingScore(db.Model):
+    """The four ONS personal wellbeing answers (0-10), at the questionnaire or the follow-up."""
+
+    __table_args__ = (UniqueConstraint("submission_id", "stage"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submission.id"))
+    stage: Mapped[str] = mapped_column(String(20))
+    life_satisfaction: Mapped[int]
+    worthwhile: Mapped[int]
+    happy: Mapped[int]
+    anxious: Mapped[int]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    recorded_at: Mapped[datetime]
+
+    submission: Mapped[Submission] = relationship(back_populates="wellbeing")
+
+
+class PartnerLinkCode(db.Model):
+    """A one-time code, sent to a partner's registered email, that opens one signed link.
+    Stored as its SHA-256 with a short life and a limited number of guesses."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    referral_id: Mapped[int] = mapped_column(ForeignKey("referral.id"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    failed_guesses: Mapped[int] = mapped_column(default=0)
+
+
+class OutboxMessage(db.Model):
+    """One email or SMS to send, written in the same transaction as the change that caused it.
+    ``key`` is unique, so the same cause never queues the same message twice."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_message_status_next_attempt", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
+    channel: Mapped[str] = mapped_column(String(10))
+    recipient: Mapped[str] = mapped_column(String(254))
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]

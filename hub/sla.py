@@ -19,3 +19,14 @@ def forward_due(received_at: datetime) -> datetime:
 def contact_due(forwarded_at: datetime) -> datetime:
     """The partner contacts the client within HUB_CONTACT_SLA_DAYS of being forwarded the flag."""
     return forwarded_at + timedelta(days=current_app.config["HUB_CONTACT_SLA_DAYS"])
+
+
+def follow_up_due(received_at: datetime) -> datetime:
+    """The hub asks the client whether their needs were met HUB_FOLLOW_UP_DAYS after receiving
+    the questionnaire."""
+    return received_at + timedelta(days=current_app.config["HUB_FOLLOW_UP_DAYS"])
+
+
+def unable_to_contact_attempts() -> int:
+    """How many recorded attempts a partner needs before closing as unable to contact."""
+    return current_app.config["HUB_UNABLE_TO_CONTACT_ATTEMPTS"]

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from hub import lifecycle
+from hub import lifecycle, sla
 from hub.client_details import ClientDetails
 from hub.extensions import db
 from hub.models import (
@@ -113,6 +113,7 @@ def submit_questionnaire(
         submitted_by=submitted_by,
         referrer_organisation_id=submitted_by.organisation_id,
         received_at=now,
+        follow_up_due_at=sla.follow_up_due(now),
         answers=answers,
         notes=(notes or "").strip() or None,
         consent_given=True,

@@ -92,6 +92,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        sqlite = connection.dialect.name == 'sqlite'
+        if sqlite:
+            # SQLite alters a table by copying it and dropping the old one, which foreign keys
+            # would refuse. The pragma only takes effect outside a transaction; the keys are
+            # checked at the end instead, and the migration fails if any is broken.
+            connection.exec_driver_sql('PRAGMA foreign_keys=OFF')
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -100,6 +107,13 @@ def run_migrations_online():
 
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql('PRAGMA foreign_key_check').fetchall()
+                if broken:
+                    raise RuntimeError(f'migration broke foreign keys: {broken[:5]}')
+        if sqlite:
+            connection.exec_driver_sql('PRAGMA foreign_keys=ON')
+            connection.commit()
 
 
 if context.is_offline_mode():
