@@ -56,8 +56,8 @@ def submit():
         submission_id = connection.execute(
             sa.text(
                 "INSERT INTO submission (reference, questionnaire_version_id, client_id,"
-                " submitted_by_id, referrer_organisation_id, received_at, follow_up_due_at, answers,"
-                " notes, consent_given, consent_recorded_by_id, consent_recorded_at,"
+                " submitted_by_id, referrer_organisation_id, received_at, follow_up_due_at,"
+                " answers, notes, consent_given, consent_recorded_by_id, consent_recorded_at,"
                 " idempotency_key) VALUES (:r, :qv, :c, :u, :o, :now, :follow, :answers, NULL,"
                 " TRUE, :u, :now, NULL)"
                 " RETURNING id"

@@ -45,7 +45,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from hub import auth_views, cli, errors, filters, health
     from hub.api import api
     from hub.frontline.views import frontline
+    from hub.triage.follow_up_views import follow_ups
     from hub.triage.views import hub_views
+    from partners.link_views import partner_links
     from partners.views import partner_portal
 
     login_manager.login_view = "auth.login"
@@ -58,6 +60,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(frontline)
     app.register_blueprint(hub_views)
     app.register_blueprint(partner_portal)
+    app.register_blueprint(partner_links)
+    app.register_blueprint(follow_ups)
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, not cookies: no CSRF to protect against
 

@@ -58,7 +58,10 @@ def referrals_visible_to(user: User):
     referrals from the moment they are forwarded to it, never another agency's; a referrer sees
     those from the questionnaires they submitted; hub staff, managers and admins see all."""
     if user.role == "partner":
-        return (Referral.partner_id == user.organisation_id) & Referral.forwarded_at.is_not(None)
+        own = (Referral.partner_id == user.organisation_id) & Referral.forwarded_at.is_not(None)
+        if user.link_referral_id is not None:  # opened one signed link with an emailed code
+            return own & (Referral.id == user.link_referral_id)
+        return own
     if user.role == "frontline":
         return Referral.submission_id.in_(
             Submission.__table__.select()

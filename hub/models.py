@@ -74,6 +74,11 @@ class User(UserMixin, db.Model):
     organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # Set for the stand-in user of a partner that opened a signed link with a one-time code:
+    # it sees that one referral only, and can never sign in with a password.
+    link_referral_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral.id", use_alter=True), index=True
+    )
 
     organisation: Mapped[Organisation] = relationship(back_populates="users")
 

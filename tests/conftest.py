@@ -81,6 +81,8 @@ def _empty_every_table() -> None:
             quoted = ", ".join(f'"{name}"' for name in tables)
             connection.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         else:
+            # A signed link's stand-in user points back at its referral.
+            connection.execute(sa.text('UPDATE "user" SET link_referral_id = NULL'))
             for name in reversed(tables):
                 connection.execute(sa.text(f'DELETE FROM "{name}"'))
     _db.engine.dispose()
