@@ -44,6 +44,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from hub import auth_views, cli, errors, filters, health
     from hub.api import api
+    from hub.frontline.submitted_views import referrer
     from hub.frontline.views import frontline
     from hub.triage.follow_up_views import follow_ups
     from hub.triage.views import hub_views
@@ -58,6 +59,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(health.bp)
     app.register_blueprint(auth_views.bp)
     app.register_blueprint(frontline)
+    app.register_blueprint(referrer)
     app.register_blueprint(hub_views)
     app.register_blueprint(partner_portal)
     app.register_blueprint(partner_links)

@@ -7,7 +7,13 @@ from flask import Blueprint
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-from hub.api import questionnaires, referrals, submissions  # noqa: E402, F401  (registers routes)
+from hub.api import (  # noqa: E402, F401  (registers routes)
+    consent,
+    follow_ups,
+    questionnaires,
+    referrals,
+    submissions,
+)
 from hub.api.parsing import register_error_handlers  # noqa: E402
 
 register_error_handlers(api)
