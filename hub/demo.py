@@ -19,6 +19,7 @@ REFERRERS = (
     ("peckham-good-neighbours", "Peckham Good Neighbours (VCS)"),
 )
 DEMO_DOMAIN = "demo.sail.example"
+PARTNERS_WITH_ACCOUNTS = ("lfb-home-fire-safety",)
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ def demo_users() -> list[DemoUser]:
     organisation_for = {
         "frontline": REFERRERS[0][0],
         "hub": HUB_ORGANISATION[0],
-        "partner": "lfb-home-fire-safety",
+        "partner": PARTNERS_WITH_ACCOUNTS[0],
         "manager": HUB_ORGANISATION[0],
         "admin": HUB_ORGANISATION[0],
     }
@@ -57,6 +58,9 @@ def load_demo(now: datetime) -> list[DemoUser]:
             description=listing.description,
             referral_email=listing.referral_email,
             sms_number=listing.sms_number,
+            # Agencies without accounts in the demo open their referrals with a signed link and
+            # a one-time code sent to their referral email.
+            allow_email_code=listing.slug not in PARTNERS_WITH_ACCOUNTS,
         )
     questionnaire_versions.publish(load_bank("sail"), now)  # after its partners exist
     users = demo_users()
