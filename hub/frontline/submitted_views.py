@@ -1,7 +1,36 @@
-"""What became of the people a referrer referred (``/questionnaires/submitted/...``)."""
+"""What became of the people a referrer referred (``/questionnaires/submitted/...``).
+
+Each user sees only the questionnaires they submitted themselves; anyone else's is "not found",
+so the page never confirms that it exists. Read-only: nothing here changes a referral.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user
+
+from hub.access import roles_required
+from hub.frontline import submitted_queries as queries
 
 referrer = Blueprint("referrer", __name__, url_prefix="/questionnaires/submitted")
+
+REFERRERS = ("frontline", "hub")
+
+
+@referrer.get("/")
+@roles_required(*REFERRERS)
+def questionnaires():
+    try:
+        page = queries.questionnaires_of(current_user.id, request.args.get("page", 1, type=int))
+    except queries.PageNotFound:
+        abort(404)
+    return render_template("frontline/submitted.html", page=page)
+
+
+@referrer.get("/<int:submission_id>")
+@roles_required(*REFERRERS)
+def questionnaire(submission_id: int):
+    found = queries.questionnaire_of(current_user.id, submission_id)
+    if found is None:
+        abort(404)
+    return render_template("frontline/submitted_questionnaire.html", questionnaire=found)
