@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from hub import lifecycle, sla
+from hub import follow_ups, lifecycle, sla
 from hub.client_details import ClientDetails
 from hub.extensions import db
 from hub.models import (
@@ -84,11 +84,14 @@ def submit_questionnaire(
     idempotency_key: str | None = None,
     consent_recorded_by: User | None = None,
     consent_recorded_at: datetime | None = None,
+    wellbeing: dict[str, int] | None = None,
 ) -> Received:
     """Record a completed questionnaire and its referrals in the caller's transaction.
 
     Consent must already have been given (the caller checks and says so to the user). It was
     recorded by the submitter as they submit, unless the caller says who recorded it and when.
+    ``wellbeing`` holds the client's four ONS wellbeing answers when they gave them (checked
+    beforehand with ``hub.follow_ups.clean_wellbeing``).
     ``answers`` are validated by the questionnaire engine; AnswersInvalid propagates with every
     problem.
     """
@@ -145,6 +148,8 @@ def submit_questionnaire(
         now,
         submitted_by,
     )
+    if wellbeing is not None:
+        follow_ups.record_wellbeing(submission, "questionnaire", wellbeing, submitted_by, now)
     return Received(submission, created=True)
 
 

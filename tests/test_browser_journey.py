@@ -85,6 +85,12 @@ def test_a_worker_completes_the_questionnaire_and_the_hub_sees_three_referrals(
 
     answer_sections(page)
 
+    # The optional wellbeing page: the client would rather not answer.
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Wellbeing")
+    assert_accessible(page)
+    page.get_by_label("No", exact=True).check()
+    page.get_by_role("button", name="Save and continue").click()
+
     expect(page.get_by_role("heading", level=1)).to_contain_text("onsent")
     assert_accessible(page)
     for agency in (

@@ -92,7 +92,7 @@ def complete_to_check(client, yes=("smoke_alarms", "scams", "falls"), **details)
     client_url = start(client)
     response = client.post(client_url, data=client_form(**details))
     assert response.status_code == 302, error_summary(response)
-    assert answer_sections(client, client_url, yes) == draft_url(client_url, "consent")
+    assert answer_sections(client, client_url, yes) == draft_url(client_url, "wellbeing")
     response = client.post(draft_url(client_url, "consent"), data={"consent": "y"})
     assert response.headers["Location"] == draft_url(client_url, "check")
     return draft_url(client_url)
@@ -123,7 +123,7 @@ def test_the_whole_visit_makes_one_submission_with_a_referral_per_yes(client, si
     assert "Refers them to Southwark Trading Standards" in section  # the borough's own
 
     yes = ("smoke_alarms", "scams", "falls", "lonely", "caring")
-    assert answer_sections(client, client_url, yes) == draft_url(client_url, "consent")
+    assert answer_sections(client, client_url, yes) == draft_url(client_url, "wellbeing")
 
     consent = page(client.get(draft_url(client_url, "consent")))
     for name in (

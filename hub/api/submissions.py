@@ -14,6 +14,7 @@ from hub.api.parsing import ApiError, invalid, json_object, not_found
 from hub.client_details import ClientDetails, clean_client_details
 from hub.clock import utcnow
 from hub.extensions import db
+from hub.follow_ups import clean_wellbeing
 from hub.models import QuestionnaireVersion, Submission
 from hub.questionnaire_versions import definition_of, latest
 from hub.submissions import submit_questionnaire
@@ -41,9 +42,9 @@ def create_submission():
     key = _idempotency_key()
     body = json_object()
     now = utcnow()
-    version, details, answers, notes = _read_submission(body, now)
+    version, details, answers, notes, wellbeing = _read_submission(body, now)
     received = submit_questionnaire(
-        version, details, answers, user, now, notes=notes, idempotency_key=key
+        version, details, answers, user, now, notes=notes, idempotency_key=key, wellbeing=wellbeing
     )
     db.session.commit()
     return _created(received.submission, now)
@@ -85,7 +86,7 @@ def _idempotency_key() -> str | None:
 
 def _read_submission(
     body: dict, now
-) -> tuple[QuestionnaireVersion, ClientDetails, dict[str, bool], str | None]:
+) -> tuple[QuestionnaireVersion, ClientDetails, dict[str, bool], str | None, dict | None]:
     """Everything the service needs, or ApiError(422) naming every field that is wrong."""
     errors: dict[str, str] = {}
     version = _questionnaire(body.get("questionnaire"), errors)
@@ -104,9 +105,24 @@ def _read_submission(
     notes = body.get("notes")
     if notes is not None and not isinstance(notes, str):
         errors["notes"] = "Notes must be text"
+    wellbeing = _wellbeing(body.get("wellbeing"), errors)
     if errors:
         raise invalid(errors)
-    return version, details, answers, notes
+    return version, details, answers, notes, wellbeing
+
+
+def _wellbeing(data, errors: dict) -> dict[str, int] | None:
+    """The optional ONS wellbeing answers: an object of the four questions, 0 to 10 each."""
+    if data is None:
+        return None
+    if not isinstance(data, dict):
+        errors["wellbeing"] = "Send the wellbeing answers as an object of four whole numbers"
+        return None
+    scores, problems = clean_wellbeing(data)
+    errors.update({f"wellbeing.{key}": message for key, message in problems.items()})
+    if scores is None and not problems:
+        errors["wellbeing"] = "Send all four wellbeing answers, or leave wellbeing out"
+    return scores
 
 
 def _questionnaire(slug, errors: dict) -> QuestionnaireVersion | None:

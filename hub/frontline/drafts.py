@@ -3,7 +3,8 @@
 A draft belongs to the user who started it; anyone else is told it does not exist. Its ``data``
 holds what each page saved::
 
-    {"client": ClientDetails.as_dict(), "answers": {key: bool}, "consent": {...}}
+    {"client": ClientDetails.as_dict(), "answers": {key: bool},
+     "wellbeing": {"agreed": bool, "scores": {question: 0-10} or None}, "consent": {...}}
 
 ``Step``, ``journey`` and ``first_unfinished`` decide which page comes next; they know nothing of
 Flask. Callers commit.
@@ -25,6 +26,7 @@ from questionnaires import Questionnaire, Section
 
 CLIENT = "client"
 SECTION = "section"
+WELLBEING = "wellbeing"
 CONSENT = "consent"
 CHECK = "check"
 
@@ -38,7 +40,7 @@ class ConsentNeeded(Exception):
 
 @dataclass(frozen=True)
 class Step:
-    page: str  # CLIENT, SECTION, CONSENT or CHECK
+    page: str  # CLIENT, SECTION, WELLBEING, CONSENT or CHECK
     section: str | None = None  # the section key, on SECTION pages
 
 
@@ -46,6 +48,7 @@ def journey(definition: Questionnaire) -> list[Step]:
     return [
         Step(CLIENT),
         *(Step(SECTION, section.key) for section in definition.sections),
+        Step(WELLBEING),
         Step(CONSENT),
         Step(CHECK),
     ]
@@ -69,6 +72,10 @@ def is_done(draft: QuestionnaireDraft, definition: Questionnaire, step: Step) ->
     if step.page == SECTION:
         answers = data.get("answers", {})
         return all(q.key in answers for q in section_of(definition, step.section).questions)
+    if step.page == WELLBEING:
+        # Optional: it never holds the questionnaire up. The sections lead to it, and check
+        # your answers offers it again ("Change") when it was passed by.
+        return True
     if step.page == CONSENT:
         consent = data.get("consent")
         return consent is not None and consent.get("partners") == partner_slugs(draft, definition)
@@ -166,6 +173,13 @@ def save_answers(draft: QuestionnaireDraft, answers: dict[str, bool], now: datet
     _change(draft, now, answers={**(draft.data or {}).get("answers", {}), **answers})
 
 
+def save_wellbeing(
+    draft: QuestionnaireDraft, agreed: bool, scores: dict[str, int] | None, now: datetime
+) -> None:
+    """Whether the client agreed to the four wellbeing questions, and their answers if so."""
+    _change(draft, now, wellbeing={"agreed": agreed, "scores": scores if agreed else None})
+
+
 def record_consent(
     draft: QuestionnaireDraft, definition: Questionnaire, user: User, now: datetime
 ) -> None:
@@ -198,6 +212,7 @@ def submit_draft(draft: QuestionnaireDraft, user: User, now: datetime) -> Submis
         idempotency_key=f"draft:{draft.id}",
         consent_recorded_by=db.session.get(User, consent["recorded_by_id"]),
         consent_recorded_at=datetime.fromisoformat(consent["recorded_at"]),
+        wellbeing=wellbeing_scores(draft),
     )
     draft.submission = received.submission
     draft.updated_at = now
@@ -209,6 +224,16 @@ def submit_draft(draft: QuestionnaireDraft, user: User, now: datetime) -> Submis
 
 def answers_of(draft: QuestionnaireDraft) -> dict[str, bool]:
     return dict((draft.data or {}).get("answers", {}))
+
+
+def saved_wellbeing(draft: QuestionnaireDraft) -> dict | None:
+    """``{"agreed": bool, "scores": {...} or None}``, or None when the page was passed by."""
+    return (draft.data or {}).get(WELLBEING)
+
+
+def wellbeing_scores(draft: QuestionnaireDraft) -> dict[str, int] | None:
+    saved = saved_wellbeing(draft) or {}
+    return saved.get("scores") if saved.get("agreed") else None
 
 
 def saved_client(draft: QuestionnaireDraft) -> dict | None:

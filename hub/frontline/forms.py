@@ -21,6 +21,14 @@ from hub.client_details import (
     clean_client_details,
     display_phone,
 )
+from hub.follow_ups import (
+    HIGHEST_SCORE,
+    LOWEST_SCORE,
+    WELLBEING_SCALE,
+    WELLBEING_TEXT,
+    clean_wellbeing,
+)
+from hub.models import WELLBEING_QUESTIONS
 from questionnaires import Questionnaire, Section
 
 try:  # WTForms 3.3 declares options as SelectChoice and deprecates plain tuples
@@ -213,3 +221,71 @@ class ConsentForm(HubForm):
             )
         ],
     )
+
+
+# --- The ONS wellbeing questions (also asked at the hub's follow-up) ---------------------------
+
+SCORE_CHOICES = [SelectChoice(str(n), str(n)) for n in range(LOWEST_SCORE, HIGHEST_SCORE + 1)]
+AGREED_MESSAGE = "Select yes if the client agreed to answer the wellbeing questions, or no"
+
+
+def _score_field(key: str) -> RadioField:
+    return RadioField(
+        WELLBEING_TEXT[key],
+        choices=SCORE_CHOICES,
+        description=f"Where {WELLBEING_SCALE}.",
+        validate_choice=False,  # clean_wellbeing judges, as for the API
+        widget=GovRadioInput(),
+    )
+
+
+class WellbeingForm(HubForm):
+    """Whether the client agreed to the four ONS wellbeing questions, and their answers. The
+    questions are always shown (a conditional reveal fails axe: see docs/decisions.md); the
+    answers count only when the client agreed."""
+
+    wellbeing_agreed = RadioField(
+        "Does the client agree to answer four questions about their wellbeing?",
+        choices=[SelectChoice(YES, "Yes"), SelectChoice(NO, "No")],
+        description="The same four questions are asked again at the hub’s follow-up, about "
+        "four weeks on, to see what has changed.",
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
+    life_satisfaction = _score_field("life_satisfaction")
+    worthwhile = _score_field("worthwhile")
+    happy = _score_field("happy")
+    anxious = _score_field("anxious")
+
+    def clean_wellbeing(self) -> tuple[bool, dict[str, int] | None]:
+        """(agreed, scores); every problem goes on its field. Scores given when the client did
+        not agree are left out: a radio once chosen cannot be cleared."""
+        agreed = self.wellbeing_agreed.data
+        if agreed not in (YES, NO):
+            self.wellbeing_agreed.errors = [AGREED_MESSAGE]
+            return False, None
+        if agreed == NO:
+            return False, None
+        scores, problems = clean_wellbeing({key: self[key].data for key in WELLBEING_QUESTIONS})
+        if scores is None and not problems:
+            problems = dict.fromkeys(WELLBEING_QUESTIONS, "")
+        for key in problems:
+            self[key].errors = [f"Select a score from 0 to 10 for “{WELLBEING_TEXT[key]}”"]
+        return True, scores
+
+    @staticmethod
+    def saved_as_data(saved: dict | None) -> dict:
+        """Saved answers (``{"agreed", "scores"}``) as the form shows them."""
+        if not saved:
+            return {}
+        scores = saved.get("scores") or {}
+        return {
+            "wellbeing_agreed": YES if saved.get("agreed") else NO,
+            **{key: str(value) for key, value in scores.items()},
+        }
+
+    def clean(self) -> tuple[bool, dict[str, int] | None] | None:
+        """(agreed, scores), or None with every problem on its field."""
+        self.validate()
+        agreed, scores = self.clean_wellbeing()
+        return None if self.errors else (agreed, scores)

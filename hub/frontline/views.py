@@ -1,6 +1,7 @@
 """Frontline staff completing a questionnaire with a client (``/questionnaires/...``).
 
-Start → client details → one page per section → consent → check your answers → confirmation.
+Start → client details → one page per section → wellbeing (optional) → consent → check your
+answers → confirmation.
 Every page saves to a server-side draft and redirects (post/redirect/get); the draft id is in the
 URL so an interrupted visit can carry on. A submitted draft only ever shows its confirmation.
 """
@@ -14,14 +15,26 @@ from hub import questionnaire_versions
 from hub.access import roles_required
 from hub.clock import utcnow
 from hub.extensions import db
+from hub.follow_ups import WELLBEING_TEXT
 from hub.frontline import drafts
-from hub.frontline.drafts import CHECK, CLIENT, CONSENT, SECTION, Step
-from hub.frontline.forms import ClientDetailsForm, ConsentForm, StartForm, section_form
+from hub.frontline.drafts import CHECK, CLIENT, CONSENT, SECTION, WELLBEING, Step
+from hub.frontline.forms import (
+    ClientDetailsForm,
+    ConsentForm,
+    StartForm,
+    WellbeingForm,
+    section_form,
+)
 from hub.models import QuestionnaireDraft, User
 
 frontline = Blueprint("frontline", __name__, url_prefix="/questionnaires")
 WHO = ("frontline", "hub")  # hub staff also take questionnaires over the phone
-STEP_ENDPOINTS = {CLIENT: ".client_details", CONSENT: ".consent", CHECK: ".check_answers"}
+STEP_ENDPOINTS = {
+    CLIENT: ".client_details",
+    WELLBEING: ".wellbeing",
+    CONSENT: ".consent",
+    CHECK: ".check_answers",
+}
 
 
 @frontline.route("/", methods=["GET", "POST"])
@@ -95,6 +108,24 @@ def section(draft_id: str, section_key: str):
     )
 
 
+@frontline.route("/drafts/<draft_id>/wellbeing", methods=["GET", "POST"])
+@roles_required(*WHO)
+def wellbeing(draft_id: str):
+    """The four ONS wellbeing questions, if the client agrees: optional, asked here so the
+    hub's follow-up can measure the change."""
+    step = Step(WELLBEING)
+    draft, definition = _open_draft(draft_id, step)
+    saved = None if request.method == "POST" else drafts.saved_wellbeing(draft)
+    form = WellbeingForm(data=WellbeingForm.saved_as_data(saved))
+    if form.is_submitted():
+        cleaned = form.clean()
+        if cleaned is not None:
+            drafts.save_wellbeing(draft, *cleaned, utcnow())
+            db.session.commit()
+            return redirect(_next_url(draft, definition, step))
+    return render_template("frontline/wellbeing.html", form=form, **_page(draft, definition, step))
+
+
 @frontline.route("/drafts/<draft_id>/consent", methods=["GET", "POST"])
 @roles_required(*WHO)
 def consent(draft_id: str):
@@ -121,6 +152,8 @@ def check_answers(draft_id: str):
         "frontline/check.html",
         client=drafts.saved_client(draft),
         answers=drafts.answers_of(draft),
+        wellbeing=drafts.saved_wellbeing(draft),
+        wellbeing_text=WELLBEING_TEXT,
         agencies=drafts.agencies_for_draft(draft, definition),
         **_page(draft, definition, step),
     )
