@@ -1,4 +1,5 @@
-"""The hub's commands: ``flask --app hub demo load``, ``users create``, ``users token``.
+"""The hub's commands: ``flask --app hub demo load``, ``users create``, ``users token``,
+``jobs run-due``.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
@@ -11,12 +12,13 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from hub import accounts, demo
-from hub.clock import utcnow
+from hub import accounts, demo, jobs
+from hub.clock import parse_iso, utcnow
 from hub.extensions import db
 
 demo_cli = AppGroup("demo", help="Demo data for development.")
 users_cli = AppGroup("users", help="Users and API tokens.")
+jobs_cli = AppGroup("jobs", help="The scheduler's jobs, run once by hand.")
 
 
 @demo_cli.command("load")
@@ -76,6 +78,19 @@ def users_token(email):
     click.echo(token)
 
 
+@jobs_cli.command("run-due")
+@click.option("--now", "as_of", help="Run as of this moment (ISO 8601, e.g. 2026-03-02T09:00:00Z).")
+def jobs_run_due(as_of):
+    """Run every scheduler job once and print what each did."""
+    try:
+        now = parse_iso(as_of) if as_of else utcnow()
+    except ValueError:
+        raise click.BadParameter(f"{as_of!r} is not an ISO 8601 time", param_hint="--now") from None
+    for name, summary in jobs.run_due(now):
+        click.echo(f"{name}: {jobs.describe(summary)}")
+
+
 def init_app(app):
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(jobs_cli)

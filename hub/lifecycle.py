@@ -46,6 +46,7 @@ from hub.models import (
     Submission,
     User,
 )
+from notifications import messages
 
 
 class TransitionNotAllowed(Exception):
@@ -190,6 +191,7 @@ def forward_referral(referral: Referral, actor: User | None, now: datetime) -> R
     referral.forwarded_at = now
     referral.contact_due_at = sla.contact_due(now)
     _record(referral, "forwarded", actor, now, partner=referral.partner.slug)
+    messages.referral_forwarded(referral, now)
     return referral
 
 
@@ -488,6 +490,7 @@ def withdraw_consent(
     )
     for referral in referrals:
         cancel_referral(referral, actor, now, f"Consent withdrawn: {reason}")
+        messages.referral_cancelled(referral, now)  # only those the partner had been sent
     db.session.execute(
         update(Client)
         .where(Client.match_key == client.match_key, Client.consent_withdrawn_at.is_(None))
