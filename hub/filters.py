@@ -22,6 +22,14 @@ OUTCOME_LABELS = {
     "unable_to_contact": "Unable to contact",
     "not_eligible": "Not eligible",
     "referred_elsewhere": "Referred elsewhere",
+    "no_suitable_service": "No suitable service",
+}
+CONTACT_METHOD_LABELS = {
+    "phone": "Phone",
+    "sms": "Text message (SMS)",
+    "email": "Email",
+    "letter": "Letter",
+    "visit": "Visit",
 }
 
 
@@ -65,4 +73,5 @@ def init_app(app):
     app.jinja_env.filters["phone"] = display_phone
     app.jinja_env.globals["STATUS_TAGS"] = STATUS_TAGS
     app.jinja_env.globals["OUTCOME_LABELS"] = OUTCOME_LABELS
+    app.jinja_env.globals["CONTACT_METHOD_LABELS"] = CONTACT_METHOD_LABELS
     app.jinja_env.globals["CONTACT_PREFERENCE_LABELS"] = CONTACT_PREFERENCE_LABELS

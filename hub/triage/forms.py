@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovTextArea
 from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from hub.filters import STATUS_TAGS
 from hub.models import RECEIVED, Organisation
-from hub.triage.queries import ALL, OPEN, QueueFilters
+from hub.triage.queries import ALL, DECLINED_WAITING, OPEN, QueueFilters
 
 STATUS_CHOICES = [
     SelectChoice(RECEIVED, "Waiting to be forwarded"),
@@ -18,6 +18,7 @@ STATUS_CHOICES = [
         for status, (label, _) in STATUS_TAGS.items()
         if status != RECEIVED
     ],
+    SelectChoice(DECLINED_WAITING, "Declined, waiting for the hub"),
     SelectChoice(OPEN, "Any open status"),
     SelectChoice(ALL, "Any status"),
 ]
@@ -88,5 +89,77 @@ class NoteForm(FlaskForm):
         validators=[
             DataRequired(message="Enter a note"),
             Length(max=TEXT_LIMIT, message="The note must be 2000 characters or fewer"),
+        ],
+    )
+
+
+class RerouteForm(FlaskForm):
+    """Send a declined referral to another partner agency."""
+
+    partner = SelectField(
+        "Which partner should this referral go to instead?",
+        choices=[],
+        widget=GovSelect(),
+        validate_choice=False,  # validate_partner says what is wrong in words
+        validators=[DataRequired(message="Select the partner to re-route this referral to")],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        description="For example, why this partner suits better. The note is kept in the "
+        "referral’s history.",
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=TEXT_LIMIT, message="The note must be 2000 characters or fewer"),
+        ],
+    )
+
+    def __init__(self, partners: list[Organisation], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partner.choices = [SelectChoice("", "Select a partner")] + [
+            SelectChoice(partner.slug, partner.name) for partner in partners
+        ]
+        self._slugs = {partner.slug for partner in partners}
+
+    def validate_partner(self, field):
+        if field.data and field.data not in self._slugs:
+            raise ValidationError("Select a partner from the list")
+
+
+class CloseDeclinedForm(FlaskForm):
+    notes = TextAreaField(
+        "Notes (optional)",
+        description="For example, which services you considered. The notes are kept in the "
+        "referral’s history.",
+        widget=GovTextArea(),
+        validators=[
+            Optional(),
+            Length(max=TEXT_LIMIT, message="The notes must be 2000 characters or fewer"),
+        ],
+    )
+
+
+class ReopenForm(FlaskForm):
+    note = TextAreaField(
+        "Why are you reopening this referral?",
+        description="For example, the client phoned to say the visit never happened. The note "
+        "and the outcome it had are kept in the referral’s history.",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired(message="Enter why you are reopening this referral"),
+            Length(max=TEXT_LIMIT, message="The note must be 2000 characters or fewer"),
+        ],
+    )
+
+
+class WithdrawConsentForm(FlaskForm):
+    reason = TextAreaField(
+        "How did the client withdraw consent?",
+        description="For example, who they told and when. The reason is kept in the history of "
+        "each referral cancelled, where the partners concerned can see it.",
+        widget=GovTextArea(),
+        validators=[
+            DataRequired(message="Enter how the client withdrew consent"),
+            Length(max=TEXT_LIMIT, message="The reason must be 2000 characters or fewer"),
         ],
     )

@@ -6,20 +6,23 @@ reads is loaded here, so templates never query. ``now`` comes from the view (see
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from math import ceil
 
-from sqlalchemy import and_, case, false, func, null, select, true
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, case, exists, false, func, null, select, true
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from hub import lifecycle
 from hub.extensions import db
-from hub.filters import OUTCOME_LABELS
+from hub.filters import CONTACT_METHOD_LABELS, OUTCOME_LABELS, london_time
 from hub.models import (
+    DECLINED,
     OPEN_STATUSES,
     RECEIVED,
     STATUSES,
+    Client,
     Organisation,
     Referral,
     ReferralEvent,
@@ -31,6 +34,8 @@ from hub.questionnaire_versions import definition_of
 PAGE_SIZE = 50
 OPEN = "open"
 ALL = "all"
+# Declined by the partner and not yet re-routed: the hub owes it a decision.
+DECLINED_WAITING = "declined_waiting"
 WITH_PARTNER = lifecycle.WITH_PARTNER
 
 
@@ -57,6 +62,7 @@ class ReferralRow:
     deadline: datetime | None
     deadline_kind: str | None  # "forward" (the hub's) or "contact" (the partner's)
     overdue: bool
+    rerouted_to: str | None = None  # a declined referral's re-routed successor (the queue only)
 
 
 @dataclass
@@ -140,11 +146,18 @@ def _paginate(query, number: int, now: datetime, size: int = PAGE_SIZE) -> Page:
 # --- The hub's queue --------------------------------------------------------------------------
 
 
+def _not_rerouted():
+    successor = aliased(Referral)
+    return ~exists(select(successor.id).where(successor.rerouted_from_id == Referral.id))
+
+
 def _status_condition(status: str):
     if status == ALL:
         return true()
     if status == OPEN:
         return Referral.status.in_(OPEN_STATUSES)
+    if status == DECLINED_WAITING:
+        return and_(Referral.status == DECLINED, _not_rerouted())
     if status in STATUSES:
         return Referral.status == status
     return false()
@@ -163,7 +176,31 @@ def queue(filters: QueueFilters, now: datetime, number: int = 1) -> Page:
         .where(*conditions)
         .order_by(deadline.is_(None), deadline, Referral.received_at, Referral.id)
     )
-    return _paginate(query, number, now)
+    page = _paginate(query, number, now)
+    _add_successors(page)
+    return page
+
+
+def _add_successors(page: Page) -> None:
+    """Mark the declined referrals on a page that were re-routed, with one query."""
+    declined = [row.referral.id for row in page.items if row.referral.status == DECLINED]
+    if not declined:
+        return
+    successors = dict(
+        db.session.execute(
+            select(Referral.rerouted_from_id, Referral.reference).where(
+                Referral.rerouted_from_id.in_(declined)
+            )
+        ).all()
+    )
+    page.items = [replace(row, rerouted_to=successors.get(row.referral.id)) for row in page.items]
+
+
+def declined_waiting_count() -> int:
+    """Declined referrals the hub has neither re-routed nor closed."""
+    return db.session.scalar(
+        select(func.count(Referral.id)).where(_status_condition(DECLINED_WAITING))
+    )
 
 
 def partner_options() -> list[Organisation]:
@@ -171,6 +208,27 @@ def partner_options() -> list[Organisation]:
         db.session.scalars(
             select(Organisation).where(Organisation.kind == "partner").order_by(Organisation.name)
         )
+    )
+
+
+def reroute_options(declined: Referral) -> list[Organisation]:
+    """The partner agencies a declined referral may go to: every active one but the decliner."""
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(
+                Organisation.kind == "partner",
+                Organisation.active.is_(True),
+                Organisation.id != declined.partner_id,
+            )
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def partner_by_slug(slug: str) -> Organisation | None:
+    return db.session.scalar(
+        select(Organisation).where(Organisation.slug == slug, Organisation.kind == "partner")
     )
 
 
@@ -204,6 +262,30 @@ def referral_reference(referral_id: int | None) -> Referral | None:
     if referral_id is None:
         return None
     return db.session.get(Referral, referral_id)
+
+
+def rerouted_to(referral: Referral) -> Referral | None:
+    """The referral a declined one was re-routed as, if it was, with its partner."""
+    return db.session.scalar(
+        select(Referral)
+        .where(Referral.rerouted_from_id == referral.id)
+        .options(joinedload(Referral.partner))
+    )
+
+
+def open_referrals_of_person(client: Client) -> list[Referral]:
+    """Every open referral of the person, across all questionnaires recorded for the same name
+    and date of birth: what withdrawing their consent would cancel."""
+    return list(
+        db.session.scalars(
+            select(Referral)
+            .join(Submission, Referral.submission_id == Submission.id)
+            .join(Client, Submission.client_id == Client.id)
+            .where(Client.match_key == client.match_key, Referral.status.in_(OPEN_STATUSES))
+            .order_by(Referral.received_at, Referral.id)
+            .options(joinedload(Referral.partner))
+        )
+    )
 
 
 def lock_referral(referral_id: int) -> Referral | None:
@@ -271,10 +353,13 @@ EVENT_LABELS = {
     "received": "Received from the referrer",
     "forwarded": "Forwarded to the partner",
     "accepted": "Accepted by the partner",
+    "attempt": "Contact attempt",
     "contacted": "Partner contacted the client",
     "closed": "Closed",
     "declined": "Declined by the partner",
     "cancelled": "Cancelled",
+    "rerouted": "Re-routed to another partner",
+    "reopened": "Reopened",
     "note": "Note added",
 }
 DETAIL_LABELS = {
@@ -282,9 +367,19 @@ DETAIL_LABELS = {
     "note": "Note",
     "notes": "Notes",
     "outcome": "Outcome",
+    "previous_outcome": "Previous outcome",
     "partner": "Partner",
     "possible_duplicate_of": "Possible duplicate of",
+    "method": "How",
+    "reached": "Reached the client",
+    "attempted_at": "When",
+    "contacted_at": "Contacted",
+    "to": "New referral",
+    "rerouted_from": "Re-routed from",
+    "source": "Added from",
 }
+SOURCE_LABELS = {"follow_up": "The hub’s follow-up with the client"}
+TIME_DETAILS = {"attempted_at", "contacted_at"}  # stored as ISO text, shown in UK time
 HIDDEN_DETAILS = {"question"}  # the page already says what the referral is about
 
 
@@ -316,9 +411,30 @@ def _detail(key: str, value, partner_names: dict[str, str]) -> tuple[str, str]:
     label = DETAIL_LABELS.get(key, key.replace("_", " ").capitalize())
     if key == "partner":
         value = partner_names.get(value, value)
-    elif key == "outcome":
-        value = OUTCOME_LABELS.get(value, value)
+    elif key in ("outcome", "previous_outcome"):
+        value = OUTCOME_LABELS.get(value, value) if value else "None"
+    elif key == "method":
+        value = CONTACT_METHOD_LABELS.get(value, value)
+    elif key == "reached":
+        value = "Yes" if value else "No"
+    elif key == "source":
+        value = SOURCE_LABELS.get(value, value)
+    elif key in TIME_DETAILS:
+        with suppress(TypeError, ValueError):
+            value = london_time(datetime.fromisoformat(value))
     return label, str(value)
+
+
+def _what(event: ReferralEvent, partner_names: dict[str, str]) -> str:
+    """What happened, in words: "Re-routed to NHS Falls Prevention", "Contact attempt"."""
+    details = event.details or {}
+    if event.kind == "rerouted" and details.get("partner"):
+        return f"Re-routed to {partner_names.get(details['partner'], details['partner'])}"
+    if event.kind == "received" and details.get("rerouted_from"):
+        return "Re-routed here by the hub"
+    if event.kind == "received" and details.get("source"):
+        return "Added by the hub"
+    return EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize())
 
 
 def history(referral: Referral) -> list[HistoryEntry]:
@@ -329,7 +445,7 @@ def history(referral: Referral) -> list[HistoryEntry]:
         HistoryEntry(
             at=event.at,
             who=_who(event.actor),
-            what=EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize()),
+            what=_what(event, partner_names),
             details=[
                 _detail(key, value, partner_names)
                 for key, value in (event.details or {}).items()

@@ -1,4 +1,6 @@
-"""Hub staff: the triage queue, referral pages, forwarding, cancelling and notes (``/hub/...``).
+"""Hub staff: the triage queue, referral pages and what hub staff do to a referral (``/hub/...``):
+forward, cancel, add a note, re-route or close a declined one, reopen a closed one, and cancel
+every open referral of a client who withdrew consent.
 
 Hub staff act; managers and admins may look but not act. Every change goes through
 ``hub.lifecycle``; a view commits once, flashes what happened and redirects (post/redirect/get).
@@ -13,11 +15,19 @@ from hub import lifecycle
 from hub.access import roles_required
 from hub.clock import utcnow
 from hub.extensions import db
-from hub.filters import london_time
-from hub.models import RECEIVED, Referral
+from hub.filters import STATUS_TAGS, london_time
+from hub.models import DECLINED, RECEIVED, Referral
 from hub.questionnaire_versions import definition_of
 from hub.triage import queries
-from hub.triage.forms import CancelForm, NoteForm, QueueFilterForm
+from hub.triage.forms import (
+    CancelForm,
+    CloseDeclinedForm,
+    NoteForm,
+    QueueFilterForm,
+    ReopenForm,
+    RerouteForm,
+    WithdrawConsentForm,
+)
 
 hub_views = Blueprint("hub_views", __name__, url_prefix="/hub")
 
@@ -32,6 +42,7 @@ STATUS_PHRASES = {
     "closed": "{count} closed {noun}",
     "declined": "{count} {noun} declined by the partner",
     "cancelled": "{count} cancelled {noun}",
+    queries.DECLINED_WAITING: "{count} declined {noun} waiting to be re-routed or closed",
     queries.OPEN: "{count} open {noun}",
     queries.ALL: "{count} {noun}",
 }
@@ -73,6 +84,9 @@ def queue():
         page=page,
         heading=queue_heading(filters, page.total),
         page_args=form.query_args(),
+        declined_waiting=(
+            0 if filters.status == queries.DECLINED_WAITING else queries.declined_waiting_count()
+        ),
         now=now,
     )
 
@@ -89,6 +103,7 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
     referral = _referral_or_404(referral_id)
     submission = referral.submission
     now = utcnow()
+    rerouted_to = queries.rerouted_to(referral) if referral.declined_at else None
     return (
         render_template(
             "hub/referral.html",
@@ -106,6 +121,8 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
             others=[other for other in submission.referrals if other.id != referral.id],
             waiting=queries.waiting_to_forward(submission),
             rerouted_from=queries.referral_reference(referral.rerouted_from_id),
+            rerouted_to=rerouted_to,
+            awaiting_hub=referral.status == DECLINED and rerouted_to is None,
             history=queries.history(referral),
             can_act=current_user.role in ACTORS,
             note_form=note_form or NoteForm(formdata=None),
@@ -218,3 +235,150 @@ def add_note(referral_id: int):
             flash(f"Note added to referral {referral.reference}.", "success")
             return _back_to(referral)
     return _referral_page(referral_id, note_form=form)
+
+
+# --- Declined, closed, and consent withdrawn ---------------------------------------------------
+
+
+def _refusal(referral: Referral, action: str) -> str | None:
+    """Why the referral's status does not allow the action now, or ``None`` if it does: an
+    action page reached from a stale tab says so at once rather than after the form is filled."""
+    if referral.status in lifecycle.ALLOWED_FROM[action]:
+        return None
+    return str(lifecycle.TransitionNotAllowed(referral, lifecycle.PAST_TENSE[action]))
+
+
+def _action_page(template: str, referral: Referral, form, error: str | None, **context):
+    """An action's page; refused (409) with the reason in an error summary when ``error``."""
+    return render_template(
+        template, referral=referral, form=form, error=error, **context
+    ), 409 if error else 200
+
+
+def _field_error(form, problem: lifecycle.InvalidTransitionInput) -> None:
+    db.session.rollback()
+    field = getattr(form, problem.field, None) or next(iter(form))
+    field.errors = [*field.errors, str(problem)]
+
+
+@hub_views.route("/referrals/<int:referral_id>/reroute", methods=["GET", "POST"])
+@roles_required(*ACTORS)
+def reroute(referral_id: int):
+    referral = _referral_or_404(referral_id)
+    form = RerouteForm(queries.reroute_options(referral))
+    error = None
+    if form.validate_on_submit():
+        referral = _locked_or_404(referral_id)
+        partner = queries.partner_by_slug(form.partner.data)
+        try:
+            new = lifecycle.reroute_referral(referral, partner, _me(), utcnow(), form.note.data)
+        except lifecycle.InvalidTransitionInput as problem:
+            _field_error(form, problem)
+        except lifecycle.TransitionNotAllowed as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(
+                f"Referral {referral.reference} re-routed to {partner.name} as referral "
+                f"{new.reference}. Forward it by {london_time(new.forward_due_at)}.",
+                "success",
+            )
+            return _back_to(new)
+    elif request.method == "GET":
+        error = _refusal(referral, "reroute") or _already_rerouted(referral)
+    return _action_page("hub/reroute.html", referral, form, error)
+
+
+def _already_rerouted(referral: Referral) -> str | None:
+    successor = queries.rerouted_to(referral)
+    if successor is None:
+        return None
+    return f"Referral {referral.reference} has already been re-routed as {successor.reference}."
+
+
+@hub_views.route("/referrals/<int:referral_id>/close-declined", methods=["GET", "POST"])
+@roles_required(*ACTORS)
+def close_declined(referral_id: int):
+    referral = _referral_or_404(referral_id)
+    form = CloseDeclinedForm()
+    error = None
+    if form.validate_on_submit():
+        referral = _locked_or_404(referral_id)
+        try:
+            lifecycle.close_declined(referral, _me(), utcnow(), form.notes.data)
+        except lifecycle.TransitionNotAllowed as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            db.session.commit()
+            flash(f"Referral {referral.reference} closed as no suitable service.", "success")
+            return _back_to(referral)
+    elif request.method == "GET":
+        error = _refusal(referral, "close_declined") or _already_rerouted(referral)
+    return _action_page("hub/close_declined.html", referral, form, error)
+
+
+@hub_views.route("/referrals/<int:referral_id>/reopen", methods=["GET", "POST"])
+@roles_required(*ACTORS)
+def reopen(referral_id: int):
+    referral = _referral_or_404(referral_id)
+    form = ReopenForm()
+    error = None
+    if form.validate_on_submit():
+        referral = _locked_or_404(referral_id)
+        try:
+            lifecycle.reopen_referral(referral, _me(), utcnow(), form.note.data)
+        except lifecycle.InvalidTransitionInput as problem:
+            _field_error(form, problem)
+        except lifecycle.TransitionNotAllowed as refused:
+            db.session.rollback()
+            error = str(refused)
+        else:
+            db.session.commit()
+            label = STATUS_TAGS[referral.status][0].lower()
+            flash(f"Referral {referral.reference} reopened: it is {label} again.", "success")
+            return _back_to(referral)
+    elif request.method == "GET":
+        error = _refusal(referral, "reopen")
+    return _action_page("hub/reopen.html", referral, form, error)
+
+
+@hub_views.route("/referrals/<int:referral_id>/withdraw-consent", methods=["GET", "POST"])
+@roles_required(*ACTORS)
+def withdraw_consent(referral_id: int):
+    referral = _referral_or_404(referral_id)
+    client = referral.submission.client
+    form = WithdrawConsentForm()
+    if form.validate_on_submit():
+        try:
+            cancelled = lifecycle.withdraw_consent(client, _me(), utcnow(), form.reason.data)
+        except lifecycle.InvalidTransitionInput as problem:
+            _field_error(form, problem)
+        else:
+            db.session.commit()
+            flash(consent_withdrawn_message(cancelled), "success")
+            return _back_to(referral)
+    return render_template(
+        "hub/withdraw_consent.html",
+        referral=referral,
+        client=client,
+        form=form,
+        to_cancel=queries.open_referrals_of_person(client),
+    )
+
+
+def consent_withdrawn_message(cancelled: list[Referral]) -> str:
+    """ "2 referrals cancelled; the partners concerned have been told." """
+    if not cancelled:
+        return "The client’s withdrawal of consent is recorded. They had no open referrals."
+    noun = "referral" if len(cancelled) == 1 else "referrals"
+    told = [referral for referral in cancelled if referral.forwarded_at is not None]
+    if len(told) == len(cancelled):
+        return f"{len(cancelled)} {noun} cancelled; the partners concerned have been told."
+    if told:
+        return (
+            f"{len(cancelled)} {noun} cancelled; the partners concerned have been told "
+            f"about the {len(told)} already forwarded to them."
+        )
+    return f"{len(cancelled)} {noun} cancelled. None had been forwarded to a partner yet."
