@@ -1,30 +1,304 @@
-"""The partner portal (``/partner/...``): for now, the list of referrals forwarded to the agency."""
+"""The partner portal (``/partner/...``): an agency's referrals and what it does with each.
+
+A partner user finds referrals only through ``hub.access.referrals_visible_to`` (see
+``partners.queries``): its own agency's once forwarded, or the one referral a signed link opened;
+anything else is 404, for a look and for a change alike. Every change goes through
+``hub.lifecycle`` on a locked referral; a view commits once, flashes what happened and what comes
+next, and redirects to the referral (post/redirect/get). A change the referral's status does not
+allow is refused with 409 and changes nothing.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template, request
+from collections.abc import Callable
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from hub import lifecycle, sla
 from hub.access import roles_required
 from hub.clock import utcnow
-from hub.triage import queries
+from hub.extensions import db
+from hub.filters import OUTCOME_LABELS, london_time
+from hub.models import CONTACTED, OUTCOMES, Referral
+from hub.triage.queries import ReferralRow
+from partners import queries
+from partners.forms import AttemptForm, CloseForm, ContactForm, DeclineForm, PartnerForm
 
 partner_portal = Blueprint("partner_portal", __name__, url_prefix="/partner")
+
+# The lifecycle names a moment's field after the column; the forms ask for it as "when".
+FORM_FIELD = {"attempted_at": "when", "contacted_at": "when"}
+
+
+def _me():
+    """The signed-in user as a row (not Flask-Login's proxy), to record as the actor."""
+    return current_user._get_current_object()
 
 
 @partner_portal.get("/referrals")
 @roles_required("partner")
 def inbox():
     now = utcnow()
-    partner_id = current_user.organisation_id
+    tab = request.args.get("tab", queries.DEFAULT_TAB)
+    if tab not in queries.TAB_STATUSES:
+        tab = queries.DEFAULT_TAB
     try:
-        page = queries.partner_inbox(partner_id, now, request.args.get("page", 1, type=int))
+        page = queries.inbox(_me(), tab, now, request.args.get("page", 1, type=int))
     except queries.PageNotFound:
         abort(404)
+    tabs = queries.tabs(_me(), tab)
     return render_template(
         "partners/inbox.html",
         page=page,
-        summary=queries.partner_inbox_summary(partner_id, now),
+        tab=tab,
+        tabs=tabs,
+        current_tab=next(t for t in tabs if t.current),
+        anything=any(t.count for t in tabs),
+        summary=queries.inbox_summary(_me(), now),
         organisation=current_user.organisation,
         now=now,
+    )
+
+
+def _visible_or_404(referral_id: int) -> Referral:
+    referral = queries.referral_for_page(_me(), referral_id)
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def _locked_or_404(referral_id: int) -> Referral:
+    referral = queries.lock_referral(_me(), referral_id)
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def _referral_page(referral_id: int, error: str | None = None, status: int = 200):
+    referral = _visible_or_404(referral_id)
+    now = utcnow()
+    deadline, kind = lifecycle.current_deadline(referral)
+    return (
+        render_template(
+            "partners/referral.html",
+            referral=referral,
+            row=ReferralRow(
+                referral,
+                queries.question_text(referral),
+                deadline,
+                kind,
+                overdue=lifecycle.is_overdue(referral, now),
+            ),
+            client=referral.submission.client,
+            attempts=referral.attempts,
+            attempts_needed=sla.unable_to_contact_attempts(),
+            history=queries.history(referral),
+            actions=queries.available_actions(referral),
+            outcome_label=queries.outcome_label(referral.outcome),
+            METHOD_LABELS=queries.METHOD_LABELS,
+            error=error,
+            now=now,
+        ),
+        status,
+    )
+
+
+@partner_portal.get("/referrals/<int:referral_id>")
+@roles_required("partner")
+def referral(referral_id: int):
+    return _referral_page(referral_id)
+
+
+def _back_to(referral: Referral):
+    return redirect(url_for(".referral", referral_id=referral.id))
+
+
+@partner_portal.post("/referrals/<int:referral_id>/accept")
+@roles_required("partner")
+def accept(referral_id: int):
+    referral = _locked_or_404(referral_id)
+    try:
+        lifecycle.accept_referral(referral, _me(), utcnow())
+    except lifecycle.TransitionNotAllowed as refused:
+        db.session.rollback()
+        return _referral_page(referral_id, error=str(refused), status=409)
+    db.session.commit()
+    flash(
+        f"Referral {referral.reference} accepted. Contact the client by "
+        f"{london_time(referral.contact_due_at)}, and record each attempt to reach them.",
+        "success",
+    )
+    return _back_to(referral)
+
+
+def _action_page(
+    referral_id: int,
+    action: str,
+    form: PartnerForm,
+    template: str,
+    change: Callable[[Referral, PartnerForm], None],
+    confirmation: Callable[[Referral], str],
+    context: Callable[[Referral, PartnerForm], dict] = lambda referral, form: {},
+):
+    """A form that changes the referral: shown, checked, applied through the lifecycle on the
+    locked referral, then confirmed on the referral page. A refusal re-shows the form with
+    everything typed, the reason on its field (422) or, if the action is not allowed now, in
+    the error summary (409)."""
+    referral = _visible_or_404(referral_id)
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        referral = _locked_or_404(referral_id)
+        try:
+            change(referral, form)
+        except lifecycle.InvalidTransitionInput as problem:
+            db.session.rollback()
+            form[FORM_FIELD.get(problem.field, problem.field)].errors.append(str(problem))
+            status = 422
+        except lifecycle.TransitionNotAllowed as refused:
+            db.session.rollback()
+            error, status = str(refused), 409
+        else:
+            db.session.commit()
+            flash(confirmation(referral), "success")
+            return _back_to(referral)
+    elif request.method == "POST":
+        status = 422
+    else:
+        error = queries.refusal(referral, action)
+        status = 409 if error else 200
+    referral = _visible_or_404(referral_id)  # as it is now, after any rollback
+    return (
+        render_template(
+            template,
+            referral=referral,
+            question=queries.question_text(referral),
+            form=form,
+            error=error,
+            show_form=action in queries.available_actions(referral),
+            **context(referral, form),
+        ),
+        status,
+    )
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+@partner_portal.route("/referrals/<int:referral_id>/attempts/new", methods=["GET", "POST"])
+@roles_required("partner")
+def record_attempt(referral_id: int):
+    made_contact = False
+
+    def change(referral, form):
+        nonlocal made_contact
+        was_contacted = referral.status == CONTACTED
+        lifecycle.record_attempt(
+            referral,
+            _me(),
+            utcnow(),
+            method=form.method.data,
+            reached=form.reached_client(),
+            attempted_at=form.moment(),
+            notes=form.notes.data,
+        )
+        made_contact = form.reached_client() and not was_contacted
+
+    def confirmation(referral):
+        if made_contact:
+            return (
+                f"Attempt recorded. It reached the client, so contact with the client is "
+                f"recorded for referral {referral.reference}. Close the referral with its outcome "
+                "when your work with them is done."
+            )
+        made, needed = lifecycle.attempt_count(referral), sla.unable_to_contact_attempts()
+        if referral.status == CONTACTED:
+            return f"Attempt recorded. {_plural(made, 'attempt')} recorded for this referral."
+        if made < needed:
+            return (
+                f"Attempt recorded. {_plural(made, 'attempt')} recorded; {needed} are needed "
+                "before you can close as unable to contact."
+            )
+        return (
+            f"Attempt recorded. {_plural(made, 'attempt')} recorded: if you cannot reach the "
+            "client, you can now close the referral as unable to contact."
+        )
+
+    return _action_page(
+        referral_id, "attempt", AttemptForm(), "partners/attempt.html", change, confirmation
+    )
+
+
+@partner_portal.route("/referrals/<int:referral_id>/contact", methods=["GET", "POST"])
+@roles_required("partner")
+def record_contact(referral_id: int):
+    def change(referral, form):
+        lifecycle.record_contact(
+            referral, _me(), utcnow(), notes=form.notes.data, contacted_at=form.moment()
+        )
+
+    def confirmation(referral):
+        return (
+            f"Contact with the client recorded for referral {referral.reference}. Close the "
+            "referral with its outcome when your work with them is done."
+        )
+
+    return _action_page(
+        referral_id, "contact", ContactForm(), "partners/contact.html", change, confirmation
+    )
+
+
+@partner_portal.route("/referrals/<int:referral_id>/close", methods=["GET", "POST"])
+@roles_required("partner")
+def close(referral_id: int):
+    def change(referral, form):
+        lifecycle.close_referral(
+            referral, _me(), utcnow(), outcome=form.outcome.data, notes=form.notes.data
+        )
+
+    def confirmation(referral):
+        return (
+            f"Referral {referral.reference} closed: "
+            f"{OUTCOME_LABELS[referral.outcome].lower()}. The hub and the person who referred "
+            "the client can now see the outcome. There is nothing more to do."
+        )
+
+    def context(referral, form):
+        made, needed = lifecycle.attempt_count(referral), sla.unable_to_contact_attempts()
+        contacted = referral.status == CONTACTED
+        offered = tuple(
+            outcome
+            for outcome in OUTCOMES
+            if contacted or outcome in lifecycle.OUTCOMES_WITHOUT_CONTACT
+        )
+        form.offer(
+            offered,
+            {
+                "unable_to_contact": f"Needs at least {_plural(needed, 'recorded attempt')} "
+                f"to contact the client; {made} recorded so far."
+            },
+        )
+        return {"attempts_made": made, "attempts_needed": needed, "contacted": contacted}
+
+    return _action_page(
+        referral_id, "close", CloseForm(), "partners/close.html", change, confirmation, context
+    )
+
+
+@partner_portal.route("/referrals/<int:referral_id>/decline", methods=["GET", "POST"])
+@roles_required("partner")
+def decline(referral_id: int):
+    def change(referral, form):
+        lifecycle.decline_referral(referral, _me(), utcnow(), form.reason.data)
+
+    def confirmation(referral):
+        return (
+            f"Referral {referral.reference} declined. It goes back to the hub, which will look "
+            "for another service for the client."
+        )
+
+    return _action_page(
+        referral_id, "decline", DeclineForm(), "partners/decline.html", change, confirmation
     )

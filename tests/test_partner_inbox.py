@@ -87,8 +87,8 @@ def test_an_overdue_referral_is_marked_in_words(client, db, sign_in_as, demo_hub
 def test_referrals_stay_listed_once_forwarded_whatever_became_of_them(
     client, db, sign_in_as, demo_hub
 ):
-    """Cancelled after forwarding is listed as cancelled, so the partner knows to stop;
-    cancelled before forwarding never reached the partner, so it is not listed."""
+    """Cancelled after forwarding is listed as cancelled, with the reason, so the partner knows
+    to stop; cancelled before forwarding never reached the partner, so it is not listed."""
     past = utcnow() - timedelta(days=5)
     partner, hub = user("partner"), user("hub")
     declined, closed, cancelled, never_forwarded = (
@@ -101,14 +101,68 @@ def test_referrals_stay_listed_once_forwarded_whatever_became_of_them(
     lifecycle.decline_referral(declined, partner, past, "Outside our area")
     lifecycle.record_contact(closed, partner, past)
     lifecycle.close_referral(closed, partner, past, "service_provided")
-    lifecycle.cancel_referral(cancelled, hub, past, "Consent withdrawn")
+    lifecycle.cancel_referral(cancelled, hub, past, "Consent withdrawn: moved to Spain")
     db.session.commit()
     sign_in_as("partner")
-    text = page_text(client.get("/partner/referrals"))
-    assert declined.reference in text and "Declined" in text
-    assert closed.reference in text and "Closed" in text
+    text = page_text(client.get("/partner/referrals?tab=closed"))
+    assert declined.reference in text and "Declined" in text and "Outside our area" in text
+    assert closed.reference in text and "Closed" in text and "Service provided" in text
     assert cancelled.reference in text and "Cancelled" in text
+    assert "Consent withdrawn: moved to Spain" in text and "Stop any work" in text
     assert never_forwarded.reference not in text
+    for tab in ("new", "in_progress"):
+        assert never_forwarded.reference not in page_text(
+            client.get(f"/partner/referrals?tab={tab}")
+        )
+
+
+def test_each_tab_holds_the_referrals_at_its_stage(client, db, sign_in_as, demo_hub):
+    past = utcnow() - timedelta(days=4)
+    partner, hub = user("partner"), user("hub")
+    new, accepted, contacted, closed = (
+        submit(user("frontline"), past, yes=("smoke_alarms",), given_name=name).referrals[0]
+        for name in ("Nina", "Ada", "Connie", "Clara")
+    )
+    for referral in (new, accepted, contacted, closed):
+        lifecycle.forward_referral(referral, hub, past)
+    lifecycle.accept_referral(accepted, partner, past)
+    lifecycle.record_contact(contacted, partner, past)
+    lifecycle.record_contact(closed, partner, past)
+    lifecycle.close_referral(closed, partner, past, "client_declined")
+    db.session.commit()
+    sign_in_as("partner")
+    expected = {
+        "new": {new},
+        "in_progress": {accepted, contacted},
+        "closed": {closed},
+    }
+    everyone = {new, accepted, contacted, closed}
+    for tab, wanted in expected.items():
+        response = client.get(f"/partner/referrals?tab={tab}")
+        assert response.status_code == 200
+        text = page_text(response)
+        for referral in wanted:
+            assert referral.reference in text, (tab, referral.reference)
+        for referral in everyone - wanted:
+            assert referral.reference not in text, (tab, referral.reference)
+    # The tabs are links with counts; the current one says so.
+    html = client.get("/partner/referrals?tab=in_progress").get_data(as_text=True)
+    assert re.search(r'href="/partner/referrals\?tab=new"\s*>New \(1\)</a>', html)
+    assert re.search(
+        r'href="/partner/referrals\?tab=in_progress"\s+aria-current="page">In progress \(2\)</a>',
+        html,
+    )
+    assert re.search(r'href="/partner/referrals\?tab=closed"\s*>Closed \(1\)</a>', html)
+    # New is the default tab; an unknown tab shows it too.
+    for path in ("/partner/referrals", "/partner/referrals?tab=nonsense"):
+        text = page_text(client.get(path))
+        assert new.reference in text and accepted.reference not in text
+    assert "Client contacted" in page_text(client.get("/partner/referrals?tab=in_progress"))
+
+
+def test_a_page_beyond_the_last_is_not_found(client, sign_in_as, referrals):
+    sign_in_as("partner")
+    assert client.get("/partner/referrals?tab=closed&page=2").status_code == 404
 
 
 def test_an_empty_inbox_says_so(client, sign_in_as):

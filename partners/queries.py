@@ -1,0 +1,250 @@
+"""The data layer for the partner portal: the inbox's tabs and one referral's page.
+
+Every lookup goes through ``hub.access.referrals_visible_to``, so a partner user (or a signed-link
+visitor, who may see one referral) finds only what it may see; anything else is simply not found.
+Templates never query: what they show is loaded here. ``now`` comes from the view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from hub import lifecycle
+from hub.access import referrals_visible_to
+from hub.clock import parse_iso
+from hub.extensions import db
+from hub.filters import OUTCOME_LABELS, london_time
+from hub.models import (
+    ACCEPTED,
+    CANCELLED,
+    CLOSED,
+    CONTACTED,
+    DECLINED,
+    FORWARDED,
+    ContactAttempt,
+    Referral,
+    ReferralEvent,
+    Submission,
+    User,
+)
+from hub.triage.queries import (
+    EVENT_LABELS,
+    HistoryEntry,
+    Page,
+    PageNotFound,
+    _paginate,
+    question_text,
+)
+
+__all__ = ["Page", "PageNotFound", "question_text"]
+
+# The inbox's tabs, in order: (key, label, statuses).
+TABS = (
+    ("new", "New", (FORWARDED,)),
+    ("in_progress", "In progress", (ACCEPTED, CONTACTED)),
+    ("closed", "Closed", (CLOSED, DECLINED, CANCELLED)),
+)
+TAB_STATUSES = {key: statuses for key, _, statuses in TABS}
+DEFAULT_TAB = "new"
+METHOD_LABELS = {
+    "phone": "Phone call",
+    "sms": "Text message",
+    "email": "Email",
+    "letter": "Letter",
+    "visit": "Visit",
+}
+
+
+def outcome_label(outcome: str | None) -> str:
+    if outcome is None:
+        return ""
+    return OUTCOME_LABELS.get(outcome) or outcome.replace("_", " ").capitalize()
+
+
+# --- The inbox --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Tab:
+    key: str
+    label: str
+    count: int
+    current: bool
+
+
+@dataclass(frozen=True)
+class InboxSummary:
+    to_contact: int
+    overdue: int
+
+
+def tabs(user: User, current: str) -> list[Tab]:
+    """Each tab with how many referrals it holds, in one query."""
+    counts = db.session.execute(
+        select(
+            *(func.count(case((Referral.status.in_(statuses), 1))) for _, _, statuses in TABS)
+        ).where(referrals_visible_to(user))
+    ).one()
+    return [
+        Tab(key, label, count, key == current)
+        for (key, label, _), count in zip(TABS, counts, strict=True)
+    ]
+
+
+def inbox_summary(user: User, now: datetime) -> InboxSummary:
+    """How many referrals still owe the client a first contact, and how many of those are late."""
+    with_partner = Referral.status.in_(lifecycle.WITH_PARTNER)
+    to_contact, overdue = db.session.execute(
+        select(
+            func.count(case((with_partner, 1))),
+            func.count(case((and_(with_partner, Referral.contact_due_at <= now), 1))),
+        ).where(referrals_visible_to(user))
+    ).one()
+    return InboxSummary(to_contact=to_contact, overdue=overdue)
+
+
+def _tab_order(tab: str) -> tuple:
+    if tab == "closed":  # most recently finished first
+        ended = func.coalesce(Referral.closed_at, Referral.declined_at, Referral.cancelled_at)
+        return (ended.desc(), Referral.id.desc())
+    if tab == "in_progress":  # those still owing a first contact, soonest deadline first
+        return (
+            case((Referral.status == ACCEPTED, 0), else_=1),
+            Referral.contact_due_at,
+            Referral.contacted_at.desc(),
+            Referral.id,
+        )
+    return (Referral.contact_due_at, Referral.id)
+
+
+def inbox(user: User, tab: str, now: datetime, number: int = 1) -> Page:
+    """One tab of the inbox, a page at a time, as ``ReferralRow``s."""
+    query = (
+        select(Referral)
+        .where(referrals_visible_to(user), Referral.status.in_(TAB_STATUSES[tab]))
+        .order_by(*_tab_order(tab))
+    )
+    return _paginate(query, number, now)
+
+
+# --- One referral -----------------------------------------------------------------------------
+
+
+def referral_for_page(user: User, referral_id: int) -> Referral | None:
+    """A referral the user may see, with everything its page shows loaded up front."""
+    return db.session.scalar(
+        select(Referral)
+        .where(Referral.id == referral_id, referrals_visible_to(user))
+        .options(
+            joinedload(Referral.partner),
+            selectinload(Referral.events)
+            .joinedload(ReferralEvent.actor)
+            .joinedload(User.organisation),
+            selectinload(Referral.attempts)
+            .joinedload(ContactAttempt.recorded_by)
+            .joinedload(User.organisation),
+            selectinload(Referral.submission).options(
+                joinedload(Submission.client),
+                joinedload(Submission.questionnaire_version),
+            ),
+        )
+        .execution_options(populate_existing=True)
+    )
+
+
+def lock_referral(user: User, referral_id: int) -> Referral | None:
+    """A referral the user may see, locked for a change (a second change at once waits, then
+    sees the first); None for one it may not see, so it cannot even be locked."""
+    return db.session.scalar(
+        select(Referral)
+        .where(Referral.id == referral_id, referrals_visible_to(user))
+        .with_for_update(of=Referral)
+        .execution_options(populate_existing=True)
+    )
+
+
+def available_actions(referral: Referral) -> set[str]:
+    """The partner's actions the lifecycle allows from the referral's status now."""
+    return {
+        action
+        for action in ("accept", "attempt", "contact", "close", "decline")
+        if referral.status in lifecycle.ALLOWED_FROM[action]
+    }
+
+
+def refusal(referral: Referral, action: str) -> str | None:
+    """Why the action cannot be taken now, in the lifecycle's words; None if it can."""
+    if action in available_actions(referral):
+        return None
+    return str(lifecycle.TransitionNotAllowed(referral, lifecycle.PAST_TENSE[action]))
+
+
+# --- History, as the partner sees it ----------------------------------------------------------
+
+# Hub staff's notes are internal; a re-route concerns another agency.
+HIDDEN_KINDS = {"note"}
+PARTNER_EVENT_LABELS = {
+    **EVENT_LABELS,
+    "attempt": "Attempt to contact the client",
+    "rerouted": "Passed by the hub to another service",
+    "reopened": "Reopened by the hub",
+}
+
+
+def _yes_no(value) -> str:
+    return "Yes" if value else "No"
+
+
+def _moment(value) -> str:
+    return london_time(parse_iso(value)) if value else ""
+
+
+# The details a partner sees, in this order, and how each is shown; the rest (other agencies,
+# other referrals) are left out.
+SHOWN_DETAILS = (
+    ("method", "How", lambda value: METHOD_LABELS.get(value, value)),
+    ("attempted_at", "When", _moment),
+    ("reached", "Reached the client", _yes_no),
+    ("contacted_at", "Contact made", _moment),
+    ("outcome", "Outcome", outcome_label),
+    ("previous_outcome", "Previous outcome", outcome_label),
+    ("reason", "Reason", str),
+    ("note", "Note", str),
+    ("notes", "Notes", str),
+)
+
+
+def _who(actor: User | None) -> str:
+    if actor is None:
+        return "The hub (automatic)"
+    return f"{actor.name}, {actor.organisation.name}"
+
+
+def history(referral: Referral) -> list[HistoryEntry]:
+    """The referral's events a partner may read, newest first, in words."""
+    entries = []
+    for event in referral.events:
+        if event.kind in HIDDEN_KINDS:
+            continue
+        details = event.details or {}
+        shown = [] if event.kind == "rerouted" else details
+        entries.append(
+            HistoryEntry(
+                at=event.at,
+                who=_who(event.actor),
+                what=PARTNER_EVENT_LABELS.get(
+                    event.kind, event.kind.replace("_", " ").capitalize()
+                ),
+                details=[
+                    (label, show(shown[key]))
+                    for key, label, show in SHOWN_DETAILS
+                    if key in shown and shown[key] is not None
+                ],
+            )
+        )
+    # Newest first; of events at the same moment, the one recorded last comes first.
+    return sorted(reversed(entries), key=lambda entry: entry.at, reverse=True)
