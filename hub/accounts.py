@@ -98,7 +98,8 @@ def find_user(email: str) -> User | None:
 
 def authenticate(email: str, password: str) -> User | None:
     user = find_user(email or "")
-    if user is None or not user.active:
+    # A signed-link stand-in user (``link_referral_id``) only ever signs in with an emailed code.
+    if user is None or not user.active or user.link_referral_id is not None:
         # Spend the same time as a real check, so timing does not reveal which emails exist.
         check_password_hash(_DUMMY_HASH, password or "")
         return None

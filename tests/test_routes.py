@@ -14,6 +14,12 @@ PUBLIC_ENDPOINTS = {
     "auth.login",
     "auth.logout",
     "auth.home",  # redirects to sign in, or to the role's start page
+    # A partner without an account opens a signed link from its email: the token is the key,
+    # and the page shows only the reference and the agency until the visitor signs in or
+    # confirms a one-time code sent to the agency's registered email.
+    "partner_links.open_link",
+    "partner_links.send_code",  # emails a code to the agency's own address only, 5 an hour
+    "partner_links.enter_code",  # the code (5 wrong guesses at most) is how they sign in
 }
 
 
