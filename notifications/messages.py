@@ -81,19 +81,17 @@ def has_accounts(partner: Organisation) -> bool:
     )
 
 
-def referral_link(referral: Referral, now: datetime) -> str:
-    """Where the partner opens the referral: the portal for agencies with accounts, otherwise
-    a signed link to this one referral."""
-    if has_accounts(referral.partner):
-        return current_app.config["HUB_BASE_URL"] + links.portal_referral_path(referral.id)
-    return links.link_url(referral, now)
-
-
 def referral_forwarded(referral: Referral, now: datetime) -> OutboxMessage | None:
-    """Tell the partner it has a new referral and when the client must be contacted by."""
+    """Tell the partner it has a new referral and when the client must be contacted by. An
+    agency with accounts gets the portal page; one without gets a signed link to the referral."""
     partner = referral.partner
     if not partner.referral_email:
         return None
+    signed_link = not has_accounts(partner)
+    if signed_link:
+        link = links.link_url(referral, now)
+    else:
+        link = current_app.config["HUB_BASE_URL"] + links.portal_referral_path(referral.id)
     rendered = render(
         "referral_forwarded",
         f"New SAIL referral {referral.reference}",
@@ -101,9 +99,9 @@ def referral_forwarded(referral: Referral, now: datetime) -> OutboxMessage | Non
         partner_name=partner.name,
         question=_question(referral),
         contact_due=_london(referral.contact_due_at),
-        link=referral_link(referral, now),
+        link=link,
         link_days=current_app.config["HUB_PARTNER_LINK_DAYS"],
-        signed_link=not has_accounts(partner),
+        signed_link=signed_link,
     )
     key = f"referral_forwarded:{referral.id}"
     return _email("referral_forwarded", key, partner.referral_email, rendered, referral, now)

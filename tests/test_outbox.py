@@ -133,6 +133,20 @@ def test_smtp_down_is_retried_with_backoff_then_sent_once(db, forwarded, now, sm
     assert {m.status for m in messages(db)} == {"sent"}
 
 
+def test_two_dispatchers_never_claim_the_same_message(db, forwarded, now):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite has one writer at a time")
+    first, second = messages(db)
+    with db.engine.connect() as other:  # another dispatcher, mid-claim on the first message
+        other.execute(
+            select(OutboxMessage.id).where(OutboxMessage.id == first.id).with_for_update()
+        )
+        claimed = dispatch.claim_due(now, limit=10)  # does not wait for it, does not take it
+        assert [m.id for m in claimed] == [second.id]
+        other.rollback()
+    assert [m.id for m in dispatch.claim_due(now, limit=10)] == [first.id]
+
+
 def test_backoff_grows_then_settles_at_six_hours():
     assert [dispatch.backoff(n) for n in range(1, 7)] == [
         timedelta(minutes=1),
