@@ -45,6 +45,12 @@ def test_one_referral_has_designs_fields_with_utc_times(client, accepted, now):
         "overdue": True,  # not contacted, and the real clock is long past 16 March 2026
         "submission": accepted.submission.reference,
         "possible_duplicate_of": None,
+        "declined_at": None,
+        "cancelled_at": None,
+        "reason": None,
+        "rerouted_from": None,
+        "rerouted_to": None,
+        "attempts": 0,
     }
 
 

@@ -18,9 +18,18 @@ from hub.access import referrals_visible_to
 from hub.api import api, serialise
 from hub.api.auth import api_roles, current_api_user
 from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text, query_int
-from hub.clock import utcnow
+from hub.clock import parse_iso, utcnow
 from hub.extensions import db
-from hub.models import STATUSES, Organisation, Referral
+from hub.models import (
+    CONTACT_METHODS,
+    DECLINED,
+    NO_SUITABLE_SERVICE,
+    STATUSES,
+    ContactAttempt,
+    Organisation,
+    Referral,
+    Submission,
+)
 
 READERS = ("hub", "manager", "partner")
 MAX_PAGE_SIZE = 200
@@ -52,7 +61,8 @@ def list_referrals():
         .limit(limit + 1)
         .options(
             selectinload(Referral.partner),
-            selectinload(Referral.submission),
+            # Both ends of a re-route are referrals of the same questionnaire.
+            selectinload(Referral.submission).selectinload(Submission.referrals),
             selectinload(Referral.possible_duplicate_of),
         )
     )
@@ -62,7 +72,9 @@ def list_referrals():
     if more:
         arguments = {**request.args.to_dict(), "after": page[-1].id}
         next_url = url_for("api.list_referrals", **arguments, _external=True)
-    return jsonify({"items": [serialise.referral(row, now) for row in page], "next": next_url})
+    facts = serialise.loop_facts(page)
+    items = [serialise.referral(row, now, facts[row.id]) for row in page]
+    return jsonify({"items": items, "next": next_url})
 
 
 def _filters(now: datetime) -> list:
@@ -108,23 +120,46 @@ def referral_events(referral_id: int):
     return jsonify({"items": [serialise.event(event) for event in row.events]})
 
 
-def _transition(referral_id: int, change, *fields: str):
-    """Apply one lifecycle change for the signed-in user, commit it and answer the referral.
-
-    ``fields`` are the optional text fields of the body passed on to the change.
-    """
-    row = _visible_referral(referral_id, for_update=True)
-    body = json_object(required=False)
-    values = {field: optional_text(body, field) for field in fields}
-    now = utcnow()
+def _moment(body: dict, field: str) -> datetime | None:
+    """An optional date and time from the body, ISO 8601 (``Z`` or an offset), as naive UTC."""
+    value = body.get(field)
+    if value is None:
+        return None
     try:
-        change(row, current_api_user(), now, **values)
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return parse_iso(value)
+    except ValueError:
+        raise invalid(
+            {field: f"{field} must be a date and time in ISO 8601, like 2026-03-02T09:30:00Z"}
+        ) from None
+
+
+def _change(row: Referral, change, now: datetime, **values):
+    """Apply one lifecycle change for the signed-in user; a refusal rolls back and answers 409
+    (not allowed now) or 422 (bad details), having changed nothing."""
+    try:
+        return change(row, current_api_user(), now, **values)
     except lifecycle.TransitionNotAllowed as refused:
         db.session.rollback()
         raise ApiError(409, "transition_not_allowed", str(refused)) from None
     except lifecycle.InvalidTransitionInput as problem:
         db.session.rollback()
         raise invalid({problem.field: str(problem)}) from None
+
+
+def _transition(referral_id: int, change, *fields: str, times: tuple[str, ...] = ()):
+    """Apply one lifecycle change for the signed-in user, commit it and answer the referral.
+
+    ``fields`` are the optional text fields of the body passed on to the change; ``times`` its
+    optional dates and times.
+    """
+    row = _visible_referral(referral_id, for_update=True)
+    body = json_object(required=False)
+    values = {field: optional_text(body, field) for field in fields}
+    values.update({field: _moment(body, field) for field in times})
+    now = utcnow()
+    _change(row, change, now, **values)
     db.session.commit()
     return jsonify(serialise.referral(row, now))
 
@@ -144,13 +179,20 @@ def accept_referral(referral_id: int):
 @api.post("/referrals/<int:referral_id>/contact")
 @api_roles("partner", "hub")
 def record_contact(referral_id: int):
-    return _transition(referral_id, lifecycle.record_contact, "notes")
+    return _transition(referral_id, lifecycle.record_contact, "notes", times=("contacted_at",))
 
 
 @api.post("/referrals/<int:referral_id>/close")
 @api_roles("partner", "hub")
 def close_referral(referral_id: int):
-    return _transition(referral_id, lifecycle.close_referral, "outcome", "notes")
+    return _transition(referral_id, _close, "outcome", "notes")
+
+
+def _close(row: Referral, actor, now: datetime, outcome=None, notes=None) -> Referral:
+    """Close with an outcome; hub staff close a declined referral as "no suitable service"."""
+    if actor.role == "hub" and row.status == DECLINED and outcome == NO_SUITABLE_SERVICE:
+        return lifecycle.close_declined(row, actor, now, notes)
+    return lifecycle.close_referral(row, actor, now, outcome, notes)
 
 
 @api.post("/referrals/<int:referral_id>/decline")
@@ -163,3 +205,86 @@ def decline_referral(referral_id: int):
 @api_roles("hub")
 def cancel_referral(referral_id: int):
     return _transition(referral_id, lifecycle.cancel_referral, "reason")
+
+
+@api.get("/referrals/<int:referral_id>/attempts")
+@api_roles(*READERS)
+def list_attempts(referral_id: int):
+    row = _visible_referral(referral_id)
+    attempts = db.session.scalars(
+        select(ContactAttempt)
+        .where(ContactAttempt.referral_id == row.id)
+        .order_by(ContactAttempt.attempted_at, ContactAttempt.id)
+        .options(selectinload(ContactAttempt.recorded_by))
+    )
+    return jsonify({"items": [serialise.attempt(attempt, row) for attempt in attempts]})
+
+
+@api.post("/referrals/<int:referral_id>/attempts")
+@api_roles("partner", "hub")
+def record_attempt(referral_id: int):
+    """A try at reaching the client; one that reached them also records the contact."""
+    row = _visible_referral(referral_id, for_update=True)
+    body = json_object(required=False)
+    errors = {}
+    method = body.get("method")
+    if method not in CONTACT_METHODS:
+        errors["method"] = "method must be one of: " + ", ".join(CONTACT_METHODS)
+    reached = body.get("reached")
+    if not isinstance(reached, bool):
+        errors["reached"] = "reached must be true or false"
+    try:
+        attempted_at = _moment(body, "attempted_at")
+        notes = optional_text(body, "notes")
+    except ApiError as problem:
+        errors.update(problem.fields or {})
+    if errors:
+        raise invalid(errors)
+    attempt = _change(
+        row,
+        lifecycle.record_attempt,
+        utcnow(),
+        method=method,
+        reached=reached,
+        attempted_at=attempted_at,
+        notes=notes,
+    )
+    db.session.commit()
+    response = jsonify({**serialise.attempt(attempt, row), "referral_status": row.status})
+    response.status_code = 201
+    return response
+
+
+@api.post("/referrals/<int:referral_id>/reroute")
+@api_roles("hub")
+def reroute_referral(referral_id: int):
+    """Send a declined referral to another partner: 201 with the new referral."""
+    row = _visible_referral(referral_id, for_update=True)
+    body = json_object(required=False)
+    slug = optional_text(body, "partner")
+    note = optional_text(body, "note")
+    if not slug:
+        raise invalid({"partner": "partner is required: the slug of the partner agency"})
+    partner = db.session.scalar(select(Organisation).filter_by(slug=slug, kind="partner"))
+    if partner is None:
+        raise invalid({"partner": "There is no partner agency with that slug"})
+    now = utcnow()
+    new = _change(row, _reroute_to(partner), now, note=note)
+    db.session.commit()
+    response = jsonify(serialise.referral(new, now))
+    response.status_code = 201
+    response.headers["Location"] = url_for("api.show_referral", referral_id=new.id, _external=True)
+    return response
+
+
+def _reroute_to(partner: Organisation):
+    def reroute(row: Referral, actor, now: datetime, note=None) -> Referral:
+        return lifecycle.reroute_referral(row, partner, actor, now, note)
+
+    return reroute
+
+
+@api.post("/referrals/<int:referral_id>/reopen")
+@api_roles("hub")
+def reopen_referral(referral_id: int):
+    return _transition(referral_id, lifecycle.reopen_referral, "note")

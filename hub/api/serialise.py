@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+
+from sqlalchemy import func, select
 
 from hub import lifecycle
 from hub.clock import iso_z
-from hub.models import QuestionnaireVersion, Referral, ReferralEvent, Submission
+from hub.extensions import db
+from hub.models import (
+    ContactAttempt,
+    QuestionnaireVersion,
+    Referral,
+    ReferralEvent,
+    Submission,
+)
 from hub.questionnaire_versions import definition_of
 
 
@@ -32,7 +43,49 @@ def _question(question) -> dict:
     return shown
 
 
-def referral(row: Referral, now: datetime) -> dict:
+@dataclass(frozen=True)
+class LoopFacts:
+    """What a referral's JSON says about its re-routing and contact attempts."""
+
+    rerouted_from: str | None
+    rerouted_to: str | None
+    attempts: int
+
+
+def loop_facts(rows: Iterable[Referral]) -> dict[int, LoopFacts]:
+    """Loop facts for many referrals with one query (the attempt counts). A re-routed referral
+    belongs to the same questionnaire as the declined one, so both ends of a re-route are among
+    ``submission.referrals``: load those with the rows (``selectinload``) and they cost nothing
+    more here."""
+    rows = list(rows)
+    ids = [row.id for row in rows]
+    counts = {}
+    if ids:
+        counts = dict(
+            db.session.execute(
+                select(ContactAttempt.referral_id, func.count(ContactAttempt.id))
+                .where(ContactAttempt.referral_id.in_(ids))
+                .group_by(ContactAttempt.referral_id)
+            ).all()
+        )
+    facts = {}
+    for row in rows:
+        siblings = row.submission.referrals
+        source = next((r for r in siblings if r.id == row.rerouted_from_id), None)
+        if source is None and row.rerouted_from_id is not None:
+            source = db.session.get(Referral, row.rerouted_from_id)
+        successor = next((r for r in siblings if r.rerouted_from_id == row.id), None)
+        facts[row.id] = LoopFacts(
+            rerouted_from=source.reference if source else None,
+            rerouted_to=successor.reference if successor else None,
+            attempts=counts.get(row.id, 0),
+        )
+    return facts
+
+
+def referral(row: Referral, now: datetime, facts: LoopFacts | None = None) -> dict:
+    if facts is None:
+        facts = loop_facts([row])[row.id]
     return {
         "id": row.id,
         "reference": row.reference,
@@ -52,6 +105,25 @@ def referral(row: Referral, now: datetime) -> dict:
         "possible_duplicate_of": (
             row.possible_duplicate_of.reference if row.possible_duplicate_of else None
         ),
+        "declined_at": iso_z(row.declined_at),
+        "cancelled_at": iso_z(row.cancelled_at),
+        "reason": row.status_reason,
+        "rerouted_from": facts.rerouted_from,
+        "rerouted_to": facts.rerouted_to,
+        "attempts": facts.attempts,
+    }
+
+
+def attempt(row: ContactAttempt, referral: Referral) -> dict:
+    return {
+        "id": row.id,
+        "referral": referral.reference,
+        "method": row.method,
+        "reached": row.reached,
+        "attempted_at": iso_z(row.attempted_at),
+        "notes": row.notes,
+        "recorded_at": iso_z(row.recorded_at),
+        "recorded_by": row.recorded_by.email if row.recorded_by else None,
     }
 
 
@@ -65,8 +137,9 @@ def event(row: ReferralEvent) -> dict:
 
 
 def submission(row: Submission, now: datetime) -> dict:
+    facts = loop_facts(row.referrals)
     return {
         "id": row.id,
         "reference": row.reference,
-        "referrals": [referral(each, now) for each in row.referrals],
+        "referrals": [referral(each, now, facts[each.id]) for each in row.referrals],
     }
