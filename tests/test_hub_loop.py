@@ -521,3 +521,19 @@ def test_the_hub_pages_for_declines_reopening_and_consent_are_accessible(
     page.get_by_label("Why are you reopening this referral?").fill("Wrong outcome recorded")
     page.get_by_role("button", name="Reopen referral").click()
     expect(main).to_contain_text("reopened: it is forwarded again")
+
+
+def test_the_history_says_a_referral_came_from_the_follow_up(client, db, sign_in_as, demo_hub):
+    submission = submit(user("frontline"), hours_ago(30 * 24), yes=("smoke_alarms",))
+    falls = partner_named("nhs-falls-prevention")
+    (new,) = lifecycle.add_referrals(
+        submission, [lifecycle.NewReferral("falls", falls)], user("hub"), hours_ago(1),
+        source="follow_up",
+    )  # fmt: skip
+    db.session.commit()
+    sign_in_as("hub")
+    text = page_text(client.get(f"/hub/referrals/{new.id}"))
+    history = text[text.index("History") :]
+    assert "Added by the hub" in history
+    assert "Added from: The hub’s follow-up with the client" in history
+    assert "Partner: NHS" in history
