@@ -334,7 +334,7 @@ def submission_for_follow_up(submission_id: int, lock: bool = False) -> Submissi
         .options(
             joinedload(Submission.client),
             joinedload(Submission.questionnaire_version),
-            joinedload(Submission.follow_up),
+            joinedload(Submission.follow_up).joinedload(FollowUp.recorded_by),
             selectinload(Submission.referrals).joinedload(Referral.partner),
         )
         .execution_options(populate_existing=True)

@@ -1,7 +1,195 @@
-"""The hub's follow-up with clients about four weeks on (``/hub/follow-ups/...``)."""
+"""The hub's follow-up with clients about four weeks on (``/hub/follow-ups/...``).
+
+Hub staff record the call; managers and admins may look. The rules live in ``hub.follow_ups``;
+a view commits once, flashes what happened and redirects (post/redirect/get). A refused change
+rolls back and shows why.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from hub import follow_ups as service
+from hub.access import roles_required
+from hub.clock import utcnow
+from hub.extensions import db
+from hub.models import Submission
+from hub.questionnaire_versions import definition_of
+from hub.triage.follow_up_forms import FollowUpForm, ReferAgainForm
 
 follow_ups = Blueprint("follow_ups", __name__, url_prefix="/hub/follow-ups")
+
+VIEWERS = ("hub", "manager", "admin")
+ACTORS = ("hub",)
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def due_heading(count: int) -> str:
+    return f"{count} {'questionnaire' if count == 1 else 'questionnaires'} due a follow-up"
+
+
+@follow_ups.get("")
+@roles_required(*VIEWERS)
+def due_list():
+    now = utcnow()
+    try:
+        due = service.due_follow_ups(now, request.args.get("page", default=1, type=int))
+    except service.PageNotFound:
+        abort(404)
+    return render_template(
+        "hub/follow_ups.html",
+        due=due,
+        heading=due_heading(due.total),
+        status_counts={s.id: service.status_counts(s) for s in due.items},
+        recent=service.recent_follow_ups(),
+        needs_met_labels=service.NEEDS_MET_LABELS,
+        now=now,
+    )
+
+
+def _submission_or_404(submission_id: int, lock: bool = False) -> Submission:
+    submission = service.submission_for_follow_up(submission_id, lock=lock)
+    if submission is None:
+        abort(404)
+    return submission
+
+
+def _record_page(submission: Submission, form: FollowUpForm, error: str | None = None, status=200):
+    return (
+        render_template(
+            "hub/follow_up.html",
+            submission=submission,
+            client=submission.client,
+            questionnaire=definition_of(submission.questionnaire_version),
+            form=form,
+            error=error,
+            can_act=current_user.role in ACTORS,
+        ),
+        status,
+    )
+
+
+def _recorded_url(submission: Submission) -> str:
+    return url_for(".recorded", submission_id=submission.id)
+
+
+@follow_ups.get("/<int:submission_id>")
+@roles_required(*VIEWERS)
+def follow_up(submission_id: int):
+    submission = _submission_or_404(submission_id)
+    if submission.follow_up is not None:
+        return redirect(_recorded_url(submission))
+    form = FollowUpForm(formdata=None)
+    form.set_partners(service.partners_of(submission))
+    return _record_page(submission, form)
+
+
+@follow_ups.post("/<int:submission_id>")
+@roles_required(*ACTORS)
+def record(submission_id: int):
+    submission = _submission_or_404(submission_id, lock=True)
+    form = FollowUpForm()
+    form.set_partners(service.partners_of(submission))
+    agreed, scores = form.clean()
+    try:
+        recorded = service.record_follow_up(
+            submission,
+            _me(),
+            utcnow(),
+            needs_met=form.needs_met.data,
+            helped=form.helped.data or [],
+            notes=form.notes.data,
+            wellbeing=scores if agreed else None,
+        )
+    except service.FollowUpInvalid as problem:
+        db.session.rollback()
+        form.add_errors(problem.errors)
+    except service.FollowUpRefused as refused:
+        db.session.rollback()
+        return _record_page(submission, form, error=str(refused), status=409)
+    if form.errors:  # the wellbeing answers were wrong, or the form had expired
+        db.session.rollback()
+        return _record_page(submission, form)
+    db.session.commit()
+    flash(
+        f"Follow-up recorded for questionnaire {submission.reference}"
+        + (" with the client’s wellbeing answers." if recorded.wellbeing else "."),
+        "success",
+    )
+    return redirect(_recorded_url(submission))
+
+
+def _recorded_page(
+    submission: Submission, form: ReferAgainForm | None = None, error=None, status=200
+):
+    follow_up = submission.follow_up
+    if follow_up is None:
+        return redirect(url_for(".follow_up", submission_id=submission.id))
+    partners = {partner.slug: partner.name for partner in service.partners_of(submission)}
+    options = service.refer_again_options(submission)
+    may_refer = (
+        current_user.role in ACTORS
+        and follow_up.needs_met in service.NEEDS_NOT_MET
+        and submission.client.consent_withdrawn_at is None
+    )
+    if form is None and may_refer:
+        form = ReferAgainForm(formdata=None)
+    if form is not None:
+        form.set_options(options)
+    changes = service.wellbeing_changes(submission)
+    return (
+        render_template(
+            "hub/follow_up_recorded.html",
+            submission=submission,
+            client=submission.client,
+            follow_up=follow_up,
+            recorded_by=follow_up.recorded_by,
+            helped=[partners.get(slug, slug) for slug in follow_up.helped or []],
+            changes=changes,
+            asked_before=any(change.before is not None for change in changes),
+            asked_now=any(change.after is not None for change in changes),
+            may_refer=may_refer,
+            offered=[option for option in options if option.open_referral is None],
+            still_open=[option for option in options if option.open_referral is not None],
+            form=form,
+            error=error,
+        ),
+        status,
+    )
+
+
+@follow_ups.get("/<int:submission_id>/recorded")
+@roles_required(*VIEWERS)
+def recorded(submission_id: int):
+    return _recorded_page(_submission_or_404(submission_id))
+
+
+@follow_ups.post("/<int:submission_id>/refer-again")
+@roles_required(*ACTORS)
+def refer_again(submission_id: int):
+    submission = _submission_or_404(submission_id, lock=True)
+    form = ReferAgainForm()
+    form.set_options(service.refer_again_options(submission))
+    if not form.validate():
+        return _recorded_page(submission, form)
+    try:
+        created = service.refer_again(submission, form.questions.data or [], _me(), utcnow())
+    except service.FollowUpInvalid as problem:
+        db.session.rollback()
+        form.questions.errors = [problem.errors.get("refer_again", str(problem))]
+        return _recorded_page(submission, form)
+    except service.FollowUpRefused as refused:
+        db.session.rollback()
+        return _recorded_page(submission, form, error=str(refused), status=409)
+    db.session.commit()
+    noun = "referral" if len(created) == 1 else "referrals"
+    made = "; ".join(f"{referral.reference} to {referral.partner.name}" for referral in created)
+    flash(
+        f"{len(created)} new {noun} for the hub to forward: {made}.",
+        "success",
+    )
+    return redirect(_recorded_url(submission))
