@@ -8,7 +8,11 @@ ASSETS := hub/static/govuk
 
 .PHONY: run test install assets db demo lint format bench clean
 
-run: install db demo ## serve the demo hub on http://127.0.0.1:5000
+# The scheduler runs beside the web server in its own process; stopping `make run` (Ctrl-C)
+# stops both.
+run: install db demo ## serve the demo hub on http://127.0.0.1:5000, with the scheduler
+	@trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
+	$(FLASK) scheduler & scheduler=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
 test: install ## install what is missing and run every test

@@ -1,16 +1,17 @@
 """The hub's commands: ``flask --app hub demo load``, ``users create``, ``users token``,
-``jobs run-due``.
+``jobs run-due`` and ``scheduler``.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from hub import accounts, demo, jobs
 from hub.clock import parse_iso, utcnow
@@ -90,7 +91,23 @@ def jobs_run_due(as_of):
         click.echo(f"{name}: {jobs.describe(summary)}")
 
 
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the scheduler loop: every job, every HUB_SCHEDULER_SECONDS, until stopped."""
+    from hub.scheduler import build_scheduler
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    app = current_app._get_current_object()
+    click.echo(f"Running the hub's jobs every {app.config['HUB_SCHEDULER_SECONDS']} seconds.")
+    try:
+        build_scheduler(app).start()
+    except (KeyboardInterrupt, SystemExit):
+        click.echo("Scheduler stopped.")
+
+
 def init_app(app):
+    app.cli.add_command(scheduler_command)
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)

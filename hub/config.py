@@ -67,6 +67,8 @@ def from_environment(instance_path: str) -> dict:
         "HUB_CONTACT_SLA_DAYS": _int("HUB_CONTACT_SLA_DAYS", 14),
         "HUB_CHASE_DAYS": _int_list("HUB_CHASE_DAYS", "7,12"),
         "HUB_FOLLOW_UP_DAYS": _int("HUB_FOLLOW_UP_DAYS", 28),
+        # How often `flask --app hub scheduler` runs the jobs (sending messages among them).
+        "HUB_SCHEDULER_SECONDS": _int("HUB_SCHEDULER_SECONDS", 30),
         "HUB_UNABLE_TO_CONTACT_ATTEMPTS": _int("HUB_UNABLE_TO_CONTACT_ATTEMPTS", 3),
         # Signed links to one referral, for partners without accounts, and their one-time codes.
         "HUB_PARTNER_LINK_DAYS": _int("HUB_PARTNER_LINK_DAYS", 28),
