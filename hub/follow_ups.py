@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from math import ceil
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -34,6 +33,7 @@ from hub.models import (
     User,
     WellbeingScore,
 )
+from hub.pagination import Page, PageNotFound
 from hub.questionnaire_versions import definition_of
 
 PAGE_SIZE = 50
@@ -196,51 +196,6 @@ def wellbeing_changes(submission: Submission) -> list[WellbeingChange]:
 # --- Which questionnaires are due a follow-up -------------------------------------------------
 
 
-@dataclass
-class DueList:
-    """A page of questionnaires due a follow-up (the same shape as the triage queue's pages)."""
-
-    items: list[Submission]
-    number: int
-    size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-    @property
-    def first_item(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.total else 0
-
-    @property
-    def last_item(self) -> int:
-        return (self.number - 1) * self.size + len(self.items)
-
-    @property
-    def numbers(self) -> list[int | None]:
-        wanted = {1, self.pages, self.number - 1, self.number, self.number + 1}
-        shown = sorted(n for n in wanted if 1 <= n <= self.pages)
-        numbers: list[int | None] = []
-        for n in shown:
-            if numbers and n - numbers[-1] > 1:
-                numbers.append(None)
-            numbers.append(n)
-        return numbers
-
-
-class PageNotFound(LookupError):
-    """A page number beyond the last page (or below the first)."""
-
-
 def _due_condition(now: datetime):
     """Due by now, not followed up yet, and the client has not withdrawn consent."""
     recorded = select(FollowUp.id).where(FollowUp.submission_id == Submission.id).exists()
@@ -257,10 +212,10 @@ _DUE_LOADS = (
 )
 
 
-def due_follow_ups(now: datetime, page: int = 1, size: int = PAGE_SIZE) -> DueList:
+def due_follow_ups(now: datetime, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Questionnaires due a follow-up by ``now``, the longest due first."""
     total = db.session.scalar(select(func.count(Submission.id)).where(_due_condition(now)))
-    due = DueList(items=[], number=page, size=size, total=total)
+    due = Page(items=[], number=page, size=size, total=total)
     if page < 1 or page > due.pages:
         raise PageNotFound(page)
     due.items = list(
@@ -561,7 +516,6 @@ __all__ = [
     "NEEDS_NOT_MET",
     "WELLBEING_SCALE",
     "WELLBEING_TEXT",
-    "DueList",
     "FollowUpInvalid",
     "FollowUpRefused",
     "PageNotFound",

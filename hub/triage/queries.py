@@ -9,7 +9,6 @@ from __future__ import annotations
 from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from math import ceil
 
 from sqlalchemy import and_, case, exists, false, func, null, select, true
 from sqlalchemy.orm import aliased, joinedload, selectinload
@@ -29,6 +28,7 @@ from hub.models import (
     Submission,
     User,
 )
+from hub.pagination import Page, PageNotFound
 from hub.questionnaire_versions import definition_of
 
 PAGE_SIZE = 50
@@ -37,10 +37,6 @@ ALL = "all"
 # Declined by the partner and not yet re-routed: the hub owes it a decision.
 DECLINED_WAITING = "declined_waiting"
 WITH_PARTNER = lifecycle.WITH_PARTNER
-
-
-class PageNotFound(LookupError):
-    """A page number beyond the last page (or below the first)."""
 
 
 # --- Rows and pages ---------------------------------------------------------------------------
@@ -63,47 +59,6 @@ class ReferralRow:
     deadline_kind: str | None  # "forward" (the hub's) or "contact" (the partner's)
     overdue: bool
     rerouted_to: str | None = None  # a declined referral's re-routed successor (the queue only)
-
-
-@dataclass
-class Page:
-    items: list
-    number: int
-    size: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.size))
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-    @property
-    def first_item(self) -> int:
-        return (self.number - 1) * self.size + 1 if self.total else 0
-
-    @property
-    def last_item(self) -> int:
-        return (self.number - 1) * self.size + len(self.items)
-
-    @property
-    def numbers(self) -> list[int | None]:
-        """Page numbers for GOV.UK pagination: first, last, and the current one's neighbours;
-        ``None`` where a run of pages is left out."""
-        wanted = {1, self.pages, self.number - 1, self.number, self.number + 1}
-        shown = sorted(n for n in wanted if 1 <= n <= self.pages)
-        numbers: list[int | None] = []
-        for n in shown:
-            if numbers and n - numbers[-1] > 1:
-                numbers.append(None)
-            numbers.append(n)
-        return numbers
 
 
 def question_text(referral: Referral) -> str:
