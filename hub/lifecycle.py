@@ -94,6 +94,8 @@ PAST_TENSE = {
     "close_declined": "closed as no suitable service",
     "reopen": "reopened",
 }
+# How every referral cancelled because the client withdrew consent has its reason begin.
+CONSENT_WITHDRAWN = "Consent withdrawn"
 # Outcomes a partner may record without having made contact with the client.
 OUTCOMES_WITHOUT_CONTACT = ("unable_to_contact", "not_eligible", "referred_elsewhere")
 
@@ -489,7 +491,7 @@ def withdraw_consent(
         )
     )
     for referral in referrals:
-        cancel_referral(referral, actor, now, f"Consent withdrawn: {reason}")
+        cancel_referral(referral, actor, now, f"{CONSENT_WITHDRAWN}: {reason}")
         messages.referral_cancelled(referral, now)  # only those the partner had been sent
     db.session.execute(
         update(Client)
@@ -567,6 +569,7 @@ def overdue_clause(now: datetime):
 
 __all__ = [
     "ALLOWED_FROM",
+    "CONSENT_WITHDRAWN",
     "OUTCOMES_WITHOUT_CONTACT",
     "add_referrals",
     "attempt_count",

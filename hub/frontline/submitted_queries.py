@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from hub import lifecycle
 from hub.extensions import db
 from hub.filters import OUTCOME_LABELS, london_date
 from hub.models import (
@@ -28,12 +29,11 @@ from hub.models import (
     Referral,
     Submission,
 )
+from hub.pagination import Page, PageNotFound
 from hub.questionnaire_versions import definition_of
-from hub.triage.queries import Page, PageNotFound
 
 PAGE_SIZE = 20
-# What ``hub.lifecycle.withdraw_consent`` writes as the start of each cancelled referral's reason.
-CONSENT_WITHDRAWN = "Consent withdrawn"
+CONSENT_WITHDRAWN = lifecycle.CONSENT_WITHDRAWN
 NEEDS_MET_WORDS = {"yes": "yes", "partly": "partly", "no": "no"}
 
 __all__ = ["Page", "PageNotFound", "questionnaires_of", "questionnaire_of"]
