@@ -489,3 +489,9 @@ def test_only_hub_staff_use_the_follow_up_api(client, demo_hub, now, role):
     assert response.status_code == 403
     assert client.get("/api/v1/follow-ups").status_code == 401
     assert count(FollowUp) == 0
+
+
+def test_hub_staff_and_managers_find_the_follow_ups_in_the_navigation(client, sign_in_as):
+    sign_in_as("manager")
+    page = client.get("/hub/referrals").get_data(as_text=True)
+    assert 'href="/hub/follow-ups"' in page
