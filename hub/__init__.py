@@ -48,6 +48,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from hub.frontline.views import frontline
     from hub.triage.follow_up_views import follow_ups
     from hub.triage.views import hub_views
+    from hub.webhooks import webhooks
     from partners.link_views import partner_links
     from partners.views import partner_portal
 
@@ -66,6 +67,8 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(follow_ups)
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, not cookies: no CSRF to protect against
+    app.register_blueprint(webhooks)
+    csrf.exempt(webhooks)  # signed by the provider, not sent from a browser
 
     errors.init_app(app)
     filters.init_app(app)

@@ -1,0 +1,92 @@
+"""Twilio's delivery receipts: what a status callback does to the outbox message it is about.
+
+A message is ``sent`` once Twilio has accepted it (``notifications.dispatch`` records its SID as
+``provider_id``). Twilio then reports ``sent`` (handed to the carrier), ``delivered``, or
+``undelivered``/``failed`` with an error code. Receipts can arrive late, twice or out of order,
+so a message's status only moves forward: ``delivered`` and ``failed`` are final, a late ``sent``
+never undoes either, and a repeated receipt changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import select
+
+from hub.extensions import db
+from hub.models import OutboxMessage
+from notifications.outbox import FAILED, PENDING, SENDING, SENT
+
+log = logging.getLogger(__name__)
+
+DELIVERED = "delivered"
+FINAL = (DELIVERED, FAILED)
+
+# Twilio's message statuses that tell us something; the others (queued, accepted, scheduled,
+# sending, ...) say no more than the row already does, so they change nothing.
+TWILIO_STATUSES = {
+    "sent": SENT,
+    "delivered": DELIVERED,
+    "undelivered": FAILED,
+    "failed": FAILED,
+}
+
+# What each outcome of ``apply_receipt`` means, for the log.
+UNKNOWN = "unknown message"
+UNCHANGED = "unchanged"
+
+
+def apply_receipt(
+    message_sid: str, twilio_status: str, error_code: str | None, now: datetime
+) -> str:
+    """Apply one receipt to the message whose ``provider_id`` is ``message_sid`` and answer what
+    happened: the message's new status, ``UNCHANGED`` or ``UNKNOWN``. Nothing is committed: the
+    caller commits. The row is locked while it is read and changed, so two receipts for the same
+    message at once apply one after the other."""
+    message = db.session.scalar(
+        select(OutboxMessage).where(OutboxMessage.provider_id == message_sid).with_for_update()
+    )
+    if message is None:
+        log.warning(
+            "Twilio receipt (%s) for a message we do not know: %s", twilio_status, message_sid
+        )
+        return UNKNOWN
+    status = TWILIO_STATUSES.get(twilio_status)
+    if status is None or not _moves_forward(message.status, status):
+        return UNCHANGED
+    message.status = status
+    if message.sent_at is None:
+        message.sent_at = now
+    if status == FAILED:
+        message.last_error = failure_text(twilio_status, error_code)
+        message_failed_for_good(message, now)
+    log.info("Outbox message %s is %s (Twilio: %s)", message.id, status, twilio_status)
+    return status
+
+
+def _moves_forward(current: str, new: str) -> bool:
+    if current in FINAL:
+        return False  # delivered, or failed: nothing later changes that
+    if new == SENT:
+        return current in (PENDING, SENDING)
+    return True  # delivered or failed, from pending, sending or sent
+
+
+def failure_text(twilio_status: str, error_code: str | None) -> str:
+    """``Twilio error 30003: undelivered``; without a code, ``Twilio: undelivered``."""
+    if error_code:
+        return f"Twilio error {error_code}: {twilio_status}"
+    return f"Twilio: {twilio_status}"
+
+
+def message_failed_for_good(message: OutboxMessage, now: datetime) -> None:
+    """Hub staff should hear of a message that failed for good. Until the alert to them exists
+    here, the failure is recorded on the row (``last_error``) and written to the log."""
+    log.warning(
+        "Outbox message %s (%s to %s) failed: %s",
+        message.id,
+        message.kind,
+        message.channel,
+        message.last_error,
+    )
