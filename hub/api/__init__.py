@@ -10,6 +10,7 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 from hub.api import (  # noqa: E402, F401  (registers routes)
     consent,
     follow_ups,
+    messages,
     questionnaires,
     referrals,
     submissions,

@@ -13,6 +13,7 @@ from hub.clock import iso_z
 from hub.extensions import db
 from hub.models import (
     ContactAttempt,
+    OutboxMessage,
     QuestionnaireVersion,
     Referral,
     ReferralEvent,
@@ -142,4 +143,20 @@ def submission(row: Submission, now: datetime) -> dict:
         "id": row.id,
         "reference": row.reference,
         "referrals": [referral(each, now, facts[each.id]) for each in row.referrals],
+    }
+
+
+def message(row: OutboxMessage) -> dict:
+    return {
+        "id": row.id,
+        "referral": row.referral_id,
+        "channel": row.channel,
+        "recipient": row.recipient,
+        "kind": row.kind,
+        "status": row.status,
+        "attempts": row.attempts,
+        "provider_id": row.provider_id,
+        "created_at": iso_z(row.created_at),
+        "sent_at": iso_z(row.sent_at),
+        "last_error": row.last_error,
     }
