@@ -59,10 +59,10 @@ def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
     return sorted(claimed, key=lambda message: message.id)
 
 
-def _send(message: OutboxMessage) -> tuple[str | None, Exception | None]:
+def _send(message: OutboxMessage, batch: channels.Channels) -> tuple[str | None, Exception | None]:
     """Send through the message's channel; no transaction is open while we wait on it."""
     try:
-        return channels.for_message(message).send(message), None
+        return batch.for_message(message).send(message), None
     except channels.ChannelError as error:
         return None, error
     except Exception as error:  # a fault of ours: log it, keep the message, try again later
@@ -90,14 +90,18 @@ def _record(message: OutboxMessage, provider_id, error, now: datetime) -> str:
 
 
 def dispatch_due(now: datetime, limit: int = 100) -> dict[str, int]:
-    """Send every due message (up to ``limit``): ``{"sent", "to retry", "failed"}``."""
+    """Send every due message (up to ``limit``), email or SMS as each message's ``channel``
+    says: ``{"sent", "to retry", "failed"}``."""
     summary = {"sent": 0, "to retry": 0, "failed": 0}
-    for message in claim_due(now, limit):
-        provider_id, error = _send(message)
-        status = _record(message, provider_id, error, now)
-        if error is not None:
-            log.warning("Outbox message %s (%s): %s", message.id, status, error)
-        summary[{SENT: "sent", PENDING: "to retry", FAILED: "failed"}[status]] += 1
+    claimed = claim_due(now, limit)
+    # One SMTP connection and one Twilio client for the batch; each result still commits alone.
+    with channels.Channels() as batch:
+        for message in claimed:
+            provider_id, error = _send(message, batch)
+            status = _record(message, provider_id, error, now)
+            if error is not None:
+                log.warning("Outbox message %s (%s): %s", message.id, status, error)
+            summary[{SENT: "sent", PENDING: "to retry", FAILED: "failed"}[status]] += 1
     return summary
 
 
