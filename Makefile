@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app hub
 GOVUK_DIST := node_modules/govuk-frontend/dist/govuk
 ASSETS := hub/static/govuk
 
-.PHONY: run test install assets db demo lint format bench clean
+.PHONY: run test install assets db demo lint format bench bench-dispatch clean
 
 # The scheduler runs beside the web server in its own process; stopping `make run` (Ctrl-C)
 # stops both.
@@ -58,6 +58,9 @@ format: install
 
 bench: install ## print the submission throughput figures
 	$(BIN)/python bench/submissions.py
+
+bench-dispatch: install ## print outbox messages per second against fake Twilio and SMTP servers
+	$(BIN)/python bench/dispatch.py
 
 clean:
 	rm -rf $(VENV) node_modules $(ASSETS) .pytest_cache
