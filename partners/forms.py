@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
     GovRadioInput,
@@ -29,6 +28,7 @@ from wtforms.validators import (
 
 from hub.clock import LONDON, to_utc_naive
 from hub.filters import OUTCOME_LABELS
+from hub.forms import HubForm
 from hub.models import CONTACT_METHODS, OUTCOMES
 from partners.queries import METHOD_LABELS
 
@@ -45,21 +45,7 @@ YES, NO = "yes", "no"
 TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap])?\.?m?\.?$")
 
 
-class PartnerForm(FlaskForm):
-    def error_summary(self) -> dict:
-        """The GOV.UK error summary, each error linking to the first input of its field."""
-        return {
-            "titleText": "There is a problem",
-            "errorList": [
-                {"text": field.errors[0], "href": f"#{first_input_id(field)}"}
-                for field in self
-                if field.errors
-            ],
-        }
-
-
-def first_input_id(field: Field) -> str:
-    return f"{field.id}-day" if isinstance(field, DayMonthYearField) else field.id
+PartnerForm = HubForm  # the partner portal's forms share the hub's error summary
 
 
 class DayMonthYearField(Field):

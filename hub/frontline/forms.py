@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxInput,
     GovDateInput,
@@ -28,6 +27,7 @@ from hub.follow_ups import (
     WELLBEING_TEXT,
     clean_wellbeing,
 )
+from hub.forms import HubForm
 from hub.models import WELLBEING_QUESTIONS
 from questionnaires import Questionnaire, Section
 
@@ -42,23 +42,6 @@ except ImportError:  # pragma: no cover - WTForms before 3.3
 YES, NO = "yes", "no"
 OTHER_BOROUGH = "other"  # clean_client_details records it as "no borough of ours"
 REAL_DATE = "Date of birth must be a real date"
-
-
-class HubForm(FlaskForm):
-    def error_summary(self) -> dict:
-        """The GOV.UK error summary, each error linking to the first input of its field."""
-        return {
-            "titleText": "There is a problem",
-            "errorList": [
-                {"text": field.errors[0], "href": f"#{_first_input_id(field)}"}
-                for field in self
-                if field.errors
-            ],
-        }
-
-
-def _first_input_id(field: Field) -> str:
-    return f"{field.id}-day" if isinstance(field, DateOfBirthField) else field.id
 
 
 class DateOfBirthField(Field):
