@@ -18,7 +18,7 @@ from sqlalchemy import select, update
 
 from hub.extensions import db
 from hub.models import OutboxMessage
-from notifications import channels
+from notifications import channels, messages
 from notifications.outbox import FAILED, PENDING, SENDING, SENT
 
 log = logging.getLogger(__name__)
@@ -80,6 +80,7 @@ def _record(message: OutboxMessage, provider_id, error, now: datetime) -> str:
     elif isinstance(error, channels.PermanentError) or now - message.created_at >= GIVE_UP_AFTER:
         message.status = FAILED
         message.last_error = str(error)[:2000]
+        messages.message_failed(message, now)
     else:
         message.status = PENDING
         message.next_attempt_at = now + backoff(message.attempts)

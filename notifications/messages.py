@@ -8,6 +8,7 @@ or date of birth: the templates are given none of them, so they cannot show them
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -22,6 +23,8 @@ from notifications import outbox
 from partners import links
 
 EMAIL = "email"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -138,3 +141,15 @@ def partner_link_code(
     )
     key = f"partner_link_code:{code.id}"
     return _email("partner_link_code", key, partner.referral_email, rendered, referral, now)
+
+
+def message_failed(message: OutboxMessage, now: datetime) -> None:
+    """A message failed for good (refused, or still failing at the retry limit): hub staff
+    should hear of it. Called in the transaction that marks the message ``failed``."""
+    log.warning(
+        "Outbox message %s (%s to %s) failed: %s",
+        message.id,
+        message.kind,
+        message.channel,
+        message.last_error,
+    )

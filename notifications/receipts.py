@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from hub.extensions import db
 from hub.models import OutboxMessage
+from notifications import messages
 from notifications.outbox import FAILED, PENDING, SENDING, SENT
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ def apply_receipt(
         message.sent_at = now
     if status == FAILED:
         message.last_error = failure_text(twilio_status, error_code)
-        message_failed_for_good(message, now)
+        messages.message_failed(message, now)
     log.info("Outbox message %s is %s (Twilio: %s)", message.id, status, twilio_status)
     return status
 
@@ -78,15 +79,3 @@ def failure_text(twilio_status: str, error_code: str | None) -> str:
     if error_code:
         return f"Twilio error {error_code}: {twilio_status}"
     return f"Twilio: {twilio_status}"
-
-
-def message_failed_for_good(message: OutboxMessage, now: datetime) -> None:
-    """Hub staff should hear of a message that failed for good. Until the alert to them exists
-    here, the failure is recorded on the row (``last_error``) and written to the log."""
-    log.warning(
-        "Outbox message %s (%s to %s) failed: %s",
-        message.id,
-        message.kind,
-        message.channel,
-        message.last_error,
-    )
