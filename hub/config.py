@@ -17,6 +17,13 @@ def _int_list(name: str, default: str) -> tuple[int, ...]:
     return tuple(int(part) for part in raw.split(",") if part.strip())
 
 
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (os.environ.get(name) or default).strip().lower()
+    if value not in choices:
+        raise RuntimeError(f"{name} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
 def _bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value in (None, ""):
@@ -67,6 +74,8 @@ def from_environment(instance_path: str) -> dict:
         "HUB_CONTACT_SLA_DAYS": _int("HUB_CONTACT_SLA_DAYS", 14),
         "HUB_CHASE_DAYS": _int_list("HUB_CHASE_DAYS", "7,12"),
         "HUB_FOLLOW_UP_DAYS": _int("HUB_FOLLOW_UP_DAYS", 28),
+        # Whether SLA deadlines count calendar time or working time (hub/sla.py).
+        "HUB_SLA_CLOCK": _choice("HUB_SLA_CLOCK", ("calendar", "working"), "calendar"),
         # How often `flask --app hub scheduler` runs the jobs (sending messages among them).
         "HUB_SCHEDULER_SECONDS": _int("HUB_SCHEDULER_SECONDS", 30),
         "HUB_UNABLE_TO_CONTACT_ATTEMPTS": _int("HUB_UNABLE_TO_CONTACT_ATTEMPTS", 3),
