@@ -43,6 +43,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.init_app(app)
 
     from hub import auth_views, cli, errors, filters, health
+    from hub.admin.views import admin
     from hub.api import api
     from hub.frontline.submitted_views import referrer
     from hub.frontline.views import frontline
@@ -65,6 +66,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(partner_portal)
     app.register_blueprint(partner_links)
     app.register_blueprint(follow_ups)
+    app.register_blueprint(admin)
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, not cookies: no CSRF to protect against
     app.register_blueprint(webhooks)

@@ -13,6 +13,7 @@ from flask_login import current_user
 
 from hub import lifecycle
 from hub.access import roles_required
+from hub.admin.queries import messages_of_referral
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.filters import STATUS_TAGS, london_time
@@ -124,6 +125,7 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
             rerouted_to=rerouted_to,
             awaiting_hub=referral.status == DECLINED and rerouted_to is None,
             history=queries.history(referral),
+            messages=messages_of_referral(referral.id),
             can_act=current_user.role in ACTORS,
             note_form=note_form or NoteForm(formdata=None),
             form=note_form,

@@ -1,0 +1,54 @@
+"""Admin pages (``/admin/...``): the text of every message the hub sends, as samples, and the
+development mailbox of messages sent while a channel had no credentials."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from hub.access import roles_required
+from hub.admin import queries
+from hub.admin.message_words import channel_words, kind_words
+from hub.pagination import PageNotFound
+from notifications import channels, messages
+
+admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+ADMINS = ("admin",)
+
+
+@admin.get("/messages")
+@roles_required(*ADMINS)
+def message_texts():
+    by_kind: dict[str, list] = {}
+    for preview in messages.previews():
+        by_kind.setdefault(preview.kind, []).append(preview)
+    groups = [(kind, kind_words(kind), group) for kind, group in by_kind.items()]
+    return render_template("admin/messages.html", groups=groups)
+
+
+@admin.get("/mailbox")
+@roles_required(*ADMINS)
+def mailbox():
+    try:
+        page = queries.mailbox(request.args.get("page", default=1, type=int))
+    except PageNotFound:
+        abort(404)
+    live = [
+        channel_words(channel)
+        for channel in ("email", "sms")
+        # The same rule the dispatcher follows to choose a real channel or the log.
+        if channels._configured(current_app.config, channel)
+    ]
+    return render_template("admin/mailbox.html", page=page, live_note=_live_note(live))
+
+
+def _live_note(live: list[str]) -> str | None:
+    """ "Email is live: ..." when a channel has credentials, so its messages are not here."""
+    if not live:
+        return None
+    channels_live = " and ".join(live)
+    verb, pronoun = ("is", "it is") if len(live) == 1 else ("are", "they are")
+    return (
+        f"{channels_live[0].upper()}{channels_live[1:]} {verb} live: {pronoun} sent for real. "
+        "Only messages sent without credentials appear here."
+    )
