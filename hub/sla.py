@@ -77,9 +77,27 @@ def forward_due(received_at: datetime) -> datetime:
     return _deadline(received_at, timedelta(hours=current_app.config["HUB_FORWARD_SLA_HOURS"]))
 
 
+def forward_warning_at(received_at: datetime) -> datetime:
+    """Hub staff are warned of a flag not yet forwarded HUB_FORWARD_WARN_HOURS after receipt."""
+    return _deadline(received_at, timedelta(hours=current_app.config["HUB_FORWARD_WARN_HOURS"]))
+
+
 def contact_due(forwarded_at: datetime) -> datetime:
     """The partner contacts the client within HUB_CONTACT_SLA_DAYS of being forwarded the flag."""
     return _deadline(forwarded_at, timedelta(days=current_app.config["HUB_CONTACT_SLA_DAYS"]))
+
+
+def chases_at(forwarded_at: datetime) -> list[datetime]:
+    """When the partner is chased while the client has not been contacted: HUB_CHASE_DAYS
+    (day 7 and day 12) after forwarding, in order. A chase on or after the contact deadline
+    is left out: by then the referral is escalated instead."""
+    due = contact_due(forwarded_at)
+    moments = (_deadline(forwarded_at, timedelta(days=day)) for day in chase_days())
+    return sorted(moment for moment in moments if moment < due)
+
+
+def chase_days() -> tuple[int, ...]:
+    return tuple(current_app.config["HUB_CHASE_DAYS"])
 
 
 def follow_up_due(received_at: datetime) -> datetime:

@@ -109,3 +109,21 @@ def test_deadlines_are_stored_when_a_stage_begins_and_kept_when_the_setting_chan
     stored = db.session.get(type(referral), referral.id)
     assert stored.forward_due_at == datetime(2026, 11, 23, 15, 0)
     assert stored.contact_due_at == datetime(2026, 12, 11, 10, 0)
+
+
+def test_warning_and_chase_moments(settings):
+    settings.update(HUB_FORWARD_WARN_HOURS=20, HUB_CHASE_DAYS=(7, 12))
+    received = datetime(2026, 11, 20, 15, 0)
+    assert sla.forward_warning_at(received) == datetime(2026, 11, 21, 11, 0)
+    assert sla.chases_at(received) == [datetime(2026, 11, 27, 15, 0), datetime(2026, 12, 2, 15, 0)]
+    settings["HUB_SLA_CLOCK"] = "working"
+    # 20 hours is 6 h 40 min of working time: Friday 15:00–17:00, then Monday 09:00–13:40.
+    assert sla.forward_warning_at(received) == datetime(2026, 11, 23, 13, 40)
+    # Day 7 and day 12 are working days too: Tuesday 1 and Monday 8 December.
+    assert sla.chases_at(received) == [datetime(2026, 12, 1, 15, 0), datetime(2026, 12, 8, 15, 0)]
+
+
+def test_a_chase_on_or_after_the_contact_deadline_is_left_out(settings):
+    settings.update(HUB_CHASE_DAYS=(7, 14, 20))
+    forwarded = datetime(2026, 11, 2, 10, 0)
+    assert sla.chases_at(forwarded) == [datetime(2026, 11, 9, 10, 0)]
