@@ -204,6 +204,9 @@ class Referral(db.Model):
     status_reason: Mapped[str | None] = mapped_column(Text)
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
     rerouted_from_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
+    # When the scheduler's SLA watch (``hub.watch``) next looks at this referral: its forwarding
+    # warning or breach, a chase, or its contact breach. NULL when nothing more can fall due.
+    sla_check_at: Mapped[datetime | None] = mapped_column(index=True)
 
     submission: Mapped[Submission] = relationship(back_populates="referrals")
     partner: Mapped[Organisation] = relationship()
@@ -342,3 +345,13 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class JobMark(db.Model):
+    """Work a job does once a period (e.g. ``partner_digest:2026-11-23``), marked done in the
+    transaction that does it: the key is unique, so a rerun or a second scheduler finds it done."""
+
+    __tablename__ = "job_mark"
+
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    done_at: Mapped[datetime]
