@@ -212,10 +212,14 @@ _DUE_LOADS = (
 )
 
 
+def count_due(now: datetime) -> int:
+    """How many questionnaires are due a follow-up by ``now``."""
+    return db.session.scalar(select(func.count(Submission.id)).where(_due_condition(now)))
+
+
 def due_follow_ups(now: datetime, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Questionnaires due a follow-up by ``now``, the longest due first."""
-    total = db.session.scalar(select(func.count(Submission.id)).where(_due_condition(now)))
-    due = Page(items=[], number=page, size=size, total=total)
+    due = Page(items=[], number=page, size=size, total=count_due(now))
     if page < 1 or page > due.pages:
         raise PageNotFound(page)
     due.items = list(
