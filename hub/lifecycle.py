@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, insert, null, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import sla
@@ -47,6 +48,8 @@ from hub.models import (
     User,
 )
 from notifications import messages
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class TransitionNotAllowed(Exception):
@@ -119,6 +122,30 @@ def _record(
     return event
 
 
+def record_sla_event(
+    referral: Referral, kind: str, now: datetime, number: int | None = None
+) -> bool:
+    """Record a warning, chase or breach (``forward_warning``, ``forward_breach``, ``chase``,
+    ``contact_breach``) once: its key (``chase:<referral>:<n>``) is unique, so a rerun or a
+    second scheduler finds it there. Answers whether this call recorded it."""
+    key = f"{kind}:{referral.id}" + (f":{number}" if number is not None else "")
+    insert_ = _INSERTS[db.session.get_bind().dialect.name]
+    added = db.session.scalar(
+        insert_(ReferralEvent)
+        .values(
+            referral_id=referral.id,
+            actor_id=None,
+            kind=kind,
+            at=now,
+            details={"number": number} if number is not None else {},
+            key=key,
+        )
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(ReferralEvent.id)
+    )
+    return added is not None
+
+
 def _required_text(value: str | None, field: str, message: str) -> str:
     text = (value or "").strip()
     if not text:
@@ -146,6 +173,7 @@ def receive_referrals(
     forwarding SLA, each with its event. Two statements whatever the number of flags: this is
     the path every questionnaire takes, so it is kept lean. The submission must be flushed."""
     due = sla.forward_due(now)
+    warning_at = sla.forward_warning_at(now)
     wanted = {f"{submission.reference}-{number:02d}": item for number, item in enumerate(new, 1)}
     rows = [
         {
@@ -156,6 +184,7 @@ def receive_referrals(
             "status": RECEIVED,
             "received_at": now,
             "forward_due_at": due,
+            "sla_check_at": warning_at,
             "possible_duplicate_of_id": item.possible_duplicate_of_id,
         }
         for reference, item in wanted.items()
@@ -192,6 +221,8 @@ def forward_referral(referral: Referral, actor: User | None, now: datetime) -> R
     referral.status = FORWARDED
     referral.forwarded_at = now
     referral.contact_due_at = sla.contact_due(now)
+    chases = sla.chases_at(now)
+    referral.sla_check_at = chases[0] if chases else referral.contact_due_at
     _record(referral, "forwarded", actor, now, partner=referral.partner.slug)
     messages.referral_forwarded(referral, now)
     return referral
@@ -230,6 +261,7 @@ def record_contact(
     contacted_at = _when(contacted_at, referral, now, "contacted_at")
     referral.status = CONTACTED
     referral.contacted_at = contacted_at
+    referral.sla_check_at = None  # never chased again
     _record(
         referral,
         "contacted",
@@ -324,6 +356,7 @@ def close_referral(
         raise InvalidTransitionInput("notes", "Notes must be 2000 characters or fewer")
     referral.status = CLOSED
     referral.closed_at = now
+    referral.sla_check_at = None
     referral.outcome = outcome
     _record(referral, "closed", actor, now, outcome=outcome, notes=notes)
     return referral
@@ -336,6 +369,7 @@ def decline_referral(
     _check(referral, "decline")
     referral.status = DECLINED
     referral.declined_at = now
+    referral.sla_check_at = None
     referral.status_reason = reason
     _record(referral, "declined", actor, now, reason=reason)
     return referral
@@ -346,6 +380,7 @@ def cancel_referral(referral: Referral, actor: User | None, now: datetime, reaso
     _check(referral, "cancel")
     referral.status = CANCELLED
     referral.cancelled_at = now
+    referral.sla_check_at = None
     referral.status_reason = reason
     _record(referral, "cancelled", actor, now, reason=reason)
     return referral
@@ -398,6 +433,7 @@ def close_declined(
         )
     referral.status = CLOSED
     referral.closed_at = now
+    referral.sla_check_at = None
     referral.outcome = NO_SUITABLE_SERVICE
     _record(
         referral,
@@ -427,6 +463,8 @@ def reopen_referral(referral: Referral, actor: User | None, now: datetime, note:
     referral.status = back_to
     referral.closed_at = None
     referral.outcome = None
+    # Waiting on the partner again: the watch works out at its next run what is due.
+    referral.sla_check_at = now if back_to in WITH_PARTNER else None
     _record(referral, "reopened", actor, now, note=note, previous_outcome=previous)
     return referral
 
@@ -455,6 +493,7 @@ def add_referrals(
             status=RECEIVED,
             received_at=now,
             forward_due_at=sla.forward_due(now),
+            sla_check_at=sla.forward_warning_at(now),
             rerouted_from_id=rerouted_from.id if rerouted_from else None,
         )
         db.session.add(referral)

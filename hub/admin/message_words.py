@@ -22,12 +22,15 @@ KINDS = {
     "referral_cancelled": ("Referral cancelled: stop work", PARTNER),
     "partner_link_code": ("One-time code to open a signed link", PARTNER),
     "partner_chase": ("Reminder to contact the client", PARTNER),
+    "partner_digest": ("Summary of the agency's open referrals", PARTNER),
     "referrer_forwarded": ("Referrals forwarded to partners", REFERRER),
     "referrer_all_closed": ("All referrals closed", REFERRER),
     "client_forwarded": ("Which agencies will contact the client, and by when", CLIENT),
     "message_failed": ("A message could not be sent", HUB_STAFF),
-    "forward_overdue": ("Referral not forwarded in time", HUB_STAFF),
+    "forward_warning": ("Referrals near their forwarding deadline", HUB_STAFF),
+    "forward_overdue": ("Referrals past their forwarding deadline", HUB_STAFF),
     "contact_overdue": ("Partner has not contacted the client in time", HUB_STAFF),
+    "follow_ups_due": ("Follow-ups due", HUB_STAFF),
 }
 
 CHANNELS = {"email": "email", "sms": "SMS"}
