@@ -185,13 +185,16 @@ def refusal(referral: Referral, action: str) -> str | None:
 
 # --- History, as the partner sees it ----------------------------------------------------------
 
-# Hub staff's notes are internal; a re-route concerns another agency.
-HIDDEN_KINDS = {"note"}
+# Hub staff's notes are internal, and so are the hub's own forwarding deadlines (the partner
+# had not been sent the referral yet); a re-route concerns another agency.
+HIDDEN_KINDS = {"note", "forward_warning", "forward_breach"}
 PARTNER_EVENT_LABELS = {
     **EVENT_LABELS,
     "attempt": "Attempt to contact the client",
     "rerouted": "Passed by the hub to another service",
     "reopened": "Reopened by the hub",
+    "chase": "Reminder from the hub to contact the client",
+    "contact_breach": "Contact deadline passed: the hub has been told",
 }
 
 

@@ -316,6 +316,11 @@ EVENT_LABELS = {
     "rerouted": "Re-routed to another partner",
     "reopened": "Reopened",
     "note": "Note added",
+    # Recorded by the scheduler's SLA watch (hub/watch.py).
+    "forward_warning": "Hub staff warned: not yet forwarded",
+    "forward_breach": "Not forwarded within the forwarding deadline",
+    "chase": "Partner reminded to contact the client",
+    "contact_breach": "Client not contacted by the deadline: escalated to hub staff",
 }
 DETAIL_LABELS = {
     "reason": "Reason",
@@ -328,6 +333,7 @@ DETAIL_LABELS = {
     "method": "How",
     "reached": "Reached the client",
     "attempted_at": "When",
+    "number": "Reminder",
     "contacted_at": "Contacted",
     "to": "New referral",
     "rerouted_from": "Re-routed from",
