@@ -82,6 +82,9 @@ def from_environment(instance_path: str) -> dict:
         # Signed links to one referral, for partners without accounts, and their one-time codes.
         "HUB_PARTNER_LINK_DAYS": _int("HUB_PARTNER_LINK_DAYS", 28),
         "HUB_PARTNER_CODE_MINUTES": _int("HUB_PARTNER_CODE_MINUTES", 15),
+        # The hub team's shared mailbox for alerts (e.g. a message that failed for good); several
+        # addresses may be separated by commas. Unset: every active hub user gets them.
+        "HUB_ALERT_EMAIL": os.environ.get("HUB_ALERT_EMAIL") or None,
         # A visit can take an hour or more: the CSRF token lives as long as the session does.
         "WTF_CSRF_TIME_LIMIT": None,
         "PERMANENT_SESSION_LIFETIME": _int("HUB_SESSION_HOURS", 12) * 3600,

@@ -225,6 +225,7 @@ def forward_referral(referral: Referral, actor: User | None, now: datetime) -> R
     referral.sla_check_at = chases[0] if chases else referral.contact_due_at
     _record(referral, "forwarded", actor, now, partner=referral.partner.slug)
     messages.referral_forwarded(referral, now)
+    messages.questionnaire_changed(referral, now)
     return referral
 
 
@@ -359,6 +360,7 @@ def close_referral(
     referral.sla_check_at = None
     referral.outcome = outcome
     _record(referral, "closed", actor, now, outcome=outcome, notes=notes)
+    messages.questionnaire_changed(referral, now)
     return referral
 
 
@@ -383,6 +385,7 @@ def cancel_referral(referral: Referral, actor: User | None, now: datetime, reaso
     referral.sla_check_at = None
     referral.status_reason = reason
     _record(referral, "cancelled", actor, now, reason=reason)
+    messages.questionnaire_changed(referral, now)
     return referral
 
 
@@ -443,6 +446,7 @@ def close_declined(
         outcome=NO_SUITABLE_SERVICE,
         notes=(notes or "").strip() or None,
     )
+    messages.questionnaire_changed(referral, now)
     return referral
 
 

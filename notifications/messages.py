@@ -8,7 +8,9 @@ or date of birth: the templates are given none of them, so they cannot show them
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,13 +19,29 @@ from sqlalchemy import exists, select
 
 from hub.clock import in_london
 from hub.extensions import db
-from hub.models import Organisation, OutboxMessage, PartnerLinkCode, Referral, User
+from hub.models import (
+    ACCEPTED,
+    CANCELLED,
+    CLOSED,
+    CONTACTED,
+    DECLINED,
+    FORWARDED,
+    RECEIVED,
+    Organisation,
+    OutboxMessage,
+    PartnerLinkCode,
+    Referral,
+    Submission,
+    User,
+)
 from hub.questionnaire_versions import definition_of
 from notifications import outbox
 from partners import links
 
 EMAIL = "email"
 SMS = "sms"
+# Forwarded and still open: the agency is in touch with the client, or will be.
+OPEN_WITH_PARTNER = (FORWARDED, ACCEPTED, CONTACTED)
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +64,18 @@ def render(kind: str, subject: str, **context) -> Rendered:
     )
 
 
+# Typography outside the GSM alphabet makes a whole SMS go as UCS-2 (70 characters a segment
+# instead of 160), so an SMS uses the plain forms.
+GSM_PLAIN = str.maketrans({"–": "-", "—": "-", "’": "'", "‘": "'", "“": '"', "”": '"', "…": "..."})
+
+
 def render_sms(template: str, **context) -> Rendered:
-    """One SMS from its plain-text template, with the same care as ``render``."""
-    body = render_template(f"notifications/{template}.txt", **context)
-    return Rendered(subject=None, body=" ".join(body.split()), html=None)
+    """One SMS from its plain-text template, with the same care as ``render``: lines trimmed,
+    blank lines dropped, typography in the GSM alphabet."""
+    text = render_template(f"notifications/{template}.txt", **context)
+    lines = [line.strip() for line in text.splitlines()]
+    body = "\n".join(line for line in lines if line).translate(GSM_PLAIN)
+    return Rendered(subject=None, body=body, html=None)
 
 
 @dataclass(frozen=True)
@@ -146,23 +172,50 @@ def referral_forwarded_email(
     )
 
 
-def referral_forwarded(referral: Referral, now: datetime) -> OutboxMessage | None:
-    """Tell the partner it has a new referral and when the client must be contacted by. An
-    agency with accounts gets the portal page; one without gets a signed link to the referral."""
-    partner = referral.partner
-    if not partner.referral_email:
-        return None
-    link, signed_link = _partner_link(referral, now)
-    rendered = referral_forwarded_email(
-        referral.reference,
-        partner.name,
-        _question(referral),
-        referral.contact_due_at,
-        link,
-        signed_link,
+def referral_forwarded_sms(
+    reference: str, about: str, contact_due: datetime, link: str
+) -> Rendered:
+    return render_sms(
+        "referral_forwarded_sms",
+        reference=reference,
+        about=about,
+        contact_due=in_london(contact_due).strftime("%-d %b %Y %H:%M"),
+        link=link,
     )
-    key = f"referral_forwarded:{referral.id}"
-    return _email("referral_forwarded", key, partner.referral_email, rendered, referral.id, now)
+
+
+def referral_forwarded(referral: Referral, now: datetime) -> list[OutboxMessage]:
+    """Tell the partner it has a new referral and when the client must be contacted by: an
+    email to its referral address and an SMS to its duty number, where it has them. An agency
+    with accounts gets the portal page; one without gets a signed link to the referral."""
+    partner = referral.partner
+    if not partner.referral_email and not partner.sms_number:
+        return []
+    link, signed_link = _partner_link(referral, now)
+    queued = []
+    if partner.referral_email:
+        rendered = referral_forwarded_email(
+            referral.reference,
+            partner.name,
+            _question(referral),
+            referral.contact_due_at,
+            link,
+            signed_link,
+        )
+        key = f"referral_forwarded:{referral.id}"
+        queued.append(
+            _email("referral_forwarded", key, partner.referral_email, rendered, referral.id, now)
+        )
+    if partner.sms_number:
+        # The agency's own short description of its service says what kind of referral it is
+        # in fewer characters than the question.
+        about = (partner.description or "").strip() or _question(referral)
+        rendered = referral_forwarded_sms(referral.reference, about, referral.contact_due_at, link)
+        key = f"referral_forwarded_sms:{referral.id}"
+        queued.append(
+            _sms("referral_forwarded", key, partner.sms_number, rendered, referral.id, now)
+        )
+    return queued
 
 
 def referral_cancelled_email(reference: str, partner_name: str) -> Rendered:
@@ -210,9 +263,240 @@ def partner_link_code(
     return _email("partner_link_code", key, partner.referral_email, rendered, referral.id, now)
 
 
-def message_failed(message: OutboxMessage, now: datetime) -> None:
-    """A message failed for good (refused, or still failing at the retry limit): hub staff
-    should hear of it. Called in the transaction that marks the message ``failed``."""
+# --- To the referrer and the client -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Agency:
+    """One agency a questionnaire went to, as a referrer's or client's message names it."""
+
+    name: str
+    reference: str
+    contact_due: str  # a date, UK time
+
+
+def _day(moment: datetime) -> str:
+    return in_london(moment).strftime("%A %-d %B %Y")
+
+
+def _agencies(referrals: list[Referral], still_to_contact: bool = False) -> list[Agency]:
+    """The agencies a questionnaire went to (not counting cancelled referrals); with
+    ``still_to_contact``, only those still to get in touch with the client."""
+    wanted = OPEN_WITH_PARTNER if still_to_contact else (*OPEN_WITH_PARTNER, CLOSED, DECLINED)
+    return [
+        Agency(referral.partner.name, referral.reference, _day(referral.contact_due_at))
+        for referral in referrals
+        if referral.forwarded_at is not None and referral.status in wanted
+    ]
+
+
+def submitted_questionnaire_url(submission_id: int) -> str:
+    """The referrer's page for a questionnaire they submitted (``referrer.questionnaire``)."""
+    return current_app.config["HUB_BASE_URL"] + f"/questionnaires/submitted/{submission_id}"
+
+
+def hub_name() -> str:
+    """Who the client hears from: the hub organisation's name."""
+    name = db.session.scalar(
+        select(Organisation.name)
+        .where(Organisation.kind == "hub", Organisation.active.is_(True))
+        .order_by(Organisation.id)
+        .limit(1)
+    )
+    return name or "The SAIL referral hub"
+
+
+def referrer_forwarded_email(reference: str, agencies: list[Agency], link: str) -> Rendered:
+    count = len(agencies)
+    return render(
+        "referrer_forwarded",
+        f"SAIL questionnaire {reference}: passed on to {count} "
+        + ("agency" if count == 1 else "agencies"),
+        reference=reference,
+        agencies=agencies,
+        link=link,
+    )
+
+
+def referrer_all_closed_email(reference: str, link: str) -> Rendered:
+    return render(
+        "referrer_all_closed",
+        f"SAIL questionnaire {reference}: every referral is finished",
+        reference=reference,
+        link=link,
+    )
+
+
+def client_forwarded_email(reference: str, agencies: list[Agency], hub: str) -> Rendered:
+    return render(
+        "client_forwarded",
+        "The services that will get in touch with you",
+        reference=reference,
+        agencies=agencies,
+        hub_name=hub,
+    )
+
+
+def client_forwarded_sms(reference: str, agencies: list[Agency], hub: str) -> Rendered:
+    return render_sms("client_forwarded_sms", reference=reference, agencies=agencies, hub_name=hub)
+
+
+def _finished(referral: Referral, rerouted: set[int]) -> bool:
+    """Nothing more will happen to it: closed, cancelled, or declined and passed on to another
+    agency (a declined referral not yet re-routed still waits for the hub)."""
+    return referral.status in (CLOSED, CANCELLED) or (
+        referral.status == DECLINED and referral.id in rerouted
+    )
+
+
+def questionnaire_changed(referral: Referral, now: datetime) -> list[OutboxMessage]:
+    """After a referral is forwarded, closed or cancelled: if its questionnaire has now been
+    passed on (nothing left waiting at the hub, something forwarded), tell the referrer and,
+    if they asked to hear, the client; if every referral is now finished, tell the referrer.
+    Each once per questionnaire (its key), tied to the referral whose change caused it."""
+    submission = referral.submission
+    referrals = list(
+        db.session.scalars(
+            select(Referral).where(Referral.submission_id == submission.id).order_by(Referral.id)
+        )
+    )
+    queued = []
+    if not any(r.status == RECEIVED for r in referrals) and any(
+        r.forwarded_at is not None for r in referrals
+    ):
+        queued += _questionnaire_forwarded(submission, referrals, referral, now)
+    rerouted = {r.rerouted_from_id for r in referrals if r.rerouted_from_id is not None}
+    if all(_finished(r, rerouted) for r in referrals):
+        queued += _questionnaire_finished(submission, referral, now)
+    return queued
+
+
+def _referrer_email(submission: Submission) -> str | None:
+    referrer = submission.submitted_by
+    if referrer is None or not referrer.active or not referrer.email:
+        return None
+    return referrer.email
+
+
+def _questionnaire_forwarded(
+    submission: Submission, referrals: list[Referral], cause: Referral, now: datetime
+) -> list[OutboxMessage]:
+    queued = []
+    agencies = _agencies(referrals)
+    if not agencies:
+        return queued
+    recipient = _referrer_email(submission)
+    if recipient and outbox.find(f"referrer_forwarded:{submission.id}") is None:
+        rendered = referrer_forwarded_email(
+            submission.reference, agencies, submitted_questionnaire_url(submission.id)
+        )
+        key = f"referrer_forwarded:{submission.id}"
+        queued.append(_email("referrer_forwarded", key, recipient, rendered, cause.id, now))
+    client = submission.client
+    key = f"client_forwarded:{submission.id}"
+    agencies = _agencies(referrals, still_to_contact=True)
+    if not agencies or client.consent_withdrawn_at is not None or outbox.find(key) is not None:
+        return queued
+    if client.preferred_contact == SMS and client.phone:
+        rendered = client_forwarded_sms(submission.reference, agencies, hub_name())
+        queued.append(_sms("client_forwarded", key, client.phone, rendered, cause.id, now))
+    elif client.preferred_contact == EMAIL and client.email:
+        rendered = client_forwarded_email(submission.reference, agencies, hub_name())
+        queued.append(_email("client_forwarded", key, client.email, rendered, cause.id, now))
+    return queued
+
+
+def _questionnaire_finished(
+    submission: Submission, cause: Referral, now: datetime
+) -> list[OutboxMessage]:
+    recipient = _referrer_email(submission)
+    key = f"referrer_all_closed:{submission.id}"
+    if not recipient or outbox.find(key) is not None:
+        return []
+    rendered = referrer_all_closed_email(
+        submission.reference, submitted_questionnaire_url(submission.id)
+    )
+    return [_email("referrer_all_closed", key, recipient, rendered, cause.id, now)]
+
+
+# --- To hub staff ---------------------------------------------------------------------------------
+
+
+def hub_staff_recipients() -> list[str]:
+    """Where hub staff's alerts go: ``HUB_ALERT_EMAIL`` (the team's shared mailbox; several
+    addresses may be given, separated by commas) when set, else every active hub user."""
+    configured = current_app.config.get("HUB_ALERT_EMAIL") or ""
+    shared = [address.strip() for address in configured.split(",") if address.strip()]
+    if shared:
+        return list(dict.fromkeys(shared))
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .where(User.role == "hub", User.active.is_(True), User.link_referral_id.is_(None))
+            .order_by(User.id)
+        )
+    )
+
+
+# What a failed message was, in words; the recipient is described, never given, because it
+# may be a client's phone or email.
+_FAILED_WHAT = {
+    "referral_forwarded": "the new-referral {channel} to the partner agency {partner}",
+    "referral_cancelled": "the cancellation {channel} to the partner agency {partner}",
+    "partner_link_code": "the one-time code {channel} to the partner agency {partner}",
+    "referrer_forwarded": "the “passed on” {channel} to the referrer {referrer}",
+    "referrer_all_closed": "the “all finished” {channel} to the referrer {referrer}",
+    "client_forwarded": "the {channel} to the client saying which agencies will get in touch",
+}
+_CHANNEL_WORDS = {EMAIL: "email", SMS: "text message (SMS)"}
+
+# An email address, or a run of 8 or more digits (a phone number, perhaps with + and spaces).
+_ADDRESS_OR_NUMBER = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+|\+?\d[\d ]{6,}\d")
+
+
+def failed_message_words(kind: str, channel: str, partner: str, referrer: str) -> str:
+    template = _FAILED_WHAT.get(kind, "the {channel} “{kind}”")
+    return template.format(
+        channel=_CHANNEL_WORDS.get(channel, channel), partner=partner, referrer=referrer, kind=kind
+    )
+
+
+def scrubbed_error(error: str | None) -> str:
+    """A provider's error without any address or phone number in it (Twilio's 21211 names the
+    number it refused, which may be a client's)."""
+    if not error:
+        return "No reason was given"
+    return _ADDRESS_OR_NUMBER.sub("[recipient]", error)
+
+
+def message_failed_email(
+    reference: str | None, what: str, error: str, failed_at: datetime, link: str | None
+) -> Rendered:
+    about = f"about SAIL referral {reference}" if reference else "from the hub"
+    return render(
+        "message_failed",
+        f"Not sent: a message {about}",
+        about=about,
+        reference=reference,
+        what=what,
+        error=error,
+        failed_at=_london(failed_at),
+        link=link,
+    )
+
+
+def _alert_key(message: OutboxMessage, recipient: str) -> str:
+    key = f"message_failed:{message.id}:{recipient.casefold()}"
+    if len(key) > 200:  # the key column's width; a very long address is hashed
+        key = f"message_failed:{message.id}:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def message_failed(message: OutboxMessage, now: datetime) -> list[OutboxMessage]:
+    """A message failed for good (refused, or still failing at the retry limit): tell hub staff,
+    one email each (``hub_staff_recipients``), saying what it was, to whom in words, why, and
+    linking the referral's page. Called in the transaction that marks the message ``failed``.
+    A failed alert raises no alert of its own, so a broken mailbox cannot loop."""
     log.warning(
         "Outbox message %s (%s to %s) failed: %s",
         message.id,
@@ -220,6 +504,28 @@ def message_failed(message: OutboxMessage, now: datetime) -> None:
         message.channel,
         message.last_error,
     )
+    if message.kind == "message_failed":
+        return []
+    referral = db.session.get(Referral, message.referral_id) if message.referral_id else None
+    partner = referral.partner.name if referral is not None else "(unknown)"
+    referrer = referral.submission.submitted_by.name if referral is not None else "(unknown)"
+    rendered = message_failed_email(
+        referral.reference if referral is not None else None,
+        failed_message_words(message.kind, message.channel, partner, referrer),
+        scrubbed_error(message.last_error),
+        now,
+        hub_referral_url(referral.id) if referral is not None else None,
+    )
+    queued = []
+    for recipient in hub_staff_recipients():
+        key = _alert_key(message, recipient)
+        queued.append(_email("message_failed", key, recipient, rendered, message.referral_id, now))
+    return queued
+
+
+def hub_referral_url(referral_id: int) -> str:
+    """Hub staff's page for one referral (``hub_views.referral``)."""
+    return current_app.config["HUB_BASE_URL"] + f"/hub/referrals/{referral_id}"
 
 
 # --- Samples for the admins' page ---------------------------------------------------------------
@@ -233,6 +539,14 @@ SAMPLE_QUESTION = (
     "your smoke alarms?"
 )
 SAMPLE_CONTACT_DUE = datetime(2026, 3, 16, 10, 15)
+SAMPLE_SERVICE = "A free home visit to check smoke alarms and talk through fire risks."
+SAMPLE_AGENCIES = [
+    Agency(SAMPLE_PARTNER, SAMPLE_REFERENCE, _day(SAMPLE_CONTACT_DUE)),
+    Agency("NHS Falls Prevention Service", f"{SAMPLE_SUBMISSION}-02", _day(SAMPLE_CONTACT_DUE)),
+    Agency("Silver Line Befriending", f"{SAMPLE_SUBMISSION}-03", _day(SAMPLE_CONTACT_DUE)),
+]
+SAMPLE_HUB = "Age UK Lambeth and Southwark (SAIL hub)"
+SAMPLE_REFERRER = "Sam Okafor"
 
 
 def _sample_link() -> str:
@@ -271,6 +585,56 @@ def previews() -> list[Preview]:
             "When someone at an agency without accounts asks for a code to open a signed link",
             partner_link_code_email(
                 SAMPLE_REFERENCE, SAMPLE_PARTNER, "482913", SAMPLE_NOW + timedelta(minutes=15)
+            ),
+        ),
+        _preview(
+            "referral_forwarded",
+            SMS,
+            "Partner agency",
+            "When the hub forwards a referral to an agency with a duty number for SMS",
+            referral_forwarded_sms(SAMPLE_REFERENCE, SAMPLE_SERVICE, SAMPLE_CONTACT_DUE, link),
+        ),
+        _preview(
+            "referrer_forwarded",
+            EMAIL,
+            "Referrer",
+            "When the hub has passed on every flag of their questionnaire",
+            referrer_forwarded_email(
+                SAMPLE_SUBMISSION, SAMPLE_AGENCIES, submitted_questionnaire_url(1234)
+            ),
+        ),
+        _preview(
+            "referrer_all_closed",
+            EMAIL,
+            "Referrer",
+            "When the last open referral of their questionnaire is closed or cancelled",
+            referrer_all_closed_email(SAMPLE_SUBMISSION, submitted_questionnaire_url(1234)),
+        ),
+        _preview(
+            "client_forwarded",
+            SMS,
+            "Client",
+            "When the hub has passed on every flag, if the client asked to hear by text message",
+            client_forwarded_sms(SAMPLE_SUBMISSION, SAMPLE_AGENCIES, SAMPLE_HUB),
+        ),
+        _preview(
+            "client_forwarded",
+            EMAIL,
+            "Client",
+            "When the hub has passed on every flag, if the client asked to hear by email",
+            client_forwarded_email(SAMPLE_SUBMISSION, SAMPLE_AGENCIES, SAMPLE_HUB),
+        ),
+        _preview(
+            "message_failed",
+            EMAIL,
+            "Hub staff",
+            "When a message fails for good (refused, or still failing after a day of retries)",
+            message_failed_email(
+                SAMPLE_REFERENCE,
+                failed_message_words("referral_forwarded", SMS, SAMPLE_PARTNER, SAMPLE_REFERRER),
+                "Twilio error 30003: undelivered",
+                SAMPLE_NOW,
+                hub_referral_url(5678),
             ),
         ),
     ]
