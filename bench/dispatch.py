@@ -79,7 +79,7 @@ def main() -> None:
                 key=f"bench:{run}:{number}",
                 kind="referral_forwarded",
                 channel="sms" if sms else "email",
-                recipient=f"07700 9{number % 100000:05d}" if sms else f"p{number}@example.org",
+                recipient=f"+447700900{number % 1000:03d}" if sms else f"p{number}@example.org",
                 subject=None if sms else "Referral forwarded",
                 body=BODY,
                 now=now,

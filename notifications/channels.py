@@ -14,11 +14,11 @@ A dispatcher sends a batch through one ``Channels``: one SMTP connection and one
 from __future__ import annotations
 
 import logging
-import re
 import smtplib
 import ssl
 from email.message import EmailMessage
 from email.utils import make_msgid
+from typing import Protocol
 
 import requests
 from flask import current_app
@@ -26,12 +26,22 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
 
-from hub.models import OutboxMessage
-
 log = logging.getLogger(__name__)
 SMTP_TIMEOUT_SECONDS = 30
 TWILIO_TIMEOUT_SECONDS = 30
 TWILIO_API = "https://api.twilio.com"
+
+
+class Outgoing(Protocol):
+    """What a channel reads of a message: an ``OutboxMessage``, or the row dispatch claimed."""
+
+    id: int
+    channel: str
+    kind: str
+    recipient: str  # an email address, or a phone number in E.164
+    subject: str | None
+    body: str
+    html: str | None
 
 
 class ChannelError(Exception):
@@ -49,7 +59,7 @@ class PermanentError(ChannelError):
 class Channel:
     name = "channel"
 
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -71,7 +81,7 @@ class SmtpEmail(Channel):
         self.sender = config["MAIL_FROM"]
         self.smtp: smtplib.SMTP | None = None
 
-    def build(self, message: OutboxMessage) -> EmailMessage:
+    def build(self, message: Outgoing) -> EmailMessage:
         email = EmailMessage()
         email["From"] = self.sender
         email["To"] = message.recipient
@@ -109,7 +119,7 @@ class SmtpEmail(Channel):
             self.smtp = self._connect()
             self.smtp.send_message(email)
 
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         email = self.build(message)
         try:
             self._send_on_connection(email)
@@ -154,7 +164,7 @@ class LogChannel(Channel):
 
     name = "log"
 
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         log.info(
             "%s message %s to %s: %s\n%s",
             message.channel,
@@ -183,16 +193,6 @@ class _BaseUrlHttpClient(TwilioHttpClient):
         return super().request(method, url, *args, **kwargs)
 
 
-def e164(number: str) -> str:
-    """A UK number as written (``07700 900123``) in the form Twilio takes (``+447700900123``)."""
-    digits = re.sub(r"[\s()-]", "", number)
-    if digits.startswith("00"):
-        return "+" + digits[2:]
-    if digits.startswith("0"):
-        return "+44" + digits[1:]
-    return digits
-
-
 # Twilio answers these with 4xx for a number that will never take this message: not a valid
 # number, unsubscribed (STOP), not a mobile, a country we may not send to, and so on.
 # Other 4xx (401 bad credentials, 403 not allowed yet) are settings a person can fix; 429 and
@@ -218,10 +218,10 @@ class TwilioSms(Channel):
             http_client=self.http_client,
         )
 
-    def send(self, message: OutboxMessage) -> str:
+    def send(self, message: Outgoing) -> str:
         try:
             sent = self.client.messages.create(
-                to=e164(message.recipient),
+                to=message.recipient,  # stored in E.164 where it was entered
                 from_=self.sender,
                 body=message.body,
                 status_callback=self.status_callback,
@@ -234,7 +234,7 @@ class TwilioSms(Channel):
         except (requests.RequestException, OSError, TwilioException) as error:
             # Refused, reset or timed out connections, or an answer we could not read.
             raise RetryableError(f"{type(error).__name__}: {error}") from error
-        log.info("SMS %s to Twilio as %s: %s", message.id, sent.sid, sent.status)
+        log.debug("SMS %s to Twilio as %s: %s", message.id, sent.sid, sent.status)
         return sent.sid
 
     def close(self) -> None:
@@ -257,7 +257,7 @@ class Channels:
         self.config = config if config is not None else current_app.config
         self.open: dict[str, Channel] = {}
 
-    def for_message(self, message: OutboxMessage) -> Channel:
+    def for_message(self, message: Outgoing) -> Channel:
         """The channel that sends this message with the hub's settings."""
         if message.channel not in ("email", "sms"):
             raise PermanentError(f"No channel sends {message.channel!r} messages")

@@ -3,18 +3,34 @@ record what happened. Run by the scheduler (``hub.jobs``), never inside a web re
 
 A message is claimed by moving it from ``pending`` to ``sending`` and committing, so two
 dispatchers never send the same one (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite, with
-one writer at a time, the claim takes only messages still ``pending``). While a message is
-``sending``, its ``next_attempt_at`` is when the attempt began: ``sweep_stuck`` puts back any
-that a crashed dispatcher left behind. A retryable failure is tried again after a growing
-pause; a permanent one, or one still failing a day after it was queued, is marked ``failed``.
+one writer at a time, the claim takes only messages still ``pending``). The claim reads back
+everything sending needs, so no query (and no transaction) is open while a provider is called.
+While a message is ``sending``, its ``next_attempt_at`` is when the attempt began:
+``sweep_stuck`` puts back any that a crashed dispatcher left behind. A retryable failure is
+tried again after a growing pause; a permanent one, or one still failing a day after it was
+queued, is marked ``failed`` and hub staff are told, in the transaction that marks it.
+
+Results are recorded in small groups: one transaction for up to ``RECORD_EVERY`` messages or
+``RECORD_SECONDS`` of sending, whichever comes first (checked after each send, and always at
+the end of a batch, even one cut short), with one UPDATE for all the sent ones. A commit per
+message was most of dispatch's own cost. The price: a dispatcher that dies after sending but
+before recording leaves up to that many messages ``sending``, and the sweeper sends them again
+after ``STUCK_AFTER``. A commit per message narrows that window to one message but never closes
+it (the process can die between the provider's answer and the commit), so the window is kept
+small rather than pretended away. Likewise a delivery receipt that arrives before its SID is
+recorded finds no message (``notifications.receipts``); Twilio's receipts normally take
+longer than ``RECORD_SECONDS``.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy.orm.util import identity_key
 
 from hub.extensions import db
 from hub.models import OutboxMessage
@@ -28,6 +44,13 @@ BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), ti
 RETRY_EVERY = timedelta(hours=6)
 GIVE_UP_AFTER = timedelta(hours=24)  # from when the message was queued
 STUCK_AFTER = timedelta(minutes=10)
+# Record results at least this often: at most this many sent-but-unrecorded messages, or this
+# long between the first of them being sent and its result being committed.
+RECORD_EVERY = 50
+RECORD_SECONDS = 1.0
+
+_OUTBOX = OutboxMessage.__table__
+_SUMMARY_KEYS = {SENT: "sent", PENDING: "to retry", FAILED: "failed"}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -35,12 +58,15 @@ def backoff(attempts: int) -> timedelta:
     return BACKOFF[attempts - 1] if attempts <= len(BACKOFF) else RETRY_EVERY
 
 
-def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
-    """Mark up to ``limit`` due messages ``sending`` and commit: they are ours to send."""
+def claim_due(now: datetime, limit: int) -> list[Row]:
+    """Mark up to ``limit`` due messages ``sending`` and commit: they are ours to send. Each is
+    returned as its row just after the claim (``status`` is ``sending``), read-only."""
     due = db.session.scalars(
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        select(_OUTBOX.c.id)
+        .where(_OUTBOX.c.status == PENDING, _OUTBOX.c.next_attempt_at <= now)
+        # Only the indexed column (status, next_attempt_at): ordering by id as well would sort
+        # every pending row on PostgreSQL at each claim, slow with a backlog.
+        .order_by(_OUTBOX.c.next_attempt_at)
         .limit(limit)
         .with_for_update(skip_locked=True)  # PostgreSQL only; SQLite leaves it out
     ).all()
@@ -48,18 +74,27 @@ def claim_due(now: datetime, limit: int) -> list[OutboxMessage]:
         db.session.commit()
         return []
     # Still pending: on SQLite another dispatcher may have claimed some since we looked.
-    claimed = db.session.scalars(
-        update(OutboxMessage)
-        .where(OutboxMessage.id.in_(due), OutboxMessage.status == PENDING)
-        .values(status=SENDING, attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
-        .returning(OutboxMessage),
-        execution_options={"synchronize_session": False, "populate_existing": True},
+    claimed = db.session.execute(
+        update(_OUTBOX)
+        .where(_OUTBOX.c.id.in_(due), _OUTBOX.c.status == PENDING)
+        .values(status=SENDING, attempts=_OUTBOX.c.attempts + 1, next_attempt_at=now)
+        .returning(*_OUTBOX.c)
     ).all()
     db.session.commit()
+    _forget_loaded(message.id for message in claimed)
     return sorted(claimed, key=lambda message: message.id)
 
 
-def _send(message: OutboxMessage, batch: channels.Channels) -> tuple[str | None, Exception | None]:
+def _forget_loaded(ids) -> None:
+    """The rows were changed without the ORM: any of them this session holds is reloaded when
+    next read (the session keeps objects across commits, ``hub.extensions``)."""
+    for message_id in ids:
+        held = db.session.identity_map.get(identity_key(OutboxMessage, message_id))
+        if held is not None:
+            db.session.expire(held)
+
+
+def _send(message: Row, batch: channels.Channels) -> tuple[str | None, Exception | None]:
     """Send through the message's channel; no transaction is open while we wait on it."""
     try:
         return batch.for_message(message).send(message), None
@@ -70,40 +105,72 @@ def _send(message: OutboxMessage, batch: channels.Channels) -> tuple[str | None,
         return None, channels.RetryableError(f"{type(error).__name__}: {error}")
 
 
-def _record(message: OutboxMessage, provider_id, error, now: datetime) -> str:
-    """Write the result of one attempt and commit it; returns what became of the message."""
-    if error is None:
-        message.status = SENT
-        message.sent_at = now
-        message.provider_id = provider_id
-        message.last_error = None
-    elif isinstance(error, channels.PermanentError) or now - message.created_at >= GIVE_UP_AFTER:
-        message.status = FAILED
+_RECORD_SENT = (
+    update(_OUTBOX)
+    .where(
+        _OUTBOX.c.id == bindparam("message_id"),
+        or_(_OUTBOX.c.status == SENDING, _OUTBOX.c.status == PENDING),
+    )
+    .values(
+        status=SENT, sent_at=bindparam("sent_at"), provider_id=bindparam("sid"), last_error=None
+    )
+)
+
+
+def _record(results: list[tuple[Row, str | None, Exception | None]], now: datetime) -> Counter:
+    """Write the results of some attempts in one transaction and commit it; counts what became
+    of the messages. The sent ones go in one UPDATE; a failure loads its message, to retry it
+    later or to mark it failed and tell hub staff."""
+    outcome = Counter()
+    sent = [
+        {"message_id": message.id, "sid": provider_id, "sent_at": now}
+        for message, provider_id, error in results
+        if error is None
+    ]
+    if sent:
+        # Sending or (if the sweeper thought us dead) pending again: either way it went.
+        db.session.execute(_RECORD_SENT, sent)
+        _forget_loaded(row["message_id"] for row in sent)
+        outcome[SENT] += len(sent)
+    for claimed, _, error in results:
+        if error is None:
+            continue
+        message = db.session.get(OutboxMessage, claimed.id, populate_existing=True)
         message.last_error = str(error)[:2000]
-        messages.message_failed(message, now)
-    else:
-        message.status = PENDING
-        message.next_attempt_at = now + backoff(message.attempts)
-        message.last_error = str(error)[:2000]
-    db.session.add(message)
+        if isinstance(error, channels.PermanentError) or now - message.created_at >= GIVE_UP_AFTER:
+            message.status = FAILED
+            messages.message_failed(message, now)
+        else:
+            message.status = PENDING
+            message.next_attempt_at = now + backoff(message.attempts)
+        log.warning("Outbox message %s (%s): %s", message.id, message.status, error)
+        outcome[message.status] += 1
     db.session.commit()
-    return message.status
+    return outcome
 
 
 def dispatch_due(now: datetime, limit: int = 100) -> dict[str, int]:
     """Send every due message (up to ``limit``), email or SMS as each message's ``channel``
     says: ``{"sent", "to retry", "failed"}``."""
-    summary = {"sent": 0, "to retry": 0, "failed": 0}
+    outcome = Counter()
+    waiting: list[tuple[Row, str | None, Exception | None]] = []
+    oldest = 0.0  # when the first waiting result came (time.monotonic)
     claimed = claim_due(now, limit)
-    # One SMTP connection and one Twilio client for the batch; each result still commits alone.
+    # One SMTP connection and one Twilio client for the batch.
     with channels.Channels() as batch:
-        for message in claimed:
-            provider_id, error = _send(message, batch)
-            status = _record(message, provider_id, error, now)
-            if error is not None:
-                log.warning("Outbox message %s (%s): %s", message.id, status, error)
-            summary[{SENT: "sent", PENDING: "to retry", FAILED: "failed"}[status]] += 1
-    return summary
+        try:
+            for message in claimed:
+                provider_id, error = _send(message, batch)
+                if not waiting:
+                    oldest = time.monotonic()
+                waiting.append((message, provider_id, error))
+                if len(waiting) >= RECORD_EVERY or time.monotonic() - oldest >= RECORD_SECONDS:
+                    results, waiting = waiting, []  # if recording fails, the sweeper has them
+                    outcome += _record(results, now)
+        finally:
+            if waiting:  # even when interrupted: what was sent is recorded as sent
+                outcome += _record(waiting, now)
+    return {key: outcome[status] for status, key in _SUMMARY_KEYS.items()}
 
 
 def sweep_stuck(now: datetime) -> dict[str, int]:

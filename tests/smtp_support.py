@@ -39,9 +39,8 @@ class Mailbox:
         self.envelopes.append(envelope)
         return "250 Message accepted for delivery"
 
-    @property
-    def messages(self) -> list[EmailMessage]:
-        return [email.message_from_bytes(e.content, policy=default) for e in self.envelopes]
+    # No properties here: aiosmtpd reads every attribute of its handler (inspect.getmembers)
+    # on each connection, so a property parsing every message would slow each connect.
 
 
 class SmtpServer:
@@ -61,7 +60,7 @@ class SmtpServer:
 
     @property
     def messages(self) -> list[EmailMessage]:
-        return self.mailbox.messages
+        return [email.message_from_bytes(e.content, policy=default) for e in self.mailbox.envelopes]
 
 
 def text_of(message: EmailMessage) -> str:

