@@ -1,5 +1,5 @@
 """The hub's commands: ``flask --app hub demo load``, ``users create``, ``users token``,
-``jobs run-due`` and ``scheduler``.
+``partners sms``, ``jobs run-due`` and ``scheduler``.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
@@ -16,10 +16,12 @@ from flask.cli import AppGroup, with_appcontext
 from hub import accounts, demo, jobs
 from hub.clock import parse_iso, utcnow
 from hub.extensions import db
+from partners import directory
 
 demo_cli = AppGroup("demo", help="Demo data for development.")
 users_cli = AppGroup("users", help="Users and API tokens.")
 jobs_cli = AppGroup("jobs", help="The scheduler's jobs, run once by hand.")
+partners_cli = AppGroup("partners", help="Partner agencies' contact details.")
 
 
 @demo_cli.command("load")
@@ -33,6 +35,8 @@ def demo_load():
     click.echo("These passwords are for development only.")
     for user in users:
         click.echo(f"  {user.role:<10} {user.email:<32} {user.password}  ({user.organisation})")
+    click.echo("Demo partners have no SMS duty number; to try SMS, give one your own mobile:")
+    click.echo('  flask --app hub partners sms lfb-home-fire-safety "07911 123456"')
 
 
 @users_cli.command("create")
@@ -91,6 +95,33 @@ def jobs_run_due(as_of):
         click.echo(f"{name}: {jobs.describe(summary)}")
 
 
+@partners_cli.command("sms")
+@click.argument("partner")
+@click.argument("number", required=False)
+@click.option("--clear", is_flag=True, help="Remove the partner's SMS duty number.")
+def partners_sms(partner, number, clear):
+    """Set a partner agency's SMS duty number (a UK mobile, stored in E.164), or --clear it.
+    PARTNER is the agency's slug or name."""
+    if clear == bool(number):
+        raise click.UsageError("Give either a NUMBER or --clear")
+    organisation = accounts.find_organisation(partner)
+    if organisation is None or organisation.kind != "partner":
+        raise click.ClickException(f"No partner agency called {partner!r}")
+    if clear:
+        organisation.sms_number = None
+        db.session.commit()
+        click.echo(f"{organisation.name} ({organisation.slug}) has no SMS duty number now")
+        return
+    try:
+        organisation.sms_number = directory.sms_duty_number(number)
+    except directory.SmsNumberError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(
+        f"{organisation.name} ({organisation.slug}): SMS duty number {organisation.sms_number}"
+    )
+
+
 @click.command("scheduler")
 @with_appcontext
 def scheduler_command():
@@ -111,3 +142,4 @@ def init_app(app):
     app.cli.add_command(demo_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(partners_cli)

@@ -1,5 +1,8 @@
 """A demo hub for Lambeth and Southwark: the SAIL questionnaire, its partner agencies, the hub,
-a few referrer organisations and one user per role. For development only."""
+a few referrer organisations and one user per role. For development only.
+
+Demo partners get no SMS duty number (any valid mobile may be a real person's): set one with
+``flask --app hub partners sms SLUG NUMBER``."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from datetime import datetime
 
 from hub import accounts, questionnaire_versions
 from hub.models import ROLES
-from partners.directory import DEMO_PARTNERS
+from partners.directory import DEMO_PARTNERS, SmsNumberError, sms_duty_number
 from questionnaires import load_bank
 
 HUB_ORGANISATION = ("age-uk-lambeth-southwark", "Age UK Lambeth and Southwark (SAIL hub)")
@@ -50,18 +53,18 @@ def load_demo(now: datetime) -> list[DemoUser]:
     for slug, name in REFERRERS:
         accounts.ensure_organisation(slug, "referrer", now, name=name)
     for listing in DEMO_PARTNERS:
-        accounts.ensure_organisation(
+        partner = accounts.ensure_organisation(
             listing.slug,
             "partner",
             now,
             name=listing.name,
             description=listing.description,
             referral_email=listing.referral_email,
-            sms_number=listing.sms_number,
             # Agencies without accounts in the demo open their referrals with a signed link and
             # a one-time code sent to their referral email.
             allow_email_code=listing.slug not in PARTNERS_WITH_ACCOUNTS,
         )
+        _forget_unusable_sms_number(partner)
     questionnaire_versions.publish(load_bank("sail"), now)  # after its partners exist
     users = demo_users()
     for demo in users:
@@ -75,3 +78,14 @@ def load_demo(now: datetime) -> list[DemoUser]:
                 name=f"Demo {demo.role} user",
             )
     return users
+
+
+def _forget_unusable_sms_number(partner) -> None:
+    """Demo partners have no SMS duty number of their own (``partners.directory``); one set with
+    ``flask --app hub partners sms`` stays. A number no text can reach, as older demos stored
+    (07700 900xxx), is forgotten."""
+    if partner.sms_number:
+        try:
+            sms_duty_number(partner.sms_number)
+        except SmsNumberError:
+            partner.sms_number = None
