@@ -1,6 +1,16 @@
 """What the hub tells people, and when: each function builds one kind of message from its
-text templates (``templates/notifications/<kind>.txt`` and ``.html``) and queues it in the
-outbox, in the caller's transaction.
+text templates (``templates/notifications/<kind>.txt`` and ``.html`` for an email,
+``<kind>_sms.txt`` for an SMS) and queues it in the outbox, in the caller's transaction, under
+a key naming its cause so that it is queued once.
+
+- Partner agencies: a new referral (email, and SMS to a duty number), a cancelled one, the
+  one-time code for a signed link.
+- The referrer: their questionnaire has been passed on; later, every referral is finished.
+- The client, only if they asked to hear by SMS or email: which agencies will be in touch.
+- Hub staff: a message that failed for good (``hub_staff_recipients`` says who they are).
+
+Each kind's text comes from one ``*_email``/``*_sms`` function of plain values, used both by
+the real message and by ``previews`` (the samples on the admins' page).
 
 A message carries a reference and a link, never the client's name, address, phone, postcode
 or date of birth: the templates are given none of them, so they cannot show them.

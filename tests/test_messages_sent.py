@@ -77,6 +77,19 @@ CLIENT_DETAILS = (
 MOBILE = "07911 123456"
 
 
+# Demo partners have no SMS duty number (any valid mobile may be someone's): give two one here.
+FALLS_SMS = "+447911123107"
+FIRE_SMS = "+447911123101"
+
+
+@pytest.fixture
+def demo_hub(demo_hub, db):
+    for slug, number in (("nhs-falls-prevention", FALLS_SMS), ("lfb-home-fire-safety", FIRE_SMS)):
+        accounts.find_organisation(slug).sms_number = number
+    db.session.commit()
+    return demo_hub
+
+
 def outbox_messages(db, **filters) -> list[OutboxMessage]:
     db.session.expire_all()
     return list(
@@ -108,7 +121,7 @@ def test_forwarding_to_a_partner_with_a_duty_number_queues_an_email_and_an_sms(d
     partner_messages = outbox_messages(db, referral_id=falls.id, kind="referral_forwarded")
     assert [(m.channel, m.key, m.recipient) for m in partner_messages] == [
         ("email", f"referral_forwarded:{falls.id}", "referrals@nhs-falls-prevention.example.org"),
-        ("sms", f"referral_forwarded_sms:{falls.id}", "+447700900107"),
+        ("sms", f"referral_forwarded_sms:{falls.id}", FALLS_SMS),
     ]
 
 
@@ -123,7 +136,7 @@ def test_the_partner_sms_goes_through_twilio_with_reference_deadline_and_link(
 ):
     (falls,) = forward_one(db, now, yes=("falls",)).referrals
     dispatch.dispatch_due(now)
-    (sms,) = [s for s in fake_twilio.messages if s.to == "+447700900107"]
+    (sms,) = [s for s in fake_twilio.messages if s.to == FALLS_SMS]
     assert falls.reference in sms.body
     assert "16 Mar 2026 09:00" in sms.body  # 14 days on, UK time
     assert "Strength and balance" in sms.body  # what kind of referral: the agency's service
@@ -349,7 +362,7 @@ def test_hub_staff_recipients_are_the_active_hub_users_or_the_shared_mailbox(
 
 
 def test_a_refused_sms_alerts_each_hub_user_once(db, two_hub_users, now, fake_twilio, smtp_server):
-    fake_twilio.invalid.add("+447700900107")
+    fake_twilio.invalid.add(FALLS_SMS)
     (falls,) = forward_one(db, now, yes=("falls",)).referrals
     summary = dispatch.dispatch_due(now)
     assert summary["failed"] == 1
@@ -363,7 +376,7 @@ def test_a_refused_sms_alerts_each_hub_user_once(db, two_hub_users, now, fake_tw
         for body in (alert.body, alert.html):
             assert "text message (SMS) to the partner agency NHS Falls Prevention Service" in body
             assert "code 21211" in body
-            assert "+447700900107" not in body  # Twilio's error names the number: left out
+            assert FALLS_SMS not in body  # Twilio's error names the number: left out
             assert f"http://hub.test/hub/referrals/{falls.id}" in body
             assert_no_client_details(body)
 
@@ -409,7 +422,7 @@ def test_a_failed_client_sms_is_described_without_the_number(db, demo_hub, now, 
 def test_a_failed_alert_raises_no_alert(app, db, demo_hub, now, fake_twilio, smtp_server):
     app.config["HUB_ALERT_EMAIL"] = "hub-team@hub.test"
     smtp_server.mailbox.refuse.add("hub-team@hub.test")
-    fake_twilio.invalid.add("+447700900107")
+    fake_twilio.invalid.add(FALLS_SMS)
     forward_one(db, now, yes=("falls",))
     dispatch.dispatch_due(now)
     (alert,) = outbox_messages(db, kind="message_failed")
