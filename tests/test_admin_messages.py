@@ -36,7 +36,7 @@ def without_credentials(app) -> None:
 def queue(db, now, key: str, channel: str = "email", referral_id=None, **fields):
     values = {
         "kind": "referral_forwarded",
-        "recipient": "referrals@example.org" if channel == "email" else "07700 900123",
+        "recipient": "referrals@example.org" if channel == "email" else "+447700900123",
         "subject": f"Subject {key}" if channel == "email" else None,
         "body": f"Body of {key}",
         **fields,

@@ -218,6 +218,7 @@ def test_the_referral_page_shows_the_referral_the_client_the_answers_and_history
     client, db, sign_in_as, received
 ):
     lifecycle.add_note(received, user("hub"), hours_ago(1), "Phoned Edna to confirm")
+    received.partner.sms_number = "+447911123456"  # demo partners have none
     db.session.commit()
     sign_in_as("hub")
     response = client.get(f"/hub/referrals/{received.id}")
@@ -227,7 +228,7 @@ def test_the_referral_page_shows_the_referral_the_client_the_answers_and_history
     assert received.reference in text
     assert "London Fire Brigade – Home Fire Safety Visits" in text
     assert "referrals@lfb-home-fire-safety.example.org" in text
-    assert "07700 900101" in text
+    assert "07911 123456" in text
     assert "Forwarding deadline" in text and "22 hours left" in text
     # the client
     for shown in ("Edna Clarke", "17 May 1941", "12 Acre Lane, London", "SW2 5SG", "Lambeth"):
