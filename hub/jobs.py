@@ -8,12 +8,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from hub import watch
 from notifications import dispatch
 
 Summary = dict[str, int]
 
-# In order: put back messages a crashed dispatcher left, then send what is due.
+# In order: the SLA watch and the daily messages queue what is due; then put back messages a
+# crashed dispatcher left, and send what is due, so a run's warnings go out in the same run.
 JOBS: list[tuple[str, Callable[[datetime], Summary]]] = [
+    ("watch", watch.watch_referrals),
+    ("follow-ups due", watch.follow_ups_digest),
+    ("partner digests", watch.partner_digests),
     ("sweep", dispatch.sweep_stuck),
     ("dispatch", dispatch.dispatch_due),
 ]

@@ -538,6 +538,223 @@ def hub_referral_url(referral_id: int) -> str:
     return current_app.config["HUB_BASE_URL"] + f"/hub/referrals/{referral_id}"
 
 
+# --- The SLA watch's warnings, chases, escalations and daily messages (``hub.watch``) --------
+
+
+@dataclass(frozen=True)
+class Flag:
+    """One flag of a questionnaire, as hub staff's warnings list it."""
+
+    reference: str
+    partner: str
+
+
+def _staff_key(base: str, recipient: str) -> str:
+    """A message to one of hub staff: its cause, then who it is for (hashed if very long)."""
+    key = f"{base}:{recipient.casefold()}"
+    if len(key) > 200:  # the key column's width
+        key = f"{base}:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
+
+
+def _to_hub_staff(kind: str, base: str, rendered: Rendered, referral_id, now) -> list:
+    return [
+        _email(kind, _staff_key(base, recipient), recipient, rendered, referral_id, now)
+        for recipient in hub_staff_recipients()
+    ]
+
+
+def hub_queue_url() -> str:
+    """Hub staff's queue (``hub_views.queue``)."""
+    return current_app.config["HUB_BASE_URL"] + "/hub/referrals"
+
+
+def forward_warning_email(reference: str, flags: list[Flag], due: datetime, link: str):
+    count = len(flags)
+    return render(
+        "forward_warning",
+        f"Forward by {in_london(due).strftime('%H:%M')}: questionnaire {reference} has "
+        + (f"{count} flag" if count == 1 else f"{count} flags")
+        + " waiting",
+        reference=reference,
+        flags=flags,
+        due=_london(due),
+        link=link,
+    )
+
+
+def forward_overdue_email(reference: str, flags: list[Flag], due: datetime, link: str):
+    return render(
+        "forward_overdue",
+        f"Overdue: questionnaire {reference} not forwarded in time",
+        reference=reference,
+        flags=flags,
+        due=_london(due),
+        link=link,
+    )
+
+
+def _flags(referrals: list[Referral]) -> list[Flag]:
+    return [Flag(referral.reference, referral.partner.name) for referral in referrals]
+
+
+def forward_warning(referrals: list[Referral], now: datetime) -> list[OutboxMessage]:
+    """Hub staff: flags of one questionnaire still at the hub at the warning moment."""
+    first = referrals[0]
+    rendered = forward_warning_email(
+        first.submission.reference, _flags(referrals), first.forward_due_at, hub_queue_url()
+    )
+    base = f"forward_warning:{first.id}"
+    return _to_hub_staff("forward_warning", base, rendered, first.id, now)
+
+
+def forward_overdue(referrals: list[Referral], now: datetime) -> list[OutboxMessage]:
+    """Hub staff: flags of one questionnaire not forwarded by their deadline."""
+    first = referrals[0]
+    rendered = forward_overdue_email(
+        first.submission.reference, _flags(referrals), first.forward_due_at, hub_queue_url()
+    )
+    base = f"forward_overdue:{first.id}"
+    return _to_hub_staff("forward_overdue", base, rendered, first.id, now)
+
+
+def contact_overdue_email(
+    reference: str, partner_name: str, contact_due: datetime, forwarded: datetime, chases: int,
+    link: str,
+) -> Rendered:  # fmt: skip
+    return render(
+        "contact_overdue",
+        f"Escalation: {partner_name} has not contacted the client of {reference} in time",
+        reference=reference,
+        partner_name=partner_name,
+        contact_due=_london(contact_due),
+        forwarded=_day(forwarded),
+        chases=chases,
+        link=link,
+    )
+
+
+def contact_overdue(referral: Referral, now: datetime) -> list[OutboxMessage]:
+    """Hub staff: the partner has passed the contact deadline without recording contact."""
+    chases = db.session.scalar(
+        select(db.func.count(OutboxMessage.id)).where(
+            OutboxMessage.referral_id == referral.id,
+            OutboxMessage.kind == "partner_chase",
+            OutboxMessage.channel == EMAIL,
+        )
+    )
+    rendered = contact_overdue_email(
+        referral.reference,
+        referral.partner.name,
+        referral.contact_due_at,
+        referral.forwarded_at,
+        chases,
+        hub_referral_url(referral.id),
+    )
+    return _to_hub_staff(
+        "contact_overdue", f"contact_overdue:{referral.id}", rendered, referral.id, now
+    )
+
+
+def partner_chase_email(
+    reference: str, partner_name: str, contact_due: datetime, days_left: int, link: str
+) -> Rendered:
+    return render(
+        "partner_chase",
+        f"Reminder: contact the client of SAIL referral {reference} by {_day(contact_due)}",
+        reference=reference,
+        partner_name=partner_name,
+        contact_due=_london(contact_due),
+        days_left=days_left,
+        link=link,
+    )
+
+
+def partner_chase_sms(reference: str, contact_due: datetime, link: str) -> Rendered:
+    return render_sms(
+        "partner_chase_sms",
+        reference=reference,
+        contact_due=in_london(contact_due).strftime("%-d %b %Y %H:%M"),
+        link=link,
+    )
+
+
+def partner_chase(referral: Referral, number: int, now: datetime) -> list[OutboxMessage]:
+    """The partner's ``number``-th reminder to contact the client: email to its referral address
+    and SMS to its duty number, where it has them."""
+    partner = referral.partner
+    link, _ = _partner_link(referral, now)
+    days_left = max(0, (referral.contact_due_at - now).days)
+    queued = []
+    if partner.referral_email:
+        rendered = partner_chase_email(
+            referral.reference, partner.name, referral.contact_due_at, days_left, link
+        )
+        key = f"partner_chase:{referral.id}:{number}"
+        queued.append(
+            _email("partner_chase", key, partner.referral_email, rendered, referral.id, now)
+        )
+    if partner.sms_number:
+        rendered = partner_chase_sms(referral.reference, referral.contact_due_at, link)
+        key = f"partner_chase_sms:{referral.id}:{number}"
+        queued.append(_sms("partner_chase", key, partner.sms_number, rendered, referral.id, now))
+    return queued
+
+
+def follow_ups_url() -> str:
+    """Hub staff's follow-up list (``follow_ups.due_list``)."""
+    return current_app.config["HUB_BASE_URL"] + "/hub/follow-ups"
+
+
+def follow_ups_due_email(count: int, link: str) -> Rendered:
+    return render(
+        "follow_ups_due",
+        f"{count} SAIL follow-up {'call is' if count == 1 else 'calls are'} due",
+        count=count,
+        link=link,
+    )
+
+
+def follow_ups_due(count: int, today: str, now: datetime) -> list[OutboxMessage]:
+    """Hub staff, once a day: how many questionnaires are due a follow-up."""
+    rendered = follow_ups_due_email(count, follow_ups_url())
+    return _to_hub_staff("follow_ups_due", f"follow_ups_due:{today}", rendered, None, now)
+
+
+def partner_digest_email(
+    partner_name: str, day: str, new: int, due_this_week: int, overdue: int, link: str | None
+) -> Rendered:
+    return render(
+        "partner_digest",
+        f"Your SAIL referrals today: {new} new, {due_this_week} due this week, {overdue} overdue",
+        partner_name=partner_name,
+        day=day,
+        new=new,
+        due_this_week=due_this_week,
+        overdue=overdue,
+        link=link,
+    )
+
+
+def partner_inbox_url() -> str:
+    """The partner portal's inbox (``partner_portal.inbox``)."""
+    return current_app.config["HUB_BASE_URL"] + "/partner/referrals"
+
+
+def partner_digest(
+    partner: Organisation, new: int, due_this_week: int, overdue: int, today: str, now: datetime
+) -> OutboxMessage | None:
+    """A partner's daily digest of the referrals waiting on it. An agency without accounts has
+    no inbox to link to: its referrals open from their own signed links."""
+    if not partner.referral_email:
+        return None
+    link = partner_inbox_url() if has_accounts(partner) else None
+    day = _day(datetime.fromisoformat(today))
+    rendered = partner_digest_email(partner.name, day, new, due_this_week, overdue, link)
+    key = f"partner_digest:{partner.id}:{today}"
+    return _email("partner_digest", key, partner.referral_email, rendered, None, now)
+
+
 # --- Samples for the admins' page ---------------------------------------------------------------
 
 SAMPLE_NOW = datetime(2026, 3, 2, 10, 15)  # naive UTC, as stored
@@ -647,4 +864,66 @@ def previews() -> list[Preview]:
                 hub_referral_url(5678),
             ),
         ),
+        _preview(
+            "forward_warning",
+            EMAIL,
+            "Hub staff",
+            "When a questionnaire's flags are still at the hub 20 hours after it was received",
+            forward_warning_email(
+                SAMPLE_SUBMISSION, _sample_flags(), SAMPLE_NOW + timedelta(hours=4), hub_queue_url()
+            ),
+        ),
+        _preview(
+            "forward_overdue",
+            EMAIL,
+            "Hub staff",
+            "When a questionnaire's flags are not forwarded within 24 hours",
+            forward_overdue_email(SAMPLE_SUBMISSION, _sample_flags(), SAMPLE_NOW, hub_queue_url()),
+        ),
+        _preview(
+            "partner_chase",
+            EMAIL,
+            "Partner agency",
+            "At day 7 and day 12 after forwarding, while no contact with the client is recorded",
+            partner_chase_email(SAMPLE_REFERENCE, SAMPLE_PARTNER, SAMPLE_CONTACT_DUE, 7, link),
+        ),
+        _preview(
+            "partner_chase",
+            SMS,
+            "Partner agency",
+            "With each reminder, to an agency with a duty number for SMS",
+            partner_chase_sms(SAMPLE_REFERENCE, SAMPLE_CONTACT_DUE, link),
+        ),
+        _preview(
+            "contact_overdue",
+            EMAIL,
+            "Hub staff",
+            "When the partner has not recorded contact by the contact deadline (day 14)",
+            contact_overdue_email(
+                SAMPLE_REFERENCE,
+                SAMPLE_PARTNER,
+                SAMPLE_CONTACT_DUE,
+                SAMPLE_CONTACT_DUE - timedelta(days=14),
+                2,
+                hub_referral_url(5678),
+            ),
+        ),
+        _preview(
+            "follow_ups_due",
+            EMAIL,
+            "Hub staff",
+            "Once a day from 08:00, when questionnaires are due a follow-up call",
+            follow_ups_due_email(4, follow_ups_url()),
+        ),
+        _preview(
+            "partner_digest",
+            EMAIL,
+            "Partner agency",
+            "Once a day from 08:00, to each agency with referrals waiting for contact",
+            partner_digest_email(SAMPLE_PARTNER, _day(SAMPLE_NOW), 2, 3, 1, partner_inbox_url()),
+        ),
     ]
+
+
+def _sample_flags() -> list[Flag]:
+    return [Flag(agency.reference, agency.name) for agency in SAMPLE_AGENCIES]
