@@ -432,3 +432,15 @@ def test_a_failed_alert_raises_no_alert(app, db, demo_hub, now, fake_twilio, smt
     assert outbox_messages(db, kind="message_failed", status="failed") == [alert]
     assert len(outbox_messages(db, kind="message_failed")) == 1
     assert dispatch.dispatch_due(now + timedelta(hours=1))["failed"] == 0
+
+
+def test_a_refused_client_email_is_described_without_the_address(db, demo_hub, now, smtp_server):
+    smtp_server.mailbox.refuse.add("edna@example.org")
+    forward_one(db, now, yes=("smoke_alarms",), preferred_contact="email", email="edna@example.org")
+    dispatch.dispatch_due(now)
+    (failed,) = outbox_messages(db, status="failed")
+    assert "edna@example.org" in failed.last_error  # the hub's own record keeps it
+    (alert,) = outbox_messages(db, kind="message_failed")
+    assert alert.recipient == "hub@demo.sail.example"
+    assert "the email to the client" in alert.body and "550" in alert.body
+    assert_no_client_details(alert.body, alert.html, alert.subject)
