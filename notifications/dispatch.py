@@ -29,7 +29,7 @@ import time
 from collections import Counter
 from datetime import datetime, timedelta
 
-from sqlalchemy import Row, bindparam, or_, select, update
+from sqlalchemy import Row, case, or_, select, update
 from sqlalchemy.orm.util import identity_key
 
 from hub.extensions import db
@@ -105,32 +105,29 @@ def _send(message: Row, batch: channels.Channels) -> tuple[str | None, Exception
         return None, channels.RetryableError(f"{type(error).__name__}: {error}")
 
 
-_RECORD_SENT = (
-    update(_OUTBOX)
-    .where(
-        _OUTBOX.c.id == bindparam("message_id"),
-        or_(_OUTBOX.c.status == SENDING, _OUTBOX.c.status == PENDING),
-    )
-    .values(
-        status=SENT, sent_at=bindparam("sent_at"), provider_id=bindparam("sid"), last_error=None
-    )
-)
-
-
 def _record(results: list[tuple[Row, str | None, Exception | None]], now: datetime) -> Counter:
     """Write the results of some attempts in one transaction and commit it; counts what became
     of the messages. The sent ones go in one UPDATE; a failure loads its message, to retry it
     later or to mark it failed and tell hub staff."""
     outcome = Counter()
-    sent = [
-        {"message_id": message.id, "sid": provider_id, "sent_at": now}
-        for message, provider_id, error in results
-        if error is None
-    ]
+    sent = {message.id: provider_id for message, provider_id, error in results if error is None}
     if sent:
-        # Sending or (if the sweeper thought us dead) pending again: either way it went.
-        db.session.execute(_RECORD_SENT, sent)
-        _forget_loaded(row["message_id"] for row in sent)
+        # One statement for them all. Sending, or pending again if the sweeper thought us
+        # dead: either way it went.
+        db.session.execute(
+            update(_OUTBOX)
+            .where(
+                _OUTBOX.c.id.in_(list(sent)),
+                or_(_OUTBOX.c.status == SENDING, _OUTBOX.c.status == PENDING),
+            )
+            .values(
+                status=SENT,
+                sent_at=now,
+                provider_id=case(sent, value=_OUTBOX.c.id),
+                last_error=None,
+            )
+        )
+        _forget_loaded(sent)
         outcome[SENT] += len(sent)
     for claimed, _, error in results:
         if error is None:
