@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app hub
 GOVUK_DIST := node_modules/govuk-frontend/dist/govuk
 ASSETS := hub/static/govuk
 
-.PHONY: run test install assets db demo lint format bench bench-dispatch clean
+.PHONY: run test install assets db demo lint format bench bench-dispatch bench-sweep clean
 
 # The scheduler runs beside the web server in its own process; stopping `make run` (Ctrl-C)
 # stops both.
@@ -61,6 +61,9 @@ bench: install ## print the submission throughput figures
 
 bench-dispatch: install ## print outbox messages per second against fake Twilio and SMTP servers
 	$(BIN)/python bench/dispatch.py
+
+bench-sweep: install ## time one run-due at 10,000 and 1,000,000 referrals
+	$(BIN)/python bench/sweep.py
 
 clean:
 	rm -rf $(VENV) node_modules $(ASSETS) .pytest_cache

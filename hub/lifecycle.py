@@ -131,7 +131,7 @@ def record_sla_event(
     key = f"{kind}:{referral.id}" + (f":{number}" if number is not None else "")
     insert_ = _INSERTS[db.session.get_bind().dialect.name]
     added = db.session.scalar(
-        insert_(ReferralEvent)
+        insert_(ReferralEvent.__table__)  # the table, not the entity: the watch makes many
         .values(
             referral_id=referral.id,
             actor_id=None,
@@ -141,7 +141,7 @@ def record_sla_event(
             key=key,
         )
         .on_conflict_do_nothing(index_elements=["key"])
-        .returning(ReferralEvent.id)
+        .returning(ReferralEvent.__table__.c.id)
     )
     return added is not None
 

@@ -130,9 +130,11 @@ def watch_referrals(now: datetime) -> dict[str, int]:
     look = _Look(now)
     while True:
         batch = _due_batch(now)
-        for referral in batch:
-            look.referral(referral)
-        look.finish()
+        # The new look times are written together at the end, not before every query.
+        with db.session.no_autoflush:
+            for referral in batch:
+                look.referral(referral)
+            look.finish()
         db.session.commit()
         if len(batch) < BATCH:
             return look.summary

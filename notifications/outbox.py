@@ -44,9 +44,6 @@ def queue(
     Nothing is committed: the caller's change and its message commit together or not at all."""
     if channel not in MESSAGE_CHANNELS:
         raise ValueError(f"Unknown channel {channel!r}")
-    existing = find(key)
-    if existing is not None:
-        return existing
     insert = _INSERTS[db.session.get_bind().dialect.name]
     statement = (
         insert(OutboxMessage)
@@ -64,7 +61,8 @@ def queue(
             created_at=now,
             next_attempt_at=now,
         )
-        # Another transaction queued the same key since we looked: theirs stands.
+        # Queued before, by this cause or by another transaction at the same moment: the first
+        # stands, and we read it back.
         .on_conflict_do_nothing(index_elements=["key"])
         .returning(OutboxMessage)
     )

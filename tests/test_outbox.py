@@ -242,16 +242,23 @@ def test_withdrawing_consent_tells_each_partner_that_had_the_referral(db, demo_h
 def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, smtp_server):
     result = runner.invoke(args=["jobs", "run-due", "--now", "2026-03-02T09:00:00Z"])
     assert result.exit_code == 0, result.output
+    # After 08:00 London the day's digests go too: one to each of the two agencies waiting.
     assert result.output.splitlines() == [
+        "watch: 0 warned, 0 not forwarded in time, 0 chased, 0 escalated",
+        "follow-ups due: 0 follow-ups due, 0 messages",
+        "partner digests: 2 digests",
         "sweep: 0 put back",
-        "dispatch: 2 sent, 0 to retry, 0 failed",
+        "dispatch: 4 sent, 0 to retry, 0 failed",
     ]
     again = runner.invoke(args=["jobs", "run-due", "--now", "2026-03-02T09:00:00Z"])
     assert again.output.splitlines() == [
+        "watch: 0 warned, 0 not forwarded in time, 0 chased, 0 escalated",
+        "follow-ups due: 0 follow-ups due, 0 messages",
+        "partner digests: 0 digests",
         "sweep: 0 put back",
         "dispatch: 0 sent, 0 to retry, 0 failed",
     ]
-    assert len(smtp_server.messages) == 2
+    assert len(smtp_server.messages) == 4
 
 
 def test_jobs_run_due_refuses_a_bad_time(runner):
