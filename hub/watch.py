@@ -36,6 +36,7 @@ from notifications import messages
 BATCH = 500
 # Once-a-day messages go out at the first run on or after this hour, London time.
 DAILY_HOUR = 8
+DAILY_LIST = 25  # questionnaires listed by reference in hub staff's daily follow-up message
 _INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
@@ -173,8 +174,12 @@ def follow_ups_digest(now: datetime) -> dict[str, int]:
     if today is None or not _mark_done(f"follow_ups_due:{today}", now):
         db.session.rollback()
         return {"follow-ups due": 0, "messages": 0}
-    due = follow_ups.count_due(_end_of_day(now))  # due by tonight, so the day can be planned
-    queued = messages.follow_ups_due(due, today, now) if due else []
+    tonight = _end_of_day(now)  # due by tonight, so the day can be planned
+    due = follow_ups.count_due(tonight)
+    queued = []
+    if due:
+        listed = follow_ups.due_follow_ups(tonight, size=DAILY_LIST).items
+        queued = messages.follow_ups_due(due, listed, today, now)
     db.session.commit()
     return {"follow-ups due": due, "messages": len(queued)}
 

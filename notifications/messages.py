@@ -706,18 +706,32 @@ def follow_ups_url() -> str:
     return current_app.config["HUB_BASE_URL"] + "/hub/follow-ups"
 
 
-def follow_ups_due_email(count: int, link: str) -> Rendered:
+@dataclass(frozen=True)
+class DueFollowUp:
+    """One questionnaire due a follow-up, as hub staff's daily message lists it."""
+
+    reference: str
+    due: str  # a day, UK time
+
+
+def follow_ups_due_email(count: int, listed: list[DueFollowUp], link: str) -> Rendered:
     return render(
         "follow_ups_due",
         f"{count} SAIL follow-up {'call is' if count == 1 else 'calls are'} due",
         count=count,
+        listed=listed,
+        more=count - len(listed),
         link=link,
     )
 
 
-def follow_ups_due(count: int, today: str, now: datetime) -> list[OutboxMessage]:
-    """Hub staff, once a day: how many questionnaires are due a follow-up."""
-    rendered = follow_ups_due_email(count, follow_ups_url())
+def follow_ups_due(
+    count: int, submissions: list[Submission], today: str, now: datetime
+) -> list[OutboxMessage]:
+    """Hub staff, once a day: how many questionnaires are due a follow-up, listing the longest
+    due of them by reference."""
+    listed = [DueFollowUp(s.reference, _day(s.follow_up_due_at)) for s in submissions]
+    rendered = follow_ups_due_email(count, listed, follow_ups_url())
     return _to_hub_staff("follow_ups_due", f"follow_ups_due:{today}", rendered, None, now)
 
 
@@ -913,7 +927,14 @@ def previews() -> list[Preview]:
             EMAIL,
             "Hub staff",
             "Once a day from 08:00, when questionnaires are due a follow-up call",
-            follow_ups_due_email(4, follow_ups_url()),
+            follow_ups_due_email(
+                4,
+                [
+                    DueFollowUp(f"SAIL-{code}", _day(SAMPLE_NOW - timedelta(days=days)))
+                    for code, days in (("2D8M-QT", 2), ("7K3Q-PX", 0), ("9H4R-WB", 0))
+                ],
+                follow_ups_url(),
+            ),
         ),
         _preview(
             "partner_digest",

@@ -199,9 +199,10 @@ def test_the_watch_looks_only_at_what_is_due(db, questionnaire, forwarded):
 
 
 def test_hub_staff_hear_of_due_follow_ups_once_a_day_from_8_in_the_morning(db, demo_hub):
-    submit(user("frontline"), T0, yes=("smoke_alarms",))
+    due = submit(user("frontline"), T0, yes=("smoke_alarms",))
+    submit(user("frontline"), T0 + DAY, yes=("smoke_alarms",))  # due tomorrow: not listed
     db.session.commit()
-    due_day = T0 + 28 * DAY  # Monday 30 November 2026
+    due_day = T0 + 28 * DAY  # Monday 30 November 2026, due at 10:00
     early = due_day.replace(hour=7, minute=59)
     assert watch.follow_ups_digest(early)["messages"] == 0
     morning = due_day.replace(hour=8)
@@ -209,6 +210,9 @@ def test_hub_staff_hear_of_due_follow_ups_once_a_day_from_8_in_the_morning(db, d
     assert summary == {"follow-ups due": 1, "messages": len(hub_staff())}
     assert watch.follow_ups_digest(morning + 3 * HOUR)["messages"] == 0
     assert len(outbox("follow_ups_due")) == len(hub_staff())
+    body = outbox("follow_ups_due")[0].body
+    assert f"- {due.reference}, due Monday 30 November 2026" in body
+    assert "Edna" not in body and "Clarke" not in body
     assert watch.follow_ups_digest(morning + DAY)["messages"] == len(hub_staff())
 
 
