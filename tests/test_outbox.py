@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 
 from hub import lifecycle
 from hub.models import OutboxMessage
-from notifications import dispatch, outbox
+from notifications import channels, dispatch, outbox
 from tests.factories import submit, user
 from tests.smtp_support import html_of, smtp_server_fixture, text_of  # noqa: F401
 
@@ -265,3 +265,66 @@ def test_jobs_run_due_refuses_a_bad_time(runner):
     result = runner.invoke(args=["jobs", "run-due", "--now", "next tuesday"])
     assert result.exit_code == 2
     assert "not an ISO 8601 time" in result.output
+
+
+def queue_emails(db, now, count: int) -> None:
+    for number in range(count):
+        outbox.queue(
+            key=f"group:{number}",
+            kind="referral_forwarded",
+            channel="email",
+            recipient=f"p{number}@example.org",
+            subject="Referral forwarded",
+            body="Body",
+            now=now,
+        )
+    db.session.commit()
+
+
+def test_results_are_recorded_in_groups_with_no_transaction_open_during_a_send(
+    app, db, now, monkeypatch
+):
+    app.config["SMTP_HOST"] = None  # the log channel
+    queue_emails(db, now, 5)
+    monkeypatch.setattr(dispatch, "RECORD_EVERY", 2)
+    seen = []  # at each send: a transaction open?, and how many recorded as sent so far
+    send = channels.LogChannel.send
+
+    def watched(channel, message):
+        open_now = db.session().in_transaction()
+        recorded = db.session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.status == "sent")
+        )
+        db.session.rollback()  # the count above is ours, not dispatch's
+        seen.append((open_now, recorded))
+        return send(channel, message)
+
+    monkeypatch.setattr(channels.LogChannel, "send", watched)
+    assert dispatch.dispatch_due(now) == {"sent": 5, "to retry": 0, "failed": 0}
+    # Committed two at a time, the last one at the end; never a transaction during a send.
+    assert seen == [(False, 0), (False, 0), (False, 2), (False, 2), (False, 4)]
+    assert {m.status for m in messages(db)} == {"sent"}
+
+
+def test_an_interrupted_batch_records_what_it_sent(app, db, now, monkeypatch):
+    app.config["SMTP_HOST"] = None
+    queue_emails(db, now, 4)
+    send = channels.LogChannel.send
+    calls = []
+
+    def dies_on_the_third(channel, message):
+        calls.append(message.id)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return send(channel, message)
+
+    monkeypatch.setattr(channels.LogChannel, "send", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        dispatch.dispatch_due(now)
+    statuses = {m.key: m.status for m in messages(db)}
+    assert statuses == {
+        "group:0": "sent",
+        "group:1": "sent",
+        "group:2": "sending",  # claimed, never recorded: the sweeper puts them back
+        "group:3": "sending",
+    }
