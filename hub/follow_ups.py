@@ -219,15 +219,13 @@ def count_due(now: datetime) -> int:
 
 def due_follow_ups(now: datetime, page: int = 1, size: int = PAGE_SIZE) -> Page:
     """Questionnaires due a follow-up by ``now``, the longest due first."""
-    due = Page(items=[], number=page, size=size, total=count_due(now))
-    if page < 1 or page > due.pages:
-        raise PageNotFound(page)
+    due = Page.numbered(page, size, count_due(now))
     due.items = list(
         db.session.scalars(
             select(Submission)
             .where(_due_condition(now))
             .order_by(Submission.follow_up_due_at, Submission.id)
-            .offset((page - 1) * size)
+            .offset(due.offset)
             .limit(size)
             .options(*_DUE_LOADS)
         )

@@ -18,6 +18,19 @@ class Page:
     size: int
     total: int
 
+    @classmethod
+    def numbered(cls, number: int, size: int, total: int) -> Page:
+        """Page ``number`` of ``total`` items, empty until the caller fills it with the ``size``
+        items from ``offset``; ``PageNotFound`` beyond the last page or below the first."""
+        page = cls(items=[], number=number, size=size, total=total)
+        if number < 1 or number > page.pages:
+            raise PageNotFound(number)
+        return page
+
+    @property
+    def offset(self) -> int:
+        return (self.number - 1) * self.size
+
     @property
     def pages(self) -> int:
         return max(1, ceil(self.total / self.size))

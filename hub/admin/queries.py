@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from hub.admin.message_words import MessageRow, message_row
 from hub.extensions import db
 from hub.models import OutboxMessage
-from hub.pagination import Page, PageNotFound
+from hub.pagination import Page
 
 MAILBOX_PAGE_SIZE = 25
 # The log channel's provider id (``notifications.channels.LogChannel``): sent without credentials.
@@ -28,14 +28,12 @@ def mailbox(number: int, size: int = MAILBOX_PAGE_SIZE) -> Page:
     """The development mailbox: messages the log channel took, newest first."""
     sent_to_log = OutboxMessage.provider_id.startswith(LOG_PROVIDER_PREFIX, autoescape=True)
     total = db.session.scalar(select(func.count(OutboxMessage.id)).where(sent_to_log))
-    page = Page(items=[], number=number, size=size, total=total)
-    if number < 1 or number > page.pages:
-        raise PageNotFound(number)
+    page = Page.numbered(number, size, total)
     rows = db.session.scalars(
         select(OutboxMessage)
         .where(sent_to_log)
         .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
-        .offset((number - 1) * size)
+        .offset(page.offset)
         .limit(size)
     )
     page.items = [message_row(message) for message in rows]

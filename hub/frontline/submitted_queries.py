@@ -188,14 +188,12 @@ def questionnaires_of(user_id: int, number: int = 1, size: int = PAGE_SIZE) -> P
     """The questionnaires one user submitted, newest first."""
     mine = Submission.submitted_by_id == user_id
     total = db.session.scalar(select(func.count(Submission.id)).where(mine))
-    page = Page(items=[], number=number, size=size, total=total)
-    if number < 1 or number > page.pages:
-        raise PageNotFound(number)
+    page = Page.numbered(number, size, total)
     submissions = db.session.scalars(
         select(Submission)
         .where(mine)
         .order_by(Submission.received_at.desc(), Submission.id.desc())
-        .offset((number - 1) * size)
+        .offset(page.offset)
         .limit(size)
         .options(*_LOADS)
     ).unique()

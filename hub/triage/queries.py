@@ -28,7 +28,7 @@ from hub.models import (
     Submission,
     User,
 )
-from hub.pagination import Page, PageNotFound
+from hub.pagination import Page, PageNotFound  # noqa: F401  (the views catch it from here)
 from hub.questionnaire_versions import definition_of
 
 PAGE_SIZE = 50
@@ -90,10 +90,8 @@ _LIST_LOADS = (
 
 def _paginate(query, number: int, now: datetime, size: int = PAGE_SIZE) -> Page:
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    page = Page(items=[], number=number, size=size, total=total)
-    if number < 1 or number > page.pages:
-        raise PageNotFound(number)
-    rows = db.session.scalars(query.offset((number - 1) * size).limit(size).options(*_LIST_LOADS))
+    page = Page.numbered(number, size, total)
+    rows = db.session.scalars(query.offset(page.offset).limit(size).options(*_LIST_LOADS))
     page.items = [_row(referral, now) for referral in rows]
     return page
 
