@@ -347,6 +347,19 @@ class OutboxMessage(db.Model):
     sent_at: Mapped[datetime | None]
 
 
+class HeldReceipt(db.Model):
+    """A delivery receipt that came before its message's provider id was recorded (dispatch
+    records results a group at a time): kept until the id is recorded, then applied."""
+
+    __tablename__ = "held_receipt"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(100), index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    error_code: Mapped[str | None] = mapped_column(String(20))
+    received_at: Mapped[datetime]
+
+
 class JobMark(db.Model):
     """Work a job does once a period (e.g. ``partner_digest:2026-11-23``), marked done in the
     transaction that does it: the key is unique, so a rerun or a second scheduler finds it done."""

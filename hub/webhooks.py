@@ -63,6 +63,6 @@ def twilio_status():
         sid, status, request.form.get("ErrorCode", "").strip() or None, utcnow()
     )
     db.session.commit()
-    if outcome == receipts.UNKNOWN:
-        return "", 200  # not ours (or not yet recorded): 200 so Twilio does not try again
+    if outcome in (receipts.UNKNOWN, receipts.HELD):
+        return "", 200  # not ours, or not yet recorded (held): 200 so Twilio does not try again
     return "", 204

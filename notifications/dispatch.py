@@ -17,9 +17,8 @@ message was most of dispatch's own cost. The price: a dispatcher that dies after
 before recording leaves up to that many messages ``sending``, and the sweeper sends them again
 after ``STUCK_AFTER``. A commit per message narrows that window to one message but never closes
 it (the process can die between the provider's answer and the commit), so the window is kept
-small rather than pretended away. Likewise a delivery receipt that arrives before its SID is
-recorded finds no message (``notifications.receipts``); Twilio's receipts normally take
-longer than ``RECORD_SECONDS``.
+small rather than pretended away. A delivery receipt that arrives before its SID is recorded is
+held and applied when the group is recorded (``notifications.receipts.apply_held``).
 """
 
 from __future__ import annotations
@@ -34,7 +33,7 @@ from sqlalchemy.orm.util import identity_key
 
 from hub.extensions import db
 from hub.models import OutboxMessage
-from notifications import channels, messages
+from notifications import channels, messages, receipts
 from notifications.outbox import FAILED, PENDING, SENDING, SENT
 
 log = logging.getLogger(__name__)
@@ -129,6 +128,8 @@ def _record(results: list[tuple[Row, str | None, Exception | None]], now: dateti
         )
         _forget_loaded(sent)
         outcome[SENT] += len(sent)
+        # A receipt that came before its SID was recorded here is applied now.
+        receipts.apply_held([pid for pid in sent.values() if pid], now)
     for claimed, _, error in results:
         if error is None:
             continue
@@ -172,7 +173,8 @@ def dispatch_due(now: datetime, limit: int = 100) -> dict[str, int]:
 
 def sweep_stuck(now: datetime) -> dict[str, int]:
     """Put back ``sending`` messages whose attempt began over ``STUCK_AFTER`` ago (a dispatcher
-    died mid-send): ``{"put back": n}``."""
+    died mid-send), and forget delivery receipts held a day for a message that never came:
+    ``{"put back": n, "receipts dropped": m}``."""
     result = db.session.execute(
         update(OutboxMessage)
         .where(
@@ -182,5 +184,6 @@ def sweep_stuck(now: datetime) -> dict[str, int]:
         .values(status=PENDING, next_attempt_at=now)
         .execution_options(synchronize_session="fetch")
     )
+    dropped = receipts.drop_stale_held(now)
     db.session.commit()
-    return {"put back": result.rowcount}
+    return {"put back": result.rowcount, "receipts dropped": dropped}

@@ -188,9 +188,9 @@ def test_a_refused_recipient_fails_at_once(db, forwarded, now, smtp_server):
 def test_messages_stuck_sending_are_put_back(db, forwarded, now, smtp_server):
     claimed = dispatch.claim_due(now, limit=1)  # a dispatcher that died after claiming
     assert len(claimed) == 1 and claimed[0].status == "sending"
-    assert dispatch.sweep_stuck(now + timedelta(minutes=9)) == {"put back": 0}
+    assert dispatch.sweep_stuck(now + timedelta(minutes=9))["put back"] == 0
     # The other message is still pending; only the claimed one is stuck.
-    assert dispatch.sweep_stuck(now + timedelta(minutes=10)) == {"put back": 1}
+    assert dispatch.sweep_stuck(now + timedelta(minutes=10))["put back"] == 1
     assert {m.status for m in messages(db)} == {"pending"}
     assert dispatch.dispatch_due(now + timedelta(minutes=10))["sent"] == 2
     assert len(smtp_server.messages) == 2
@@ -247,7 +247,7 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "watch: 0 warned, 0 not forwarded in time, 0 chased, 0 escalated",
         "follow-ups due: 0 follow-ups due, 0 messages",
         "partner digests: 2 digests",
-        "sweep: 0 put back",
+        "sweep: 0 put back, 0 receipts dropped",
         "dispatch: 4 sent, 0 to retry, 0 failed",
     ]
     again = runner.invoke(args=["jobs", "run-due", "--now", "2026-03-02T09:00:00Z"])
@@ -255,7 +255,7 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "watch: 0 warned, 0 not forwarded in time, 0 chased, 0 escalated",
         "follow-ups due: 0 follow-ups due, 0 messages",
         "partner digests: 0 digests",
-        "sweep: 0 put back",
+        "sweep: 0 put back, 0 receipts dropped",
         "dispatch: 0 sent, 0 to retry, 0 failed",
     ]
     assert len(smtp_server.messages) == 4

@@ -7,7 +7,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from hub.extensions import db as _db
-from hub.models import OutboxMessage
+from hub.models import HeldReceipt, OutboxMessage
 from tests.api_support import fresh
 
 TOKEN = "test-twilio-auth-token"
@@ -186,3 +186,53 @@ def test_a_receipt_for_an_unknown_message_is_logged(client, sms, caplog):
     with caplog.at_level("WARNING", logger="notifications.receipts"):
         post(client, receipt("delivered", sid="SM" + "c" * 32))
     assert "SM" + "c" * 32 in caplog.text
+
+
+# --- A receipt that comes before its SID is recorded ------------------------------------------
+
+
+def test_a_receipt_before_its_sid_is_recorded_is_held_then_applied(
+    client, db, signed_app, demo_hub, now
+):
+    """Dispatch records SIDs a group at a time: a quick "failed" receipt must not be lost."""
+    from notifications import dispatch, outbox
+
+    outbox.queue(
+        key="test:early",
+        kind="referral_forwarded",
+        channel="sms",
+        recipient="+447911123456",
+        subject=None,
+        body="A referral was forwarded to you.",
+        now=now,
+    )
+    db.session.commit()
+    (claimed,) = dispatch.claim_due(now, 10)
+    early_sid = "SM" + "e" * 32
+    # Twilio took it and its receipt arrives before dispatch records the SID.
+    response = post(client, receipt("undelivered", sid=early_sid, ErrorCode="30003"))
+    assert response.status_code == 200
+    assert _db.session.query(HeldReceipt).count() == 1
+    dispatch._record([(claimed, early_sid, None)], now)
+    db.session.expire_all()
+    message = _db.session.query(OutboxMessage).filter_by(key="test:early").one()
+    assert (message.status, message.last_error) == ("failed", "Twilio error 30003: undelivered")
+    assert _db.session.query(HeldReceipt).count() == 0
+    # Hub staff hear of it, as of any failed message.
+    assert _db.session.query(OutboxMessage).filter_by(kind="message_failed").count() >= 1
+
+
+def test_held_receipts_that_never_find_their_message_are_dropped_after_a_day(client, sms, now):
+    from notifications import dispatch
+
+    post(client, receipt("delivered", sid="SM" + "f" * 32))
+    assert _db.session.query(HeldReceipt).count() == 1
+    held_at = _db.session.query(HeldReceipt).one().received_at
+    assert dispatch.sweep_stuck(held_at + timedelta(hours=23))["receipts dropped"] == 0
+    assert dispatch.sweep_stuck(held_at + timedelta(days=1, seconds=1))["receipts dropped"] == 1
+    assert _db.session.query(HeldReceipt).count() == 0
+
+
+def test_a_receipt_with_a_status_that_says_nothing_is_not_held(client, sms):
+    post(client, receipt("queued", sid="SM" + "9" * 32))
+    assert _db.session.query(HeldReceipt).count() == 0

@@ -1,4 +1,5 @@
-"""the SLA watch: when to look at each referral next, and marks of once-a-day work
+"""the SLA watch: when to look at each referral next, and marks of once-a-day work; delivery
+receipts held until their message's provider id is recorded
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +18,17 @@ depends_on = None
 
 
 def upgrade():
+    op.create_table('held_receipt',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('provider_id', sa.String(length=100), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('error_code', sa.String(length=20), nullable=True),
+    sa.Column('received_at', sa.DateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_held_receipt'))
+    )
+    with op.batch_alter_table('held_receipt', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_held_receipt_provider_id'), ['provider_id'], unique=False)
+
     op.create_table('job_mark',
     sa.Column('key', sa.String(length=120), nullable=False),
     sa.Column('done_at', sa.DateTime(), nullable=False),
@@ -53,3 +65,7 @@ def downgrade():
         batch_op.drop_column('sla_check_at')
 
     op.drop_table('job_mark')
+    with op.batch_alter_table('held_receipt', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_held_receipt_provider_id'))
+
+    op.drop_table('held_receipt')
