@@ -242,7 +242,8 @@ class TwilioSms(Channel):
             self.http_client.session.close()
 
 
-def _configured(config, channel: str) -> bool:
+def configured(config, channel: str) -> bool:
+    """Whether the hub has credentials for the channel; without them its messages go to the log."""
     if channel == "email":
         return bool(config.get("SMTP_HOST"))
     keys = ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "TWILIO_FROM_NUMBER")
@@ -261,7 +262,7 @@ class Channels:
         """The channel that sends this message with the hub's settings."""
         if message.channel not in ("email", "sms"):
             raise PermanentError(f"No channel sends {message.channel!r} messages")
-        if not _configured(self.config, message.channel):
+        if not configured(self.config, message.channel):
             return LogChannel()
         if message.channel not in self.open:
             make = SmtpEmail if message.channel == "email" else TwilioSms

@@ -37,7 +37,7 @@ def mailbox():
         channel_words(channel)
         for channel in ("email", "sms")
         # The same rule the dispatcher follows to choose a real channel or the log.
-        if channels._configured(current_app.config, channel)
+        if channels.configured(current_app.config, channel)
     ]
     return render_template("admin/mailbox.html", page=page, live_note=_live_note(live))
 
