@@ -1,5 +1,6 @@
-"""Two schedulers at once: two ``flask --app hub jobs run-due`` processes started together over
-1,000 referrals whose first chase is due queue exactly one chase per referral."""
+"""Schedulers as real processes: two ``flask --app hub jobs run-due`` started together over 1,000
+referrals whose first chase is due queue exactly one chase per referral; one killed half-way
+and started again leaves no duplicate and no gap."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def forwarded_referrals(count: int) -> None:
     _db.session.commit()
 
 
-def run_due_process(database_url: str, moment: str) -> subprocess.Popen:
+def run_due_process(database_url: str, moment: str, script: str | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -41,8 +42,11 @@ def run_due_process(database_url: str, moment: str) -> subprocess.Popen:
     }
     for name in ("SMTP_HOST", "TWILIO_ACCOUNT_SID"):
         env.pop(name, None)  # messages go to the log channel
+    command = [sys.executable, "-m", "flask", "--app", "hub", "jobs", "run-due", "--now", moment]
+    if script is not None:
+        command = [sys.executable, "-c", script, moment]
     return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "hub", "jobs", "run-due", "--now", moment],
+        command,
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -86,3 +90,53 @@ def test_two_run_due_processes_at_once_chase_each_referral_exactly_once(
         )
         == 0
     )
+
+
+# A run-due process that kills itself (SIGKILL: no cleanup, no rollback handler) while queueing
+# the 600th chase, half-way through its second batch of 500.
+KILLED_MID_RUN = """
+import os, signal, sys
+from notifications import messages
+real = messages.partner_chase
+calls = []
+def chase(referral, number, now):
+    calls.append(referral.id)
+    if len(calls) == 600:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return real(referral, number, now)
+messages.partner_chase = chase
+from flask.cli import main
+sys.argv = ["flask", "--app", "hub", "jobs", "run-due", "--now", sys.argv[1]]
+main()
+"""
+
+
+def test_a_run_killed_mid_run_and_restarted_leaves_no_duplicate_and_no_gap(
+    app, db, demo_hub, database_url
+):
+    forwarded_referrals(QUESTIONNAIRES)
+    moment = (T0 + timedelta(hours=1, days=7)).isoformat() + "Z"
+    killed = run_due_process(database_url, moment, script=KILLED_MID_RUN)
+    _, err = killed.communicate(timeout=300)
+    assert killed.returncode == -9, err[-3000:]
+    _db.session.expire_all()
+    first_batch = _db.session.scalar(
+        select(func.count()).select_from(ReferralEvent).where(ReferralEvent.kind == "chase")
+    )
+    assert first_batch == 500  # the first batch committed; the second died with the process
+    restarted = run_due_process(database_url, moment)
+    out, err = restarted.communicate(timeout=300)
+    assert restarted.returncode == 0, err[-3000:]
+    assert "500 chased" in out
+    _db.session.expire_all()
+    chases = _db.session.execute(
+        select(ReferralEvent.referral_id, func.count())
+        .where(ReferralEvent.kind == "chase")
+        .group_by(ReferralEvent.referral_id)
+    ).all()
+    assert len(chases) == QUESTIONNAIRES * len(FLAGS)
+    assert {count for _, count in chases} == {1}
+    keys = _db.session.scalars(
+        select(OutboxMessage.key).where(OutboxMessage.kind == "partner_chase")
+    ).all()
+    assert len(keys) == len(set(keys)) == QUESTIONNAIRES * len(FLAGS)
