@@ -1,5 +1,4 @@
-"""the SLA watch: when to look at each referral next, and marks of once-a-day work; delivery
-receipts held until their message's provider id is recorded
+"""the SLA watch's next look and daily marks; delivery receipts held until their SID is known
 
 Revision ID: 0003
 Revises: 0002
