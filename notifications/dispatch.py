@@ -47,6 +47,8 @@ STUCK_AFTER = timedelta(minutes=10)
 # long between the first of them being sent and its result being committed.
 RECORD_EVERY = 50
 RECORD_SECONDS = 1.0
+# One dispatch run keeps claiming full batches for at most this long.
+DISPATCH_SECONDS = 20.0
 
 _OUTBOX = OutboxMessage.__table__
 _SUMMARY_KEYS = {SENT: "sent", PENDING: "to retry", FAILED: "failed"}
@@ -148,27 +150,39 @@ def _record(results: list[tuple[Row, str | None, Exception | None]], now: dateti
 
 
 def dispatch_due(now: datetime, limit: int = 100) -> dict[str, int]:
-    """Send every due message (up to ``limit``), email or SMS as each message's ``channel``
-    says: ``{"sent", "to retry", "failed"}``."""
+    """Send every due message, email or SMS as each message's ``channel`` says, claiming
+    ``limit`` at a time while full batches keep coming, for up to ``DISPATCH_SECONDS`` (the
+    scheduler's next run takes up the rest): ``{"sent", "to retry", "failed"}``."""
+    outcome = Counter()
+    started = time.monotonic()
+    # One SMTP connection and one Twilio client for the whole run.
+    with channels.Channels() as batch:
+        while True:
+            claimed = claim_due(now, limit)
+            outcome += _send_batch(claimed, batch, now)
+            if len(claimed) < limit or time.monotonic() - started >= DISPATCH_SECONDS:
+                break
+    return {key: outcome[status] for status, key in _SUMMARY_KEYS.items()}
+
+
+def _send_batch(claimed: list[Row], batch: channels.Channels, now: datetime) -> Counter:
+    """Send the claimed messages, recording results a group at a time."""
     outcome = Counter()
     waiting: list[tuple[Row, str | None, Exception | None]] = []
     oldest = 0.0  # when the first waiting result came (time.monotonic)
-    claimed = claim_due(now, limit)
-    # One SMTP connection and one Twilio client for the batch.
-    with channels.Channels() as batch:
-        try:
-            for message in claimed:
-                provider_id, error = _send(message, batch)
-                if not waiting:
-                    oldest = time.monotonic()
-                waiting.append((message, provider_id, error))
-                if len(waiting) >= RECORD_EVERY or time.monotonic() - oldest >= RECORD_SECONDS:
-                    results, waiting = waiting, []  # if recording fails, the sweeper has them
-                    outcome += _record(results, now)
-        finally:
-            if waiting:  # even when interrupted: what was sent is recorded as sent
-                outcome += _record(waiting, now)
-    return {key: outcome[status] for status, key in _SUMMARY_KEYS.items()}
+    try:
+        for message in claimed:
+            provider_id, error = _send(message, batch)
+            if not waiting:
+                oldest = time.monotonic()
+            waiting.append((message, provider_id, error))
+            if len(waiting) >= RECORD_EVERY or time.monotonic() - oldest >= RECORD_SECONDS:
+                results, waiting = waiting, []  # if recording fails, the sweeper has them
+                outcome += _record(results, now)
+    finally:
+        if waiting:  # even when interrupted: what was sent is recorded as sent
+            outcome += _record(waiting, now)
+    return outcome
 
 
 def sweep_stuck(now: datetime) -> dict[str, int]:
