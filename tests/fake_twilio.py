@@ -150,27 +150,6 @@ def _error(status: int, code: int, message: str) -> dict:
     }
 
 
-def ceiling(fake: FakeTwilio, count: int, to: str = "+447700900123") -> float:
-    """What the fake itself can take: SMS per second from one Twilio client (the hub's, on the
-    same HTTP connection pool) creating ``count`` messages in a loop, nothing else."""
-    from notifications.channels import TwilioSms
-
-    config = {**fake.config(), "HUB_BASE_URL": "http://hub.test"}
-    channel = TwilioSms(config)
-    try:
-        started = time.perf_counter()
-        for _ in range(count):
-            channel.client.messages.create(
-                to=to,
-                from_=config["TWILIO_FROM_NUMBER"],
-                body="Ceiling",
-                status_callback=channel.status_callback,
-            )
-        return count / (time.perf_counter() - started)
-    finally:
-        channel.close()
-
-
 @pytest.fixture(name="fake_twilio")
 def fake_twilio_fixture(app):
     fake = FakeTwilio().start()
