@@ -120,4 +120,6 @@ def test_hub_staff_see_a_referrals_messages(page, live_server, db, demo_hub, sen
     expect(messages.locator("tbody tr").last.locator(".govuk-tag")).to_have_text("Failed")
     messages.focus()
     expect(messages).to_be_focused()
+    # Three columns fit a phone: the table needs no sideways scrolling of its own.
+    assert messages.evaluate("region => region.scrollWidth - region.clientWidth") <= 0
     assert_accessible(page)
