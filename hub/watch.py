@@ -173,7 +173,7 @@ def follow_ups_digest(now: datetime) -> dict[str, int]:
     today = _today(now)
     if today is None or not _mark_done(f"follow_ups_due:{today}", now):
         db.session.rollback()
-        return {"follow-ups due": 0, "messages": 0}
+        return {"questionnaires due": 0, "messages": 0}
     tonight = _end_of_day(now)  # due by tonight, so the day can be planned
     due = follow_ups.count_due(tonight)
     queued = []
@@ -181,7 +181,7 @@ def follow_ups_digest(now: datetime) -> dict[str, int]:
         listed = follow_ups.due_follow_ups(tonight, size=DAILY_LIST).items
         queued = messages.follow_ups_due(due, listed, today, now)
     db.session.commit()
-    return {"follow-ups due": due, "messages": len(queued)}
+    return {"questionnaires due": due, "messages": len(queued)}
 
 
 def partner_counts(now: datetime) -> list[tuple[Organisation, int, int, int]]:

@@ -245,7 +245,7 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
     # After 08:00 London the day's digests go too: one to each of the two agencies waiting.
     assert result.output.splitlines() == [
         "watch: 0 warned, 0 not forwarded in time, 0 chased, 0 escalated",
-        "follow-ups due: 0 follow-ups due, 0 messages",
+        "follow-ups due: 0 questionnaires due, 0 messages",
         "partner digests: 2 digests",
         "sweep: 0 put back, 0 receipts dropped",
         "dispatch: 4 sent, 0 to retry, 0 failed",
@@ -253,7 +253,7 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
     again = runner.invoke(args=["jobs", "run-due", "--now", "2026-03-02T09:00:00Z"])
     assert again.output.splitlines() == [
         "watch: 0 warned, 0 not forwarded in time, 0 chased, 0 escalated",
-        "follow-ups due: 0 follow-ups due, 0 messages",
+        "follow-ups due: 0 questionnaires due, 0 messages",
         "partner digests: 0 digests",
         "sweep: 0 put back, 0 receipts dropped",
         "dispatch: 0 sent, 0 to retry, 0 failed",

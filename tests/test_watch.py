@@ -207,7 +207,7 @@ def test_hub_staff_hear_of_due_follow_ups_once_a_day_from_8_in_the_morning(db, d
     assert watch.follow_ups_digest(early)["messages"] == 0
     morning = due_day.replace(hour=8)
     summary = watch.follow_ups_digest(morning)
-    assert summary == {"follow-ups due": 1, "messages": len(hub_staff())}
+    assert summary == {"questionnaires due": 1, "messages": len(hub_staff())}
     assert watch.follow_ups_digest(morning + 3 * HOUR)["messages"] == 0
     assert len(outbox("follow_ups_due")) == len(hub_staff())
     body = outbox("follow_ups_due")[0].body
