@@ -32,6 +32,18 @@ def forwarded_referrals(count: int) -> None:
     _db.session.commit()
 
 
+def assert_each_referral_chased_once() -> None:
+    """Every one of the 1,000 referrals has exactly one chase recorded."""
+    _db.session.expire_all()
+    chases = _db.session.execute(
+        select(ReferralEvent.referral_id, func.count())
+        .where(ReferralEvent.kind == "chase")
+        .group_by(ReferralEvent.referral_id)
+    ).all()
+    assert len(chases) == QUESTIONNAIRES * len(FLAGS)
+    assert {count for _, count in chases} == {1}
+
+
 def run_due_process(database_url: str, moment: str, script: str | None = None) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -64,14 +76,7 @@ def test_two_run_due_processes_at_once_chase_each_referral_exactly_once(
     outputs = [process.communicate(timeout=300) for process in processes]
     for process, (_out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err[-3000:]
-    _db.session.expire_all()
-    chases = _db.session.execute(
-        select(ReferralEvent.referral_id, func.count())
-        .where(ReferralEvent.kind == "chase")
-        .group_by(ReferralEvent.referral_id)
-    ).all()
-    assert len(chases) == QUESTIONNAIRES * len(FLAGS)
-    assert {count for _, count in chases} == {1}
+    assert_each_referral_chased_once()
     messages = _db.session.execute(
         select(OutboxMessage.referral_id, OutboxMessage.channel, func.count())
         .where(OutboxMessage.kind == "partner_chase")
@@ -128,14 +133,7 @@ def test_a_run_killed_mid_run_and_restarted_leaves_no_duplicate_and_no_gap(
     out, err = restarted.communicate(timeout=300)
     assert restarted.returncode == 0, err[-3000:]
     assert "500 chased" in out
-    _db.session.expire_all()
-    chases = _db.session.execute(
-        select(ReferralEvent.referral_id, func.count())
-        .where(ReferralEvent.kind == "chase")
-        .group_by(ReferralEvent.referral_id)
-    ).all()
-    assert len(chases) == QUESTIONNAIRES * len(FLAGS)
-    assert {count for _, count in chases} == {1}
+    assert_each_referral_chased_once()
     keys = _db.session.scalars(
         select(OutboxMessage.key).where(OutboxMessage.kind == "partner_chase")
     ).all()
