@@ -41,6 +41,7 @@ from hub.models import (
     OutboxMessage,
     PartnerLinkCode,
     Referral,
+    ReferralEvent,
     Submission,
     User,
 )
@@ -129,6 +130,13 @@ def _sms(kind: str, key: str, recipient: str, rendered: Rendered, referral_id, n
     )
 
 
+def hub_url(endpoint: str, **values) -> str:
+    """A page of the hub as a message links to it: ``HUB_BASE_URL`` and the page's path, built
+    from the app's routes (messages are built outside any request)."""
+    path = current_app.url_map.bind("hub.invalid").build(endpoint, values)
+    return current_app.config["HUB_BASE_URL"] + path
+
+
 def _london(moment: datetime) -> str:
     return in_london(moment).strftime("%-d %B %Y at %H:%M")
 
@@ -161,7 +169,7 @@ def _partner_link(referral: Referral, now: datetime) -> tuple[str, bool]:
     """The link a partner's messages carry, and whether it is a signed one: the portal page if
     the agency has ordinary users, a signed link to the referral otherwise."""
     if has_accounts(referral.partner):
-        return current_app.config["HUB_BASE_URL"] + links.portal_referral_path(referral.id), False
+        return hub_url("partner_portal.referral", referral_id=referral.id), False
     return links.link_url(referral, now), True
 
 
@@ -302,7 +310,7 @@ def _agencies(referrals: list[Referral], still_to_contact: bool = False) -> list
 
 def submitted_questionnaire_url(submission_id: int) -> str:
     """The referrer's page for a questionnaire they submitted (``referrer.questionnaire``)."""
-    return current_app.config["HUB_BASE_URL"] + f"/questionnaires/submitted/{submission_id}"
+    return hub_url("referrer.questionnaire", submission_id=submission_id)
 
 
 def hub_name() -> str:
@@ -535,7 +543,7 @@ def message_failed(message: OutboxMessage, now: datetime) -> list[OutboxMessage]
 
 def hub_referral_url(referral_id: int) -> str:
     """Hub staff's page for one referral (``hub_views.referral``)."""
-    return current_app.config["HUB_BASE_URL"] + f"/hub/referrals/{referral_id}"
+    return hub_url("hub_views.referral", referral_id=referral_id)
 
 
 # --- The SLA watch's warnings, chases, escalations and daily messages (``hub.watch``) --------
@@ -566,7 +574,7 @@ def _to_hub_staff(kind: str, base: str, rendered: Rendered, referral_id, now) ->
 
 def hub_queue_url() -> str:
     """Hub staff's queue (``hub_views.queue``)."""
-    return current_app.config["HUB_BASE_URL"] + "/hub/referrals"
+    return hub_url("hub_views.queue")
 
 
 def forward_warning_email(reference: str, flags: list[Flag], due: datetime, link: str):
@@ -636,11 +644,10 @@ def contact_overdue_email(
 
 def contact_overdue(referral: Referral, now: datetime) -> list[OutboxMessage]:
     """Hub staff: the partner has passed the contact deadline without recording contact."""
+    # The chases recorded (the watch's events), whether or not the agency could be messaged.
     chases = db.session.scalar(
-        select(db.func.count(OutboxMessage.id)).where(
-            OutboxMessage.referral_id == referral.id,
-            OutboxMessage.kind == "partner_chase",
-            OutboxMessage.channel == EMAIL,
+        select(db.func.count(ReferralEvent.id)).where(
+            ReferralEvent.referral_id == referral.id, ReferralEvent.kind == "chase"
         )
     )
     rendered = contact_overdue_email(
@@ -703,7 +710,7 @@ def partner_chase(referral: Referral, number: int, now: datetime) -> list[Outbox
 
 def follow_ups_url() -> str:
     """Hub staff's follow-up list (``follow_ups.due_list``)."""
-    return current_app.config["HUB_BASE_URL"] + "/hub/follow-ups"
+    return hub_url("follow_ups.due_list")
 
 
 @dataclass(frozen=True)
@@ -752,7 +759,7 @@ def partner_digest_email(
 
 def partner_inbox_url() -> str:
     """The partner portal's inbox (``partner_portal.inbox``)."""
-    return current_app.config["HUB_BASE_URL"] + "/partner/referrals"
+    return hub_url("partner_portal.inbox")
 
 
 def partner_digest(

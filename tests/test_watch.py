@@ -141,6 +141,9 @@ def test_chased_at_day_7_and_day_12_by_email_and_sms_then_escalated_at_day_14(db
     assert run(sent + 14 * DAY)["escalated"] == 1
     assert events("contact_breach") == [f"contact_breach:{forwarded.id}"]
     assert len(outbox("contact_overdue")) == len(hub_staff())
+    escalation = outbox("contact_overdue")[0].body
+    assert "reminded 2 times" in escalation
+    assert f"http://hub.test/hub/referrals/{forwarded.id}" in escalation
     assert run(sent + 20 * DAY)["chased"] == 0
     assert len(outbox("partner_chase")) == 4
 
@@ -239,6 +242,8 @@ def test_partners_get_a_daily_digest_of_new_due_and_overdue(db, questionnaire, f
     assert watch.partner_digests(day) == {"digests": 2}
     assert watch.partner_digests(day + HOUR) == {"digests": 0}
     digests = outbox("partner_digest")
+    lfb = next(m for m in digests if m.recipient == forwarded.partner.referral_email)
+    assert "http://hub.test/partner/referrals" in lfb.body  # LFB has accounts: its inbox
     assert sorted(m.recipient for m in digests) == sorted(
         [forwarded.partner.referral_email, falls.partner.referral_email]
     )
