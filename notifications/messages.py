@@ -465,6 +465,12 @@ _FAILED_WHAT = {
     "referrer_forwarded": "the “passed on” {channel} to the referrer {referrer}",
     "referrer_all_closed": "the “all finished” {channel} to the referrer {referrer}",
     "client_forwarded": "the {channel} to the client saying which agencies will get in touch",
+    "partner_chase": "the reminder {channel} to the partner agency {partner}",
+    "partner_digest": "the daily summary {channel} to a partner agency",
+    "forward_warning": "the forwarding warning {channel} to hub staff",
+    "forward_overdue": "the forwarding breach {channel} to hub staff",
+    "contact_overdue": "the contact breach {channel} to hub staff",
+    "follow_ups_due": "the daily follow-ups {channel} to hub staff",
 }
 _CHANNEL_WORDS = {EMAIL: "email", SMS: "text message (SMS)"}
 

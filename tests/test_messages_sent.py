@@ -444,3 +444,14 @@ def test_a_refused_client_email_is_described_without_the_address(db, demo_hub, n
     assert alert.recipient == "hub@demo.sail.example"
     assert "the email to the client" in alert.body and "550" in alert.body
     assert_no_client_details(alert.body, alert.html, alert.subject)
+
+
+def test_every_kind_of_message_has_words_for_the_failure_alert(app):
+    """An alert names the failed message in words, whatever kind it was (not its code)."""
+    from hub.admin.message_words import KINDS
+    from notifications import messages
+
+    for kind in set(KINDS) - {"message_failed"}:
+        for channel in ("email", "sms"):
+            words = messages.failed_message_words(kind, channel, "An Agency", "A Referrer")
+            assert kind not in words, words
