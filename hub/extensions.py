@@ -5,6 +5,7 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 # Named constraints, so migrations can alter them on SQLite and PostgreSQL alike.
@@ -22,6 +23,18 @@ db = SQLAlchemy(
     metadata=MetaData(naming_convention=NAMING), session_options={"expire_on_commit": False}
 )
 migrate = Migrate()
+
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def insert_or_skip(target, key: str):
+    """An INSERT into ``target`` that quietly does nothing when a row with the same unique
+    ``key`` is there already (``ON CONFLICT DO NOTHING``, on SQLite and PostgreSQL alike): how
+    the outbox, the SLA watch's events and its daily marks make each thing happen once."""
+    insert = _INSERTS[db.session.get_bind().dialect.name]
+    return insert(target).on_conflict_do_nothing(index_elements=[key])
+
+
 login_manager = LoginManager()
 csrf = CSRFProtect()
 

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, case, insert, null, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
 from hub import sla
-from hub.extensions import db
+from hub.extensions import db, insert_or_skip
 from hub.models import (
     ACCEPTED,
     CANCELLED,
@@ -48,8 +47,6 @@ from hub.models import (
     User,
 )
 from notifications import messages
-
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 class TransitionNotAllowed(Exception):
@@ -129,9 +126,9 @@ def record_sla_event(
     ``contact_breach``) once: its key (``chase:<referral>:<n>``) is unique, so a rerun or a
     second scheduler finds it there. Answers whether this call recorded it."""
     key = f"{kind}:{referral.id}" + (f":{number}" if number is not None else "")
-    insert_ = _INSERTS[db.session.get_bind().dialect.name]
     added = db.session.scalar(
-        insert_(ReferralEvent.__table__)  # the table, not the entity: the watch makes many
+        # The table, not the entity: the watch records many, and the ORM's insert costs more.
+        insert_or_skip(ReferralEvent.__table__, "key")
         .values(
             referral_id=referral.id,
             actor_id=None,
@@ -140,7 +137,6 @@ def record_sla_event(
             details={"number": number} if number is not None else {},
             key=key,
         )
-        .on_conflict_do_nothing(index_elements=["key"])
         .returning(ReferralEvent.__table__.c.id)
     )
     return added is not None

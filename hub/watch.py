@@ -24,12 +24,11 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import case, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
 from hub import follow_ups, lifecycle, sla
 from hub.clock import LONDON, in_london, to_utc_naive
-from hub.extensions import db
+from hub.extensions import db, insert_or_skip
 from hub.models import ACCEPTED, FORWARDED, RECEIVED, JobMark, Organisation, Referral
 from notifications import messages
 
@@ -37,7 +36,6 @@ BATCH = 500
 # Once-a-day messages go out at the first run on or after this hour, London time.
 DAILY_HOUR = 8
 DAILY_LIST = 25  # questionnaires listed by reference in hub staff's daily follow-up message
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def _due_batch(now: datetime) -> list[Referral]:
@@ -158,12 +156,8 @@ def _end_of_day(now: datetime) -> datetime:
 
 def _mark_done(key: str, now: datetime) -> bool:
     """Mark once-a-period work done, in the caller's transaction; False if it already was."""
-    insert = _INSERTS[db.session.get_bind().dialect.name]
     added = db.session.scalar(
-        insert(JobMark)
-        .values(key=key, done_at=now)
-        .on_conflict_do_nothing(index_elements=["key"])
-        .returning(JobMark.key)
+        insert_or_skip(JobMark, "key").values(key=key, done_at=now).returning(JobMark.key)
     )
     return added is not None
 

@@ -11,17 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from hub.extensions import db
+from hub.extensions import db, insert_or_skip
 from hub.models import MESSAGE_CHANNELS, OutboxMessage
 
 PENDING = "pending"
 SENDING = "sending"
 SENT = "sent"
 FAILED = "failed"
-
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
 
 
 def find(key: str) -> OutboxMessage | None:
@@ -44,9 +41,8 @@ def queue(
     Nothing is committed: the caller's change and its message commit together or not at all."""
     if channel not in MESSAGE_CHANNELS:
         raise ValueError(f"Unknown channel {channel!r}")
-    insert = _INSERTS[db.session.get_bind().dialect.name]
     statement = (
-        insert(OutboxMessage)
+        insert_or_skip(OutboxMessage, "key")
         .values(
             key=key,
             kind=kind,
@@ -61,9 +57,8 @@ def queue(
             created_at=now,
             next_attempt_at=now,
         )
-        # Queued before, by this cause or by another transaction at the same moment: the first
-        # stands, and we read it back.
-        .on_conflict_do_nothing(index_elements=["key"])
+        # Queued before (by this cause, or by another transaction at the same moment): the
+        # insert does nothing, the first stands, and we read it back.
         .returning(OutboxMessage)
     )
     added = db.session.scalar(statement)
