@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app hub
 GOVUK_DIST := node_modules/govuk-frontend/dist/govuk
 ASSETS := hub/static/govuk
 
-.PHONY: run test install assets db demo lint format bench bench-dispatch bench-sweep clean
+.PHONY: run test install assets db demo lint format bench bench-dispatch bench-sweep bench-stats clean
 
 # The scheduler runs beside the web server in its own process; stopping `make run` (Ctrl-C)
 # stops both.
@@ -64,6 +64,9 @@ bench-dispatch: install ## print outbox messages per second against fake Twilio 
 
 bench-sweep: install ## time one run-due at 10,000 and 1,000,000 referrals
 	$(BIN)/python bench/sweep.py
+
+bench-stats: install ## time the managers' figures for a year at 1,000,000 referrals
+	$(BIN)/python bench/stats.py
 
 clean:
 	rm -rf $(VENV) node_modules $(ASSETS) .pytest_cache

@@ -368,3 +368,22 @@ class JobMark(db.Model):
 
     key: Mapped[str] = mapped_column(String(120), primary_key=True)
     done_at: Mapped[datetime]
+
+
+class ExportAudit(db.Model):
+    """Who exported what, when, with which filter: every download of figures or of pseudonymised
+    referral rows is recorded, in the same transaction that reads it."""
+
+    __tablename__ = "export_audit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    # What was exported: ``figures`` or ``referrals``; and in which format: ``csv`` or ``xlsx``.
+    kind: Mapped[str] = mapped_column(String(20))
+    file_format: Mapped[str] = mapped_column(String(10))
+    # The filter as the user chose it (period, partner, referrer, borough, question).
+    filters: Mapped[dict] = mapped_column(JSON, default=dict)
+    rows: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+
+    user: Mapped[User] = relationship()
