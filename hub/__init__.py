@@ -47,6 +47,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from hub.api import api
     from hub.frontline.submitted_views import referrer
     from hub.frontline.views import frontline
+    from hub.manage import manage
     from hub.triage.follow_up_views import follow_ups
     from hub.triage.views import hub_views
     from hub.webhooks import webhooks
@@ -67,6 +68,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(partner_links)
     app.register_blueprint(follow_ups)
     app.register_blueprint(admin)
+    app.register_blueprint(manage)
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, not cookies: no CSRF to protect against
     app.register_blueprint(webhooks)

@@ -1,0 +1,1 @@
+"""The managers\x27 dashboard at ``/manage``."""

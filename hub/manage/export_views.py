@@ -1,0 +1,1 @@
+"""Exports of the figures and of pseudonymised referral rows, audited."""
