@@ -1,1 +1,1 @@
-"""The managers\x27 dashboard at ``/manage``."""
+"""The managers' dashboard at ``/manage``."""
