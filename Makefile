@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app hub
 GOVUK_DIST := node_modules/govuk-frontend/dist/govuk
 ASSETS := hub/static/govuk
+VENDOR := hub/static/vendor
 
 .PHONY: run test install assets db demo lint format bench bench-dispatch bench-sweep bench-stats clean
 
@@ -32,8 +33,9 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
-# GOV.UK Frontend's built stylesheet, script, fonts and images, copied from the npm package.
-assets: $(ASSETS)/.built
+# GOV.UK Frontend's built stylesheet, script, fonts and images, and Chart.js's built UMD file
+# for the managers' dashboard, copied from the npm packages (both folders are gitignored).
+assets: $(ASSETS)/.built $(VENDOR)/chart.umd.min.js
 
 $(ASSETS)/.built: node_modules/.installed
 	rm -rf $(ASSETS)
@@ -41,6 +43,10 @@ $(ASSETS)/.built: node_modules/.installed
 	cp $(GOVUK_DIST)/govuk-frontend.min.css $(GOVUK_DIST)/govuk-frontend.min.js $(ASSETS)/
 	cp -R $(GOVUK_DIST)/assets $(ASSETS)/assets
 	touch $@
+
+$(VENDOR)/chart.umd.min.js: node_modules/.installed
+	mkdir -p $(VENDOR)
+	cp node_modules/chart.js/dist/chart.umd.min.js $@
 
 db: install ## create or migrate the database
 	$(FLASK) db upgrade
