@@ -1,0 +1,567 @@
+"""Exports for evaluators: the managers' figures, and one pseudonymised row per referral, as CSV
+or Excel (XLSX), each download recorded in ``export_audit``.
+
+What a referral row leaves out, and why:
+- names, addresses, phone numbers, email addresses, dates of birth and postcodes identify the
+  client; in their place are a pseudonym (the same for the same person across questionnaires),
+  an age band at the questionnaire and the postcode district (the outward code, "SE5");
+- every free-text field (notes, reasons for declining or cancelling, contact attempts) may name
+  or describe the client, so none is exported: the status and the times say what happened.
+
+Rows are read in keyset pages of ``PAGE_SIZE`` referrals (never all at once); a CSV is written
+as the pages arrive and an XLSX through openpyxl's write-only workbook into a temporary file.
+Nothing here reads the clock: callers pass ``now``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import IO, Any, Protocol
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.orm import aliased
+
+from hub.clock import LONDON, iso_z
+from hub.extensions import db
+from hub.models import (
+    WELLBEING_QUESTIONS,
+    Client,
+    ExportAudit,
+    FollowUp,
+    Organisation,
+    Referral,
+    Submission,
+    User,
+    WellbeingScore,
+)
+
+FIGURES = "figures"
+REFERRALS = "referrals"
+KINDS = (FIGURES, REFERRALS)
+CSV = "csv"
+XLSX = "xlsx"
+FORMATS = (CSV, XLSX)
+PAGE_SIZE = 1000
+
+# --- Pseudonyms, age bands and postcode districts ----------------------------------------------
+
+PSEUDONYM_PREFIX = "C-"
+PSEUDONYM_HEX = 16  # 64 bits: no collision in any realistic number of clients
+
+
+def pseudonym_key(config: Mapping[str, Any]) -> bytes:
+    """The secret behind the pseudonyms: ``HUB_PSEUDONYM_KEY``, or else one derived from
+    ``SECRET_KEY`` (with its own label, so the two keys are never the same). Without the key a
+    pseudonym cannot be turned back into a name and date of birth, not even by guessing them."""
+    own = config.get("HUB_PSEUDONYM_KEY")
+    if own:
+        return own.encode()
+    return hmac.new(
+        str(config["SECRET_KEY"]).encode(), b"sail-hub export pseudonyms", hashlib.sha256
+    ).digest()
+
+
+def pseudonym(match_key: str, key: bytes) -> str:
+    """A stable pseudonym for a client: HMAC-SHA256 of their match key (name and date of birth,
+    case-folded: the same person in every questionnaire), shortened, e.g. ``C-3f9a0c2e1b7d4a66``."""
+    digest = hmac.new(key, match_key.encode(), hashlib.sha256).hexdigest()
+    return PSEUDONYM_PREFIX + digest[:PSEUDONYM_HEX]
+
+
+# Five-year bands from 50; SAIL is for older people, so younger clients share one band and the
+# oldest another (few people are over 90, and a narrower band could single them out).
+AGE_BANDS = ("under 50",) + tuple(f"{low}-{low + 4}" for low in range(50, 90, 5)) + ("90+",)
+
+
+def age_on(date_of_birth: date, day: date) -> int:
+    return (
+        day.year
+        - date_of_birth.year
+        - ((day.month, day.day) < (date_of_birth.month, date_of_birth.day))
+    )
+
+
+def age_band(date_of_birth: date, day: date) -> str:
+    """The client's age band on ``day``: "under 50", "50-54", ..., "85-89", "90+"."""
+    age = age_on(date_of_birth, day)
+    if age < 50:
+        return AGE_BANDS[0]
+    if age >= 90:
+        return AGE_BANDS[-1]
+    low = age - age % 5
+    return f"{low}-{low + 4}"
+
+
+def postcode_district(postcode: str | None) -> str:
+    """The outward code of a UK postcode: "SE5" from "SE5 8AB" (or "se58ab")."""
+    compact = "".join((postcode or "").split()).upper()
+    return compact[:-3] if len(compact) > 3 else ""
+
+
+# --- Filters and the period ---------------------------------------------------------------------
+
+
+class ExportFilters(Protocol):
+    """What ``hub.stats.Filters`` offers: a period of London dates and optional slugs."""
+
+    start: date
+    end: date
+    partner: str | None
+    referrer: str | None
+    borough: str | None
+    question: str | None
+
+    def as_args(self) -> dict[str, str]: ...
+
+
+def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """London calendar dates ``start``..``end`` (inclusive) as naive UTC [from, until)."""
+
+    def london_midnight(day: date) -> datetime:
+        return datetime.combine(day, time(), LONDON).astimezone(UTC).replace(tzinfo=None)
+
+    return london_midnight(start), london_midnight(end + timedelta(days=1))
+
+
+def filename(kind: str, filters: ExportFilters, file_format: str) -> str:
+    """``sail-referrals-2026-01-01-to-2026-12-31.csv``, with the other filters named in it."""
+    parts = ["sail", kind, filters.start.isoformat(), "to", filters.end.isoformat()]
+    for name in ("partner", "referrer", "borough", "question"):
+        value = getattr(filters, name)
+        if value:
+            parts += [name, value]
+    safe = "-".join(parts)
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in safe)
+    return f"{safe}.{file_format}"
+
+
+# --- Cells --------------------------------------------------------------------------------------
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_text(value: Any) -> Any:
+    """A text cell that a spreadsheet would take as a formula gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def csv_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso_z(value)
+    if value is None:
+        return ""
+    return csv_text(value)
+
+
+def csv_chunks(header: list[str], rows: Iterable[list]) -> Iterator[str]:
+    """CSV text, a page of rows at a time (for a streamed response)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(header)
+    for number, row in enumerate(rows, 1):
+        writer.writerow([csv_value(value) for value in row])
+        if number % 200 == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def _xlsx_row(sheet, row: list, bold: bool = False) -> list:
+    cells = []
+    for value in row:
+        cell = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str) and value.startswith("="):
+            cell.data_type = "s"  # text, never a formula
+        if bold:
+            cell.font = Font(bold=True)
+        cells.append(cell)
+    return cells
+
+
+def write_xlsx(sheets: Iterable[tuple[str, list[str], Iterable[list]]], out: IO[bytes]) -> None:
+    """A workbook of (title, header, rows) sheets, written row by row (openpyxl write-only)."""
+    workbook = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(title=title[:31])
+        sheet.freeze_panes = "A2"
+        sheet.append(_xlsx_row(sheet, header, bold=True))
+        for row in rows:
+            sheet.append(_xlsx_row(sheet, row))
+    workbook.save(out)
+
+
+# --- Referral rows ------------------------------------------------------------------------------
+
+WELLBEING_COLUMNS = [f"wellbeing_questionnaire_{key}" for key in WELLBEING_QUESTIONS] + [
+    f"wellbeing_follow_up_{key}" for key in WELLBEING_QUESTIONS
+]
+
+# Each column of the referral rows, and what it holds (shown on the exports page).
+REFERRAL_COLUMNS: list[tuple[str, str]] = [
+    ("referral", "The referral’s reference"),
+    (
+        "questionnaire",
+        "The questionnaire’s reference (one questionnaire can make several referrals)",
+    ),
+    (
+        "client",
+        "The client’s pseudonym: the same for the same person (name and date of birth) in "
+        "every questionnaire",
+    ),
+    (
+        "age_band",
+        "Age on the day of the questionnaire: under 50, 50-54, 55-59 and so on to 85-89, then 90+",
+    ),
+    ("postcode_district", "The first half of the postcode, for example SE5"),
+    ("borough", "The client’s borough, where recorded"),
+    ("referrer", "The organisation that completed the questionnaire"),
+    ("question", "The question whose “yes” made the referral"),
+    ("partner", "The partner agency it went to"),
+    ("status", "received, forwarded, accepted, contacted, closed, declined or cancelled"),
+    ("rerouted_from", "For a re-routed referral, the declined referral it replaced"),
+    ("received_at", "When the hub received it (UTC)"),
+    ("forward_due_at", "When it was due to be forwarded (UTC)"),
+    ("forwarded_at", "When the hub forwarded it (UTC)"),
+    ("accepted_at", "When the partner accepted it (UTC)"),
+    ("contact_due_at", "When the partner was due to contact the client (UTC)"),
+    ("contacted_at", "When the partner first contacted the client (UTC)"),
+    ("closed_at", "When it was closed (UTC)"),
+    ("declined_at", "When the partner declined it (UTC)"),
+    ("cancelled_at", "When the hub cancelled it (UTC)"),
+    ("hours_to_forward", "Hours from receipt to forwarding"),
+    ("days_to_contact", "Days from forwarding to first contact"),
+    ("forwarded_within_sla", "yes or no once forwarding was due; blank while not yet due"),
+    ("contacted_within_sla", "yes or no once contact was due; blank while not yet due"),
+    ("outcome", "The outcome code it was closed with"),
+    (
+        "follow_up_needs_met",
+        "At the hub’s follow-up: were the client’s needs met (yes, partly, no)",
+    ),
+    (
+        "wellbeing_…",
+        "The four ONS wellbeing scores (0 to 10) at the questionnaire and at the follow-up",
+    ),
+]
+REFERRAL_HEADER = [name for name, _ in REFERRAL_COLUMNS[:-1]] + WELLBEING_COLUMNS
+
+_referrer = aliased(Organisation, name="referrer_org")
+_partner = aliased(Organisation, name="partner_org")
+_rerouted_from = aliased(Referral, name="rerouted_from")
+_before = aliased(WellbeingScore, name="wellbeing_before")
+_after = aliased(WellbeingScore, name="wellbeing_after")
+
+
+def _filtered(statement: Select, filters: ExportFilters) -> Select:
+    """The referrals received in the period (London dates), with the other filters applied."""
+    since, until = utc_bounds(filters.start, filters.end)
+    statement = (
+        statement.join(Submission, Submission.id == Referral.submission_id)
+        .join(Client, Client.id == Submission.client_id)
+        .join(_referrer, _referrer.id == Submission.referrer_organisation_id)
+        .join(_partner, _partner.id == Referral.partner_id)
+        .where(Referral.received_at >= since, Referral.received_at < until)
+    )
+    if filters.partner:
+        statement = statement.where(_partner.slug == filters.partner)
+    if filters.referrer:
+        statement = statement.where(_referrer.slug == filters.referrer)
+    if filters.borough:
+        statement = statement.where(Client.borough == filters.borough)
+    if filters.question:
+        statement = statement.where(Referral.question_key == filters.question)
+    return statement
+
+
+@dataclass(frozen=True)
+class ReferralSnapshot:
+    """How many referral rows an export holds, and the last referral id it may include: rows
+    received after the count are left out, so the file matches its audit record."""
+
+    rows: int
+    up_to_id: int
+
+
+def referral_snapshot(filters: ExportFilters) -> ReferralSnapshot:
+    count, last = db.session.execute(
+        _filtered(select(func.count(Referral.id), func.max(Referral.id)), filters)
+    ).one()
+    return ReferralSnapshot(rows=count, up_to_id=last or 0)
+
+
+def _rows_statement(filters: ExportFilters, up_to_id: int) -> Select:
+    columns = [
+        Referral.id.label("id"),
+        Referral.reference.label("reference"),
+        Submission.reference.label("questionnaire"),
+        Client.match_key.label("match_key"),
+        Client.date_of_birth.label("date_of_birth"),
+        Client.postcode.label("postcode"),
+        Client.borough.label("borough"),
+        _referrer.slug.label("referrer"),
+        Referral.question_key.label("question_key"),
+        _partner.slug.label("partner"),
+        Referral.status.label("status"),
+        _rerouted_from.reference.label("rerouted_from"),
+        Submission.received_at.label("questionnaire_at"),
+        *(
+            getattr(Referral, name).label(name)
+            for name in (
+                "received_at",
+                "forward_due_at",
+                "forwarded_at",
+                "accepted_at",
+                "contact_due_at",
+                "contacted_at",
+                "closed_at",
+                "declined_at",
+                "cancelled_at",
+                "outcome",
+            )
+        ),
+        FollowUp.needs_met.label("needs_met"),
+        *(getattr(_before, key).label(f"before_{key}") for key in WELLBEING_QUESTIONS),
+        *(getattr(_after, key).label(f"after_{key}") for key in WELLBEING_QUESTIONS),
+    ]
+    statement = _filtered(select(*columns), filters)
+    return (
+        statement.outerjoin(_rerouted_from, _rerouted_from.id == Referral.rerouted_from_id)
+        .outerjoin(FollowUp, FollowUp.submission_id == Submission.id)
+        .outerjoin(
+            _before,
+            and_(_before.submission_id == Submission.id, _before.stage == "questionnaire"),
+        )
+        .outerjoin(_after, and_(_after.submission_id == Submission.id, _after.stage == "follow_up"))
+        .where(Referral.id <= up_to_id)
+        .order_by(Referral.id)
+    )
+
+
+def _hours(start: datetime | None, end: datetime | None, unit: float) -> float | None:
+    if start is None or end is None:
+        return None
+    return round((end - start).total_seconds() / unit, 2)
+
+
+def _yes_no(value: bool | None) -> str | None:
+    return None if value is None else ("yes" if value else "no")
+
+
+def forwarded_within_sla(row, now: datetime) -> bool | None:
+    """True or False once forwarding was due (DESIGN.md): forwarded, or still unforwarded past
+    its deadline without having been cancelled before it (a miss); None while not yet due."""
+    if row.forwarded_at is not None:
+        return row.forwarded_at <= row.forward_due_at
+    if row.forward_due_at < now and not (
+        row.cancelled_at is not None and row.cancelled_at <= row.forward_due_at
+    ):
+        return False
+    return None
+
+
+def contacted_within_sla(row, now: datetime) -> bool | None:
+    """True or False once contact was due: contacted, or past the contact deadline without
+    having been declined, closed or cancelled before it (a miss); None while not yet due."""
+    if row.contacted_at is not None:
+        return row.contact_due_at is None or row.contacted_at <= row.contact_due_at
+    if row.contact_due_at is None or row.contact_due_at >= now:
+        return None
+    ends = [moment for moment in (row.declined_at, row.closed_at, row.cancelled_at) if moment]
+    if ends and min(ends) <= row.contact_due_at:
+        return None
+    return False
+
+
+def _london_date(moment: datetime) -> date:
+    return moment.replace(tzinfo=UTC).astimezone(LONDON).date()
+
+
+def referral_rows(
+    filters: ExportFilters,
+    now: datetime,
+    key: bytes,
+    up_to_id: int,
+    page_size: int = PAGE_SIZE,
+) -> Iterator[list]:
+    """One pseudonymised row per referral (``REFERRAL_HEADER``), read in keyset pages by id."""
+    statement = _rows_statement(filters, up_to_id)
+    after = 0
+    pseudonyms: dict[str, str] = {}
+    while True:
+        # Each page on its own short connection: a slow download holds no transaction open.
+        with db.engine.connect() as connection:
+            page = connection.execute(statement.where(Referral.id > after).limit(page_size)).all()
+        for row in page:
+            client = pseudonyms.get(row.match_key)
+            if client is None:
+                client = pseudonyms[row.match_key] = pseudonym(row.match_key, key)
+            yield [
+                row.reference,
+                row.questionnaire,
+                client,
+                age_band(row.date_of_birth, _london_date(row.questionnaire_at)),
+                postcode_district(row.postcode),
+                row.borough,
+                row.referrer,
+                row.question_key,
+                row.partner,
+                row.status,
+                row.rerouted_from,
+                row.received_at,
+                row.forward_due_at,
+                row.forwarded_at,
+                row.accepted_at,
+                row.contact_due_at,
+                row.contacted_at,
+                row.closed_at,
+                row.declined_at,
+                row.cancelled_at,
+                _hours(row.received_at, row.forwarded_at, 3600),
+                _hours(row.forwarded_at, row.contacted_at, 86400),
+                _yes_no(forwarded_within_sla(row, now)),
+                _yes_no(contacted_within_sla(row, now)),
+                row.outcome,
+                row.needs_met,
+                *(getattr(row, f"before_{key}") for key in WELLBEING_QUESTIONS),
+                *(getattr(row, f"after_{key}") for key in WELLBEING_QUESTIONS),
+            ]
+        if len(page) < page_size:
+            return
+        after = page[-1].id
+        if len(pseudonyms) > 10 * page_size:
+            pseudonyms.clear()
+
+
+def referral_csv(filters: ExportFilters, now: datetime, key: bytes, up_to_id: int) -> Iterator[str]:
+    return csv_chunks(REFERRAL_HEADER, referral_rows(filters, now, key, up_to_id))
+
+
+def referral_xlsx(
+    filters: ExportFilters, now: datetime, key: bytes, up_to_id: int, out: IO[bytes]
+) -> None:
+    write_xlsx([("Referrals", REFERRAL_HEADER, referral_rows(filters, now, key, up_to_id))], out)
+
+
+# --- Figures ------------------------------------------------------------------------------------
+
+FIGURE_HEADER = ["section", "breakdown", "measure", "value"]
+FIGURE_SECTIONS = (
+    ("headline", "Headline"),
+    ("monthly", "Monthly"),
+    ("by_question", "By question"),
+    ("by_partner", "By partner"),
+    ("by_referrer", "By referrer"),
+    ("by_borough", "By borough"),
+    ("outcomes", "Outcomes"),
+    ("declines", "Declines"),
+    ("follow_ups", "Follow-ups"),
+    ("wellbeing", "Wellbeing"),
+)
+SLA_MEASURES = ("due", "within_sla", "share_within_sla")
+
+
+def _sla_rows(section: str, breakdown: str, stage: str, figures: Mapping) -> list[tuple]:
+    done = "forwarded" if stage == "forwarding" else "contacted"
+    unit = "hours" if stage == "forwarding" else "days"
+    measures = (done, f"median_{unit}", f"p90_{unit}", *SLA_MEASURES, "overdue_open")
+    return [
+        (section, breakdown, f"{stage}_{measure}", figures.get(measure))
+        for measure in measures
+        if measure in figures
+    ]
+
+
+def figure_rows(figures: Mapping) -> list[tuple]:
+    """The figures of ``hub.stats.figures`` as tidy rows: (section, breakdown, measure, value).
+    ``breakdown`` names the month, question, partner, referrer, borough, outcome or reason; it
+    is blank for a figure of the whole filter."""
+    rows: list[tuple] = [
+        ("headline", "", "questionnaires", figures["submissions"]),
+        ("headline", "", "referrals", figures["referrals"]),
+        ("headline", "", "referrals_per_questionnaire", figures["flags_per_questionnaire"]),
+        *_sla_rows("headline", "", "forwarding", figures["forwarding"]),
+        *_sla_rows("headline", "", "contact", figures["contact"]),
+    ]
+    for month in figures["by_month"]:
+        for measure in ("submissions", "referrals", "forwarding_share", "contact_share"):
+            name = "questionnaires" if measure == "submissions" else measure
+            rows.append(("monthly", month["month"], name, month[measure]))
+    for question in figures["by_question"]:
+        rows.append(("by_question", question["key"], "referrals", question["referrals"]))
+    for partner in figures["partners"]:
+        rows.append(("by_partner", partner["partner"], "referrals", partner["referrals"]))
+        rows += _sla_rows("by_partner", partner["partner"], "forwarding", partner["forwarding"])
+        rows += _sla_rows("by_partner", partner["partner"], "contact", partner["contact"])
+        if "overdue_open" in partner:
+            rows.append(("by_partner", partner["partner"], "overdue_open", partner["overdue_open"]))
+    for section, key in (("by_referrer", "by_referrer"), ("by_borough", "by_borough")):
+        for entry in figures.get(key, []):
+            name = entry["slug"] or "not recorded"
+            rows.append((section, name, "questionnaires", entry["submissions"]))
+            rows.append((section, name, "referrals", entry["referrals"]))
+    for outcome in figures["outcomes"]:
+        rows.append(("outcomes", outcome["code"], "referrals", outcome["count"]))
+    for decline in figures["declines"]:
+        rows.append(("declines", decline["reason"], "referrals", decline["count"]))
+    follow_ups = figures["follow_ups"]
+    rows.append(("follow_ups", "", "recorded", follow_ups["recorded"]))
+    for answer, count in follow_ups["needs_met"].items():
+        rows.append(("follow_ups", f"needs met: {answer}", "questionnaires", count))
+    wellbeing = figures["wellbeing"]
+    rows.append(("wellbeing", "", "pairs", wellbeing["pairs"]))
+    for question, change in (wellbeing.get("change") or {}).items():
+        rows.append(("wellbeing", question, "mean_change", change))
+    return rows
+
+
+def figures_csv(figures: Mapping) -> tuple[int, Iterator[str]]:
+    rows = figure_rows(figures)
+    return len(rows), csv_chunks(FIGURE_HEADER, [list(row) for row in rows])
+
+
+def figures_xlsx(figures: Mapping, out: IO[bytes]) -> int:
+    """One sheet per section, each with a header row: (breakdown, measure, value)."""
+    rows = figure_rows(figures)
+    by_section: dict[str, list[list]] = {section: [] for section, _ in FIGURE_SECTIONS}
+    for section, breakdown, measure, value in rows:
+        by_section.setdefault(section, []).append([breakdown, measure, value])
+    write_xlsx(
+        [
+            (title, ["breakdown", "measure", "value"], by_section[section])
+            for section, title in FIGURE_SECTIONS
+        ],
+        out,
+    )
+    return len(rows)
+
+
+# --- The audit ----------------------------------------------------------------------------------
+
+
+def record_export(
+    user: User, kind: str, file_format: str, filters: ExportFilters, rows: int, now: datetime
+) -> ExportAudit:
+    """Who exported what, when, with which filter: in the caller's transaction."""
+    if kind not in KINDS or file_format not in FORMATS:
+        raise ValueError(f"unknown export {kind!r} as {file_format!r}")
+    audit = ExportAudit(
+        user_id=user.id,
+        kind=kind,
+        file_format=file_format,
+        filters=filters.as_args(),
+        rows=rows,
+        created_at=now,
+    )
+    db.session.add(audit)
+    return audit
