@@ -13,6 +13,7 @@ from hub.api import (  # noqa: E402, F401  (registers routes)
     messages,
     questionnaires,
     referrals,
+    stats,
     submissions,
 )
 from hub.api.parsing import register_error_handlers  # noqa: E402

@@ -1,0 +1,35 @@
+"""``/api/v1/stats/turnaround``: the managers' headline figures for other systems.
+
+``from`` and ``to`` (dates, inclusive, as YYYY-MM-DD) are required, as DESIGN.md has them;
+``partner`` narrows the figures to one agency. ``referrer``, ``borough`` and ``question`` narrow
+them as on the dashboard. The figures and how misses are counted are ``hub.stats``'s.
+"""
+
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from hub import stats
+from hub.api import api
+from hub.api.auth import api_roles
+from hub.api.parsing import invalid
+from hub.clock import in_london, utcnow
+from hub.extensions import db
+
+
+@api.get("/stats/turnaround")
+@api_roles("manager", "hub")
+def turnaround():
+    now = utcnow()
+    missing = {
+        name: f"{name} is required: a date like 2026-01-31"
+        for name in ("from", "to")
+        if not (request.args.get(name) or "").strip()
+    }
+    try:
+        filters = stats.parse_filters(request.args, in_london(now).date(), db.session)
+    except stats.FilterError as error:
+        raise invalid({**error.errors, **missing}) from None
+    if missing:
+        raise invalid(missing)
+    return jsonify(stats.turnaround(db.session, filters, now))

@@ -1,0 +1,794 @@
+"""Managers' figures: volumes, turnaround against the SLA, outcomes and follow-up results.
+
+Every figure is an SQL aggregate over the referrals *received* in a period (London calendar
+dates, inclusive), optionally for one partner agency, referrer organisation, borough or question.
+Nothing loads referrals into Python: each query returns a handful of rows per partner, month or
+code, and medians and 90th percentiles are worked out in the database (``percentile_cont`` on
+PostgreSQL; the same linear interpolation over ``row_number()`` on SQLite, which has no
+percentile function).
+
+How the SLA shares are counted (DESIGN.md, "JSON API v1"):
+
+- Forwarding. A referral is *due* once it has been forwarded, or once its stored
+  ``forward_due_at`` has passed while it still waited at the hub (a referral cancelled before its
+  deadline never fell due). It is *within* the SLA if ``forwarded_at <= forward_due_at``.
+- Contact. A referral is *due* once the partner has recorded contact, or once its stored
+  ``contact_due_at`` has passed without contact and without the referral having been declined,
+  closed or cancelled before that deadline. It is *within* the SLA if
+  ``contacted_at <= contact_due_at``.
+
+So an open referral past its deadline counts as a miss: a partner cannot look better by not
+acting. ``share_within_sla = within_sla / due``, and ``None`` when nothing is due yet.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.orm import Session
+
+from hub.clock import LONDON
+from hub.filters import OUTCOME_LABELS
+from hub.models import (
+    ACCEPTED,
+    CLOSED,
+    FORWARDED,
+    NEEDS_MET,
+    RECEIVED,
+    WELLBEING_QUESTIONS,
+    Client,
+    FollowUp,
+    Organisation,
+    QuestionnaireVersion,
+    Referral,
+    Submission,
+    WellbeingScore,
+)
+
+FILTER_FIELDS = ("from", "to", "partner", "referrer", "borough", "question")
+PERCENTILES = (0.5, 0.9)
+NOT_RECORDED = "Not recorded"
+
+referral = Referral.__table__
+submission = Submission.__table__
+client = Client.__table__
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which referrals the figures are about: received from ``start`` to ``end`` (London dates,
+    inclusive), and optionally one partner, referrer organisation, borough or question."""
+
+    start: date
+    end: date
+    partner: str | None = None
+    referrer: str | None = None
+    borough: str | None = None
+    question: str | None = None
+
+    def as_args(self) -> dict[str, str]:
+        """The filter as query parameters (and as recorded in the export audit)."""
+        args = {"from": self.start.isoformat(), "to": self.end.isoformat()}
+        for name in ("partner", "referrer", "borough", "question"):
+            value = getattr(self, name)
+            if value:
+                args[name] = value
+        return args
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        """The period as naive UTC moments: from the start of ``start`` to the start of the day
+        after ``end``, both at midnight in London."""
+        return london_midnight(self.start), london_midnight(self.end + timedelta(days=1))
+
+
+class FilterError(ValueError):
+    """Bad filter input: ``errors`` maps each field to a message saying how to put it right."""
+
+    def __init__(self, errors: Mapping[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = dict(errors)
+
+
+def london_midnight(day: date) -> datetime:
+    """The start of a London calendar day as naive UTC."""
+    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)
+
+
+def default_period(today: date) -> tuple[date, date]:
+    """Twelve months: the first day of the month eleven months ago, to today."""
+    month = today.month - 11
+    year = today.year
+    if month < 1:
+        month += 12
+        year -= 1
+    return date(year, month, 1), today
+
+
+def parse_filters(args: Mapping[str, str], today: date, session: Session | None = None) -> Filters:
+    """Filters from query parameters (``from``, ``to`` as YYYY-MM-DD; ``partner``, ``referrer``,
+    ``borough``, ``question``). Missing dates default to ``default_period``; anything that does
+    not name a known date, partner, organisation, borough or question raises ``FilterError``."""
+    from hub.extensions import db
+
+    session = session or db.session
+    errors: dict[str, str] = {}
+    default_start, default_end = default_period(today)
+    start = _date(args.get("from"), default_start, "from", "start", errors)
+    end = _date(args.get("to"), default_end, "to", "end", errors)
+    if start and end and start > end:
+        errors["to"] = "The end date must be the same as or after the start date"
+
+    choices = filter_choices(session)
+    chosen: dict[str, str | None] = {}
+    for name, what in (
+        ("partner", "a partner agency"),
+        ("referrer", "a referrer organisation"),
+        ("borough", "a borough"),
+        ("question", "a question"),
+    ):
+        value = (args.get(name) or "").strip() or None
+        known = {key for key, _ in choices[name + "s"]}
+        if value is not None and value not in known:
+            errors[name] = f"Choose {what} from the list"
+        chosen[name] = value
+    if errors:
+        raise FilterError(errors)
+    return Filters(start, end, **chosen)
+
+
+def _date(text, default, field, word, errors) -> date | None:
+    text = (text or "").strip()
+    if not text:
+        return default
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        errors[field] = f"Enter the {word} date as a real date, like 2026-01-31"
+        return None
+
+
+def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:
+    """What each filter can be: partners and referrer organisations (slug, name), boroughs and
+    questions (from the published questionnaires; the newest wording wins)."""
+    from hub.questionnaire_versions import definition_of
+
+    organisations = session.execute(
+        select(Organisation.slug, Organisation.name, Organisation.kind)
+        .where(Organisation.kind.in_(("partner", "referrer")))
+        .order_by(Organisation.name)
+    ).all()
+    questions: dict[str, str] = {}
+    boroughs: dict[str, str] = {}
+    for version in session.scalars(select(QuestionnaireVersion).order_by(QuestionnaireVersion.id)):
+        definition = definition_of(version)
+        questions.update((question.key, question.text) for question in definition.questions)
+        boroughs.update((slug, definition.borough_name(slug)) for slug in definition.boroughs)
+    return {
+        "partners": [(slug, name) for slug, name, kind in organisations if kind == "partner"],
+        "referrers": [(slug, name) for slug, name, kind in organisations if kind == "referrer"],
+        "boroughs": sorted(boroughs.items(), key=lambda item: item[1]),
+        "questions": list(questions.items()),
+    }
+
+
+# --- The SQL pieces --------------------------------------------------------------------------
+
+
+def _seconds_between(dialect: str, start, end):
+    if dialect == "postgresql":
+        return cast(func.extract("epoch", end - start), Float)
+    return (func.julianday(end) - func.julianday(start)) * 86400.0
+
+
+def _forwarding_columns(now: datetime):
+    """Counts for the forwarding SLA, as aggregate columns over ``referral``."""
+    r = referral.c
+    due = or_(
+        r.forwarded_at.is_not(None),
+        and_(
+            r.forward_due_at <= now,
+            or_(r.cancelled_at.is_(None), r.cancelled_at > r.forward_due_at),
+        ),
+    )
+    return [
+        func.count(r.forwarded_at).label("forwarded"),
+        func.count().filter(due).label("forward_due"),
+        func.count().filter(r.forwarded_at <= r.forward_due_at).label("forward_within"),
+        func.count()
+        .filter(and_(r.status == RECEIVED, r.forward_due_at <= now))
+        .label("forward_overdue"),
+    ]
+
+
+def _contact_columns(now: datetime):
+    r = referral.c
+    ended = func.coalesce(r.declined_at, r.closed_at, r.cancelled_at)
+    due = or_(
+        r.contacted_at.is_not(None),
+        and_(
+            r.contact_due_at <= now,
+            or_(ended.is_(None), ended > r.contact_due_at),
+        ),
+    )
+    return [
+        func.count(r.contacted_at).label("contacted"),
+        func.count().filter(due).label("contact_due"),
+        func.count().filter(r.contacted_at <= r.contact_due_at).label("contact_within"),
+        func.count()
+        .filter(and_(r.status.in_((FORWARDED, ACCEPTED)), r.contact_due_at <= now))
+        .label("contact_overdue"),
+    ]
+
+
+def _referral_conditions(filters: Filters) -> list:
+    """Conditions on ``referral`` (joined to ``submission`` and ``client`` when the filter needs
+    them: see ``_referral_from``)."""
+    start, end = filters.window
+    r = referral.c
+    conditions = [r.received_at >= start, r.received_at < end]
+    if filters.partner:
+        conditions.append(
+            r.partner_id
+            == select(Organisation.id).where(Organisation.slug == filters.partner).scalar_subquery()
+        )
+    if filters.question:
+        conditions.append(r.question_key == filters.question)
+    if filters.referrer:
+        conditions.append(submission.c.referrer_organisation_id == _organisation(filters.referrer))
+    if filters.borough:
+        conditions.append(client.c.borough == filters.borough)
+    return conditions
+
+
+def _organisation(slug: str):
+    return select(Organisation.id).where(Organisation.slug == slug).scalar_subquery()
+
+
+def _referral_from(filters: Filters, *, submissions: bool = False, clients: bool = False):
+    """``referral``, joined to what the filter or the breakdown needs and no more."""
+    source = referral
+    clients = clients or bool(filters.borough)
+    if submissions or clients or filters.referrer:
+        source = source.join(submission, submission.c.id == referral.c.submission_id)
+    if clients:
+        source = source.join(client, client.c.id == submission.c.client_id)
+    return source
+
+
+def _submission_conditions(filters: Filters) -> list:
+    """Submissions received in the period that match the filter. With a partner or question
+    filter, only questionnaires with at least one such flag count."""
+    start, end = filters.window
+    s = submission.c
+    conditions = [s.received_at >= start, s.received_at < end]
+    if filters.referrer:
+        conditions.append(s.referrer_organisation_id == _organisation(filters.referrer))
+    if filters.borough:
+        conditions.append(
+            s.client_id.in_(select(client.c.id).where(client.c.borough == filters.borough))
+        )
+    if filters.partner or filters.question:
+        flag = [referral.c.submission_id == s.id]
+        if filters.partner:
+            flag.append(referral.c.partner_id == _organisation(filters.partner))
+        if filters.question:
+            flag.append(referral.c.question_key == filters.question)
+        conditions.append(exists().where(*flag))
+    return conditions
+
+
+def _month_buckets(filters: Filters) -> list[tuple[date, datetime]]:
+    """The London calendar months the period touches, each with its first moment (naive UTC,
+    clipped to the period's start)."""
+    start, _ = filters.window
+    months = []
+    day = filters.start.replace(day=1)
+    while day <= filters.end:
+        months.append((day, max(london_midnight(day), start)))
+        day = (day + timedelta(days=32)).replace(day=1)
+    return months
+
+
+def _month_index(column, months: list[tuple[date, datetime]]):
+    """Which of ``months`` a moment falls in, as an integer: a CASE over the months' starts
+    (London months do not line up with UTC ones, so SQL's own date functions will not do)."""
+    if len(months) == 1:
+        return literal(0, Integer)
+    whens = [(column < begins, index - 1) for index, (_, begins) in enumerate(months) if index]
+    return case(*whens, else_=len(months) - 1)
+
+
+def _percentiles(session: Session, values) -> dict:
+    """``{group value: (median, p90)}`` for the ``values`` column of rows grouped by ``group``,
+    given as a select of (group, value) with NULL values left out. ``percentile_cont`` on
+    PostgreSQL; on SQLite the same interpolation between the two ranked rows either side."""
+    dialect = session.get_bind().dialect.name
+    rows = values.subquery()
+    if dialect == "postgresql":
+        result = session.execute(
+            select(
+                rows.c.grp,
+                *(
+                    func.percentile_cont(p).within_group(rows.c.value.asc()).label(f"p{i}")
+                    for i, p in enumerate(PERCENTILES)
+                ),
+            ).group_by(rows.c.grp)
+        )
+        return {grp: tuple(values) for grp, *values in result}
+
+    ranked = select(
+        rows.c.grp,
+        rows.c.value,
+        (func.row_number().over(partition_by=rows.c.grp, order_by=rows.c.value) - 1).label("rn"),
+        func.count().over(partition_by=rows.c.grp).label("n"),
+    ).subquery()
+    answer: dict = {}
+    for index, p in enumerate(PERCENTILES):
+        position = (ranked.c.n - 1) * p
+        below = cast(position, Integer)  # rows are ranked from 0: floor of a non-negative
+        above = below + case((position > below, 1), else_=0)
+        result = session.execute(
+            select(
+                ranked.c.grp,
+                func.min(ranked.c.value)
+                + (func.max(position) - func.max(below))
+                * (func.max(ranked.c.value) - func.min(ranked.c.value)),
+            )
+            .where(or_(ranked.c.rn == below, ranked.c.rn == above))
+            .group_by(ranked.c.grp)
+        )
+        for grp, value in result:
+            answer.setdefault(grp, [None] * len(PERCENTILES))[index] = value
+    return {grp: tuple(values) for grp, values in answer.items()}
+
+
+def _duration_percentiles(session: Session, filters: Filters) -> dict:
+    """Median and p90 hours to forward and days to contact, overall (key ``None``) and per
+    partner id: ``{"forward": {...}, "contact": {...}}``."""
+    dialect = session.get_bind().dialect.name
+    r = referral.c
+    source = _referral_from(filters)
+    conditions = _referral_conditions(filters)
+    measures = {
+        "forward": (
+            _seconds_between(dialect, r.received_at, r.forwarded_at) / 3600.0,
+            r.forwarded_at,
+        ),
+        "contact": (
+            _seconds_between(dialect, r.forwarded_at, r.contacted_at) / 86400.0,
+            r.contacted_at,
+        ),
+    }
+    answer = {}
+    for name, (value, done) in measures.items():
+        base = select(r.partner_id.label("grp"), value.label("value")).select_from(source)
+        base = base.where(*conditions, done.is_not(None))
+        per_partner = _percentiles(session, base)
+        overall = _percentiles(
+            session,
+            select(literal(0).label("grp"), value.label("value"))
+            .select_from(source)
+            .where(*conditions, done.is_not(None)),
+        )
+        per_partner[None] = overall.get(0, (None, None))
+        answer[name] = per_partner
+    return answer
+
+
+# --- The figures -----------------------------------------------------------------------------
+
+
+def _share(within: int, due: int) -> float | None:
+    return round(within / due, 4) if due else None
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 2)
+
+
+def _forwarding(row: Mapping, percentiles: tuple) -> dict:
+    median, p90 = percentiles
+    return {
+        "forwarded": row["forwarded"],
+        "median_hours": _round(median),
+        "p90_hours": _round(p90),
+        "due": row["forward_due"],
+        "within_sla": row["forward_within"],
+        "share_within_sla": _share(row["forward_within"], row["forward_due"]),
+        "overdue_open": row["forward_overdue"],
+    }
+
+
+def _contact(row: Mapping, percentiles: tuple) -> dict:
+    median, p90 = percentiles
+    return {
+        "contacted": row["contacted"],
+        "median_days": _round(median),
+        "p90_days": _round(p90),
+        "due": row["contact_due"],
+        "within_sla": row["contact_within"],
+        "share_within_sla": _share(row["contact_within"], row["contact_due"]),
+        "overdue_open": row["contact_overdue"],
+    }
+
+
+COUNTS = (
+    "referrals",
+    "forwarded",
+    "forward_due",
+    "forward_within",
+    "forward_overdue",
+    "contacted",
+    "contact_due",
+    "contact_within",
+    "contact_overdue",
+)
+
+
+def _add(total: dict, row: Mapping) -> None:
+    for name in COUNTS:
+        total[name] = total.get(name, 0) + row[name]
+
+
+def figures(session: Session, filters: Filters, now: datetime) -> dict:
+    """Every figure the dashboard shows, for ``filters`` as of ``now`` (see the module's
+    docstring for how the SLA shares are counted)."""
+    r = referral.c
+    months = _month_buckets(filters)
+    month = _month_index(r.received_at, months).label("month_index")
+    conditions = _referral_conditions(filters)
+
+    # One pass over the period's referrals, grouped by partner, question and month: the
+    # totals, the per-partner table, the questions and the monthly trend are sums of its rows.
+    grouped = session.execute(
+        select(
+            r.partner_id,
+            r.question_key,
+            month,
+            func.count().label("referrals"),
+            *_forwarding_columns(now),
+            *_contact_columns(now),
+        )
+        .select_from(_referral_from(filters))
+        .where(*conditions)
+        .group_by(r.partner_id, r.question_key, literal_column("month_index"))
+    ).mappings()
+    total: dict = dict.fromkeys(COUNTS, 0)
+    by_partner: dict[int, dict] = {}
+    by_question: dict[str, int] = {}
+    by_month: dict[int, dict] = {}
+    for row in grouped:
+        _add(total, row)
+        _add(by_partner.setdefault(row["partner_id"], {}), row)
+        by_question[row["question_key"]] = (
+            by_question.get(row["question_key"], 0) + row["referrals"]
+        )
+        _add(by_month.setdefault(row["month_index"], {}), row)
+
+    percentiles = _duration_percentiles(session, filters)
+    submissions_by_month = _submissions_by_month(session, filters, months)
+    submissions = sum(submissions_by_month.values())
+    choices = filter_choices(session)
+    question_labels = dict(choices["questions"])
+    partner_names = dict(
+        session.execute(
+            select(Organisation.id, Organisation.slug).where(Organisation.id.in_(by_partner))
+        ).all()
+    )
+    names = dict(
+        session.execute(
+            select(Organisation.id, Organisation.name).where(Organisation.id.in_(by_partner))
+        ).all()
+    )
+
+    partners = []
+    for partner_id, counts in by_partner.items():
+        partners.append(
+            {
+                "partner": partner_names[partner_id],
+                "name": names[partner_id],
+                "referrals": counts["referrals"],
+                "forwarding": _forwarding(
+                    counts, percentiles["forward"].get(partner_id, (None, None))
+                ),
+                "contact": _contact(counts, percentiles["contact"].get(partner_id, (None, None))),
+                "overdue_open": counts["forward_overdue"] + counts["contact_overdue"],
+            }
+        )
+    partners.sort(key=lambda row: row["name"])
+
+    return {
+        "submissions": submissions,
+        "referrals": total["referrals"],
+        "flags_per_questionnaire": (
+            round(total["referrals"] / submissions, 2) if submissions else None
+        ),
+        "forwarding": _forwarding(total, percentiles["forward"][None]),
+        "contact": _contact(total, percentiles["contact"][None]),
+        "by_month": [
+            {
+                "month": first.strftime("%Y-%m"),
+                "label": f"{calendar.month_name[first.month]} {first.year}",
+                "submissions": submissions_by_month.get(index, 0),
+                "referrals": by_month.get(index, {}).get("referrals", 0),
+                "forwarding_share": _share(
+                    by_month.get(index, {}).get("forward_within", 0),
+                    by_month.get(index, {}).get("forward_due", 0),
+                ),
+                "contact_share": _share(
+                    by_month.get(index, {}).get("contact_within", 0),
+                    by_month.get(index, {}).get("contact_due", 0),
+                ),
+            }
+            for index, (first, _) in enumerate(months)
+        ],
+        "by_question": sorted(
+            (
+                {"key": key, "label": question_labels.get(key, key), "referrals": count}
+                for key, count in by_question.items()
+            ),
+            key=lambda row: (-row["referrals"], row["key"]),
+        ),
+        "by_referrer": _by_referrer(session, filters),
+        "by_borough": _by_borough(session, filters, dict(choices["boroughs"])),
+        "outcomes": _outcomes(session, filters),
+        "declines": _declines(session, filters),
+        "follow_ups": _follow_ups(session, filters),
+        "wellbeing": _wellbeing(session, filters),
+        "partners": partners,
+    }
+
+
+def _submissions_by_month(session: Session, filters: Filters, months) -> dict[int, int]:
+    month = _month_index(submission.c.received_at, months).label("month_index")
+    return dict(
+        session.execute(
+            select(month, func.count())
+            .select_from(submission)
+            .where(*_submission_conditions(filters))
+            .group_by(literal_column("month_index"))
+        ).all()
+    )
+
+
+def _by_referrer(session: Session, filters: Filters) -> list[dict]:
+    s = submission.c
+    organisation = Organisation.__table__
+    submissions = dict(
+        session.execute(
+            select(s.referrer_organisation_id, func.count())
+            .where(*_submission_conditions(filters))
+            .group_by(s.referrer_organisation_id)
+        ).all()
+    )
+    referrals = dict(
+        session.execute(
+            select(s.referrer_organisation_id, func.count())
+            .select_from(_referral_from(filters, submissions=True))
+            .where(*_referral_conditions(filters))
+            .group_by(s.referrer_organisation_id)
+        ).all()
+    )
+    ids = set(submissions) | set(referrals)
+    rows = session.execute(
+        select(organisation.c.id, organisation.c.slug, organisation.c.name).where(
+            organisation.c.id.in_(ids)
+        )
+    ).all()
+    return sorted(
+        (
+            {
+                "slug": slug,
+                "name": name,
+                "submissions": submissions.get(org_id, 0),
+                "referrals": referrals.get(org_id, 0),
+            }
+            for org_id, slug, name in rows
+        ),
+        key=lambda row: (-row["submissions"], row["name"]),
+    )
+
+
+def _by_borough(session: Session, filters: Filters, borough_names: dict[str, str]) -> list[dict]:
+    submissions = dict(
+        session.execute(
+            select(client.c.borough, func.count())
+            .select_from(submission.join(client, client.c.id == submission.c.client_id))
+            .where(*_submission_conditions(filters))
+            .group_by(client.c.borough)
+        ).all()
+    )
+    referrals = dict(
+        session.execute(
+            select(client.c.borough, func.count())
+            .select_from(_referral_from(filters, clients=True))
+            .where(*_referral_conditions(filters))
+            .group_by(client.c.borough)
+        ).all()
+    )
+    slugs = set(submissions) | set(referrals)
+    return sorted(
+        (
+            {
+                "slug": slug,
+                "name": borough_names.get(slug, slug) if slug else NOT_RECORDED,
+                "submissions": submissions.get(slug, 0),
+                "referrals": referrals.get(slug, 0),
+            }
+            for slug in slugs
+        ),
+        key=lambda row: (-row["submissions"], row["name"]),
+    )
+
+
+def _outcomes(session: Session, filters: Filters) -> list[dict]:
+    r = referral.c
+    rows = session.execute(
+        select(r.outcome, func.count())
+        .select_from(_referral_from(filters))
+        .where(*_referral_conditions(filters), r.status == CLOSED)
+        .group_by(r.outcome)
+    ).all()
+    return sorted(
+        (
+            {"code": code, "label": OUTCOME_LABELS.get(code, code), "count": count}
+            for code, count in rows
+        ),
+        key=lambda row: (-row["count"], row["code"]),
+    )
+
+
+def _declines(session: Session, filters: Filters) -> list[dict]:
+    """Declines by the partner's reason, as written (trimmed); the commonest first."""
+    r = referral.c
+    reason = func.trim(r.status_reason)
+    rows = session.execute(
+        select(reason, func.count())
+        .select_from(_referral_from(filters))
+        .where(*_referral_conditions(filters), r.declined_at.is_not(None))
+        .group_by(reason)
+    ).all()
+    return sorted(
+        ({"reason": text or NOT_RECORDED, "count": count} for text, count in rows),
+        key=lambda row: (-row["count"], row["reason"]),
+    )
+
+
+def _follow_ups(session: Session, filters: Filters) -> dict:
+    f = FollowUp.__table__.c
+    rows = dict(
+        session.execute(
+            select(f.needs_met, func.count())
+            .select_from(submission.join(FollowUp.__table__, f.submission_id == submission.c.id))
+            .where(*_submission_conditions(filters))
+            .group_by(f.needs_met)
+        ).all()
+    )
+    return {
+        "recorded": sum(rows.values()),
+        "needs_met": {answer: rows.get(answer, 0) for answer in NEEDS_MET},
+    }
+
+
+def _wellbeing(session: Session, filters: Filters) -> dict:
+    """The mean change (follow-up minus questionnaire) in each ONS wellbeing score, over the
+    questionnaires with both."""
+    table = WellbeingScore.__table__
+    before = table.alias("before")
+    after = table.alias("after")
+    row = session.execute(
+        select(
+            func.count(),
+            *(func.avg(after.c[name] - before.c[name]).label(name) for name in WELLBEING_QUESTIONS),
+        )
+        .select_from(
+            submission.join(
+                before,
+                and_(before.c.submission_id == submission.c.id, before.c.stage == "questionnaire"),
+            ).join(
+                after,
+                and_(after.c.submission_id == submission.c.id, after.c.stage == "follow_up"),
+            )
+        )
+        .where(*_submission_conditions(filters))
+    ).one()
+    pairs, *changes = row
+    return {
+        "pairs": pairs,
+        "change": {
+            name: _round(change) if pairs else None
+            for name, change in zip(WELLBEING_QUESTIONS, changes, strict=True)
+        },
+    }
+
+
+def overdue_now(session: Session, filters: Filters, now: datetime, limit: int = 100) -> list[dict]:
+    """Open referrals past their forwarding or contact deadline right now, whenever they were
+    received (the period is ignored; the other filters apply), the longest overdue first."""
+    from hub.lifecycle import current_deadline_clause, overdue_clause
+
+    r = referral.c
+    deadline = current_deadline_clause()
+    conditions = [overdue_clause(now)]
+    conditions += _referral_conditions(filters)[2:]  # all but the period's two
+    rows = session.execute(
+        select(
+            r.id,
+            r.reference,
+            r.status,
+            deadline.label("due_at"),
+            Organisation.slug,
+            Organisation.name,
+        )
+        .select_from(_referral_from(filters).join(Organisation, Organisation.id == r.partner_id))
+        .where(*conditions)
+        .order_by(deadline, r.id)
+        .limit(limit)
+    ).all()
+    return [
+        {
+            "id": row.id,
+            "reference": row.reference,
+            "partner": row.slug,
+            "partner_name": row.name,
+            "stage": "forward" if row.status == RECEIVED else "contact",
+            "due_at": row.due_at,
+        }
+        for row in rows
+    ]
+
+
+def turnaround(session: Session, filters: Filters, now: datetime) -> dict:
+    """The answer of ``GET /api/v1/stats/turnaround`` (DESIGN.md, "JSON API v1")."""
+    result = figures(session, filters, now)
+
+    def block(values: dict) -> dict:
+        return {key: value for key, value in values.items() if key != "overdue_open"}
+
+    return {
+        "submissions": result["submissions"],
+        "referrals": result["referrals"],
+        "forwarding": block(result["forwarding"]),
+        "contact": block(result["contact"]),
+        "outcomes": {row["code"]: row["count"] for row in result["outcomes"]},
+        "partners": [
+            {
+                "partner": row["partner"],
+                "referrals": row["referrals"],
+                "forwarding": block(row["forwarding"]),
+                "contact": block(row["contact"]),
+            }
+            for row in result["partners"]
+        ],
+    }
+
+
+__all__ = [
+    "FILTER_FIELDS",
+    "FilterError",
+    "Filters",
+    "default_period",
+    "figures",
+    "filter_choices",
+    "london_midnight",
+    "overdue_now",
+    "parse_filters",
+    "turnaround",
+]
