@@ -40,6 +40,8 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    tuple_,
+    union_all,
 )
 from sqlalchemy.orm import Session
 
@@ -315,81 +317,77 @@ def _month_index(column, months: list[tuple[date, datetime]]):
     return case(*whens, else_=len(months) - 1)
 
 
-def _percentiles(session: Session, values) -> dict:
-    """``{group value: (median, p90)}`` for the ``values`` column of rows grouped by ``group``,
-    given as a select of (group, value) with NULL values left out. ``percentile_cont`` on
-    PostgreSQL; on SQLite the same interpolation between the two ranked rows either side."""
+ALL = -1  # the group that stands for every partner together
+
+
+def _percentiles(session: Session, grp, value, source, conditions) -> dict:
+    """``{group: (median, p90)}`` of ``value`` over the rows of ``source`` that meet
+    ``conditions``, for each value of ``grp`` and for all of them together (key ``ALL``), in one
+    query. ``percentile_cont`` over grouping sets on PostgreSQL; on SQLite, which has no
+    percentile function, the same linear interpolation between the ranked rows either side of
+    each percentile's position, ranked once for every group and once for the whole."""
     dialect = session.get_bind().dialect.name
-    rows = values.subquery()
     if dialect == "postgresql":
         result = session.execute(
             select(
-                rows.c.grp,
-                *(
-                    func.percentile_cont(p).within_group(rows.c.value.asc()).label(f"p{i}")
-                    for i, p in enumerate(PERCENTILES)
-                ),
-            ).group_by(rows.c.grp)
+                func.coalesce(grp, ALL),
+                *(func.percentile_cont(p).within_group(value.asc()) for p in PERCENTILES),
+            )
+            .select_from(source)
+            .where(*conditions)
+            .group_by(func.grouping_sets(grp, tuple_()))
         )
-        return {grp: tuple(values) for grp, *values in result}
+        return {group: tuple(values) for group, *values in result}
 
+    each = select(grp.label("grp"), value.label("value")).select_from(source).where(*conditions)
+    whole = select(literal(ALL).label("grp"), value.label("value"))
+    rows = union_all(each, whole.select_from(source).where(*conditions)).subquery()
     ranked = select(
         rows.c.grp,
         rows.c.value,
         (func.row_number().over(partition_by=rows.c.grp, order_by=rows.c.value) - 1).label("rn"),
         func.count().over(partition_by=rows.c.grp).label("n"),
     ).subquery()
-    answer: dict = {}
-    for index, p in enumerate(PERCENTILES):
+    columns, wanted = [], []
+    for p in PERCENTILES:
         position = (ranked.c.n - 1) * p
-        below = cast(position, Integer)  # rows are ranked from 0: floor of a non-negative
+        below = cast(position, Integer)  # ranks count from 0: the floor of a non-negative
         above = below + case((position > below, 1), else_=0)
-        result = session.execute(
-            select(
-                ranked.c.grp,
-                func.min(ranked.c.value)
-                + (func.max(position) - func.max(below))
-                * (func.max(ranked.c.value) - func.min(ranked.c.value)),
-            )
-            .where(or_(ranked.c.rn == below, ranked.c.rn == above))
-            .group_by(ranked.c.grp)
-        )
-        for grp, value in result:
-            answer.setdefault(grp, [None] * len(PERCENTILES))[index] = value
-    return {grp: tuple(values) for grp, values in answer.items()}
+        low = func.max(case((ranked.c.rn == below, ranked.c.value)))
+        high = func.max(case((ranked.c.rn == above, ranked.c.value)))
+        columns.append(low + (func.max(position) - func.max(below)) * (high - low))
+        wanted += [below, above]
+    result = session.execute(
+        select(ranked.c.grp, *columns)
+        .where(or_(*(ranked.c.rn == rank for rank in wanted)))
+        .group_by(ranked.c.grp)
+    )
+    return {group: tuple(values) for group, *values in result}
 
 
 def _duration_percentiles(session: Session, filters: Filters) -> dict:
-    """Median and p90 hours to forward and days to contact, overall (key ``None``) and per
-    partner id: ``{"forward": {...}, "contact": {...}}``."""
+    """Median and p90 hours to forward and days to contact, per partner id and overall (key
+    ``ALL``): ``{"forward": {...}, "contact": {...}}``."""
     dialect = session.get_bind().dialect.name
     r = referral.c
     source = _referral_from(filters)
     conditions = _referral_conditions(filters)
-    measures = {
-        "forward": (
+    return {
+        "forward": _percentiles(
+            session,
+            r.partner_id,
             _seconds_between(dialect, r.received_at, r.forwarded_at) / 3600.0,
-            r.forwarded_at,
+            source,
+            [*conditions, r.forwarded_at.is_not(None)],
         ),
-        "contact": (
+        "contact": _percentiles(
+            session,
+            r.partner_id,
             _seconds_between(dialect, r.forwarded_at, r.contacted_at) / 86400.0,
-            r.contacted_at,
+            source,
+            [*conditions, r.contacted_at.is_not(None)],
         ),
     }
-    answer = {}
-    for name, (value, done) in measures.items():
-        base = select(r.partner_id.label("grp"), value.label("value")).select_from(source)
-        base = base.where(*conditions, done.is_not(None))
-        per_partner = _percentiles(session, base)
-        overall = _percentiles(
-            session,
-            select(literal(0).label("grp"), value.label("value"))
-            .select_from(source)
-            .where(*conditions, done.is_not(None)),
-        )
-        per_partner[None] = overall.get(0, (None, None))
-        answer[name] = per_partner
-    return answer
 
 
 # --- The figures -----------------------------------------------------------------------------
@@ -520,8 +518,8 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
         "flags_per_questionnaire": (
             round(total["referrals"] / submissions, 2) if submissions else None
         ),
-        "forwarding": _forwarding(total, percentiles["forward"][None]),
-        "contact": _contact(total, percentiles["contact"][None]),
+        "forwarding": _forwarding(total, percentiles["forward"].get(ALL, (None, None))),
+        "contact": _contact(total, percentiles["contact"].get(ALL, (None, None))),
         "by_month": [
             {
                 "month": first.strftime("%Y-%m"),
