@@ -21,7 +21,7 @@ import hmac
 import io
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime
 from typing import IO, Any, Protocol
 
 from openpyxl import Workbook
@@ -120,16 +120,10 @@ class ExportFilters(Protocol):
     borough: str | None
     question: str | None
 
+    @property
+    def window(self) -> tuple[datetime, datetime]: ...
+
     def as_args(self) -> dict[str, str]: ...
-
-
-def utc_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """London calendar dates ``start``..``end`` (inclusive) as naive UTC [from, until)."""
-
-    def london_midnight(day: date) -> datetime:
-        return datetime.combine(day, time(), LONDON).astimezone(UTC).replace(tzinfo=None)
-
-    return london_midnight(start), london_midnight(end + timedelta(days=1))
 
 
 def filename(kind: str, filters: ExportFilters, file_format: str) -> str:
@@ -265,7 +259,7 @@ _after = aliased(WellbeingScore, name="wellbeing_after")
 
 def _filtered(statement: Select, filters: ExportFilters) -> Select:
     """The referrals received in the period (London dates), with the other filters applied."""
-    since, until = utc_bounds(filters.start, filters.end)
+    since, until = filters.window
     statement = (
         statement.join(Submission, Submission.id == Referral.submission_id)
         .join(Client, Client.id == Submission.client_id)
@@ -358,27 +352,34 @@ def _yes_no(value: bool | None) -> str | None:
     return None if value is None else ("yes" if value else "no")
 
 
+# The two rules below are hub.stats's definitions (DESIGN.md) for one referral, so the rows add
+# up to the figures: "due" and "within" there are "yes or no" and "yes" here.
+
+
 def forwarded_within_sla(row, now: datetime) -> bool | None:
-    """True or False once forwarding was due (DESIGN.md): forwarded, or still unforwarded past
-    its deadline without having been cancelled before it (a miss); None while not yet due."""
+    """True or False once forwarding was due: forwarded, or still unforwarded at its deadline
+    without having been cancelled before it (a miss); None while not yet due."""
     if row.forwarded_at is not None:
         return row.forwarded_at <= row.forward_due_at
-    if row.forward_due_at < now and not (
-        row.cancelled_at is not None and row.cancelled_at <= row.forward_due_at
+    if row.forward_due_at <= now and (
+        row.cancelled_at is None or row.cancelled_at > row.forward_due_at
     ):
         return False
     return None
 
 
 def contacted_within_sla(row, now: datetime) -> bool | None:
-    """True or False once contact was due: contacted, or past the contact deadline without
-    having been declined, closed or cancelled before it (a miss); None while not yet due."""
+    """True or False once contact was due: contacted, or at the contact deadline without having
+    been declined, closed or cancelled before it (a miss); None while not yet due."""
+    due_at = row.contact_due_at
     if row.contacted_at is not None:
-        return row.contact_due_at is None or row.contacted_at <= row.contact_due_at
-    if row.contact_due_at is None or row.contact_due_at >= now:
+        return due_at is not None and row.contacted_at <= due_at
+    if due_at is None or due_at > now:
         return None
-    ends = [moment for moment in (row.declined_at, row.closed_at, row.cancelled_at) if moment]
-    if ends and min(ends) <= row.contact_due_at:
+    ended = next(
+        (moment for moment in (row.declined_at, row.closed_at, row.cancelled_at) if moment), None
+    )
+    if ended is not None and ended <= due_at:
         return None
     return False
 
@@ -469,6 +470,10 @@ FIGURE_SECTIONS = (
     ("wellbeing", "Wellbeing"),
 )
 SLA_MEASURES = ("due", "within_sla", "share_within_sla")
+# A decline's reason is the partner's own words: one written only once or twice may name or
+# describe the client, so only reasons given at least this often are named; the rest are summed.
+DECLINE_REASON_MINIMUM = 3
+RARE_REASONS = f"other reasons (each given fewer than {DECLINE_REASON_MINIMUM} times)"
 
 
 def _sla_rows(section: str, breakdown: str, stage: str, figures: Mapping) -> list[tuple]:
@@ -512,8 +517,14 @@ def figure_rows(figures: Mapping) -> list[tuple]:
             rows.append((section, name, "referrals", entry["referrals"]))
     for outcome in figures["outcomes"]:
         rows.append(("outcomes", outcome["code"], "referrals", outcome["count"]))
+    rare = 0
     for decline in figures["declines"]:
-        rows.append(("declines", decline["reason"], "referrals", decline["count"]))
+        if decline["count"] >= DECLINE_REASON_MINIMUM:
+            rows.append(("declines", decline["reason"], "referrals", decline["count"]))
+        else:
+            rare += decline["count"]
+    if rare:
+        rows.append(("declines", RARE_REASONS, "referrals", rare))
     follow_ups = figures["follow_ups"]
     rows.append(("follow_ups", "", "recorded", follow_ups["recorded"]))
     for answer, count in follow_ups["needs_met"].items():

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import openpyxl
@@ -14,31 +13,13 @@ from sqlalchemy import select
 
 from hub import exports, lifecycle
 from hub.models import ExportAudit
+from hub.stats import Filters
 from tests.factories import submit, user
 
 JAN = datetime(2026, 1, 10, 10, 0)
 FEB = datetime(2026, 2, 1, 11, 0)
 FEB_LATER = datetime(2026, 2, 10, 12, 0)
 KEY = b"test-pseudonym-key"
-
-
-@dataclass(frozen=True)
-class Filters:
-    """The shape of ``hub.stats.Filters``, for testing the service on its own."""
-
-    start: date
-    end: date
-    partner: str | None = None
-    referrer: str | None = None
-    borough: str | None = None
-    question: str | None = None
-
-    def as_args(self) -> dict[str, str]:
-        args = {"from": self.start.isoformat(), "to": self.end.isoformat()}
-        for name in ("partner", "referrer", "borough", "question"):
-            if getattr(self, name):
-                args[name] = getattr(self, name)
-        return args
 
 
 YEAR = Filters(date(2025, 12, 1), date(2026, 3, 2))
@@ -330,3 +311,205 @@ def test_an_export_is_recorded(db, demo_hub, now):
     assert audit.filters == {"from": "2025-12-01", "to": "2026-03-02"}
     with pytest.raises(ValueError):
         exports.record_export(manager, "everything", "csv", YEAR, 0, now)
+
+
+# --- Figures --------------------------------------------------------------------------------------
+
+
+def test_figures_as_tidy_rows(db, history, now):
+    from hub import stats
+
+    figures = stats.figures(db.session, YEAR, now)
+    rows = exports.figure_rows(figures)
+    assert all(len(row) == 4 for row in rows)
+    by_key = {(section, breakdown, measure): value for section, breakdown, measure, value in rows}
+    assert by_key[("headline", "", "questionnaires")] == 3
+    assert by_key[("headline", "", "referrals")] == 4
+    assert by_key[("headline", "", "forwarding_forwarded")] == 2
+    assert by_key[("monthly", "2026-02", "referrals")] == 2
+    assert by_key[("by_question", "falls", "referrals")] == 1
+    assert by_key[("by_borough", "southwark", "referrals")] == 1
+    assert by_key[("outcomes", "service_provided", "referrals")] == 1
+    assert {section for section, *_ in rows} >= {
+        "headline", "monthly", "by_question", "by_partner", "outcomes", "follow_ups", "wellbeing",
+    }  # fmt: skip
+
+
+def test_decline_reasons_given_rarely_are_not_named():
+    figures = {
+        "submissions": 0, "referrals": 0, "flags_per_questionnaire": None,
+        "forwarding": {}, "contact": {}, "by_month": [], "by_question": [], "partners": [],
+        "outcomes": [], "follow_ups": {"recorded": 0, "needs_met": {}},
+        "wellbeing": {"pairs": 0, "change": None},
+        "declines": [
+            {"reason": "Outside our area", "count": 3},
+            {"reason": "Mrs Clarke's son already helps", "count": 1},
+            {"reason": "Already a client", "count": 2},
+        ],
+    }  # fmt: skip
+    declines = [row for row in exports.figure_rows(figures) if row[0] == "declines"]
+    assert declines == [
+        ("declines", "Outside our area", "referrals", 3),
+        ("declines", exports.RARE_REASONS, "referrals", 3),
+    ]
+
+
+# --- The page and the downloads -------------------------------------------------------------------
+
+PAGE = "/manage/exports"
+PERIOD = "?from=2025-12-01&to=2026-03-02"
+
+
+@pytest.mark.parametrize("role", ["hub", "frontline", "partner"])
+def test_only_managers_and_admins_may_export(client, sign_in_as, db, role):
+    sign_in_as(role)
+    assert client.get(PAGE).status_code == 403
+    assert client.post(PAGE, data={"kind": "referrals", "file_format": "csv"}).status_code == 403
+    assert db.session.scalar(select(ExportAudit)) is None
+
+
+def test_signed_out_goes_to_sign_in(client, demo_hub):
+    assert client.get(PAGE).status_code == 302
+
+
+@pytest.mark.parametrize("role", ["manager", "admin"])
+def test_the_page_shows_the_filter_and_the_form(client, sign_in_as, history, role):
+    sign_in_as(role)
+    response = client.get(PAGE + PERIOD + "&borough=southwark")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "1 December 2025 to 2 March 2026" in page
+    assert "Borough: Southwark" in page
+    assert "That is 1 referral." in page
+    assert 'name="kind"' in page and 'name="file_format"' in page
+    assert (
+        'action="/manage/exports?from=2025-12-01&amp;to=2026-03-02&amp;borough=southwark"' in page
+    )
+    assert "Age on the day of the questionnaire" in page and "90+" in page
+
+
+def download(client, kind, file_format, query=PERIOD):
+    return client.post(PAGE + query, data={"kind": kind, "file_format": file_format})
+
+
+def test_referral_rows_as_csv(client, sign_in_as, history, db, now):
+    sign_in_as("manager")
+    response = download(client, "referrals", "csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="sail-referrals-2025-12-01-to-2026-03-02.csv"'
+    )
+    assert response.headers["Cache-Control"] == "no-store"
+    body = response.get_data()
+    rows = list(csv.DictReader(io.StringIO(body.decode())))
+    assert [row["referral"] for row in rows] == [
+        history[name].reference for name in ("smoke", "falls", "lonely", "scams")
+    ]
+    assert len({row["client"] for row in rows}) == 2
+    for personal in PERSONAL:
+        assert personal.lower().encode() not in body.lower(), personal
+
+    audit = db.session.scalar(select(ExportAudit))
+    assert (audit.user_id, audit.kind, audit.file_format, audit.rows) == (
+        user("manager").id,
+        "referrals",
+        "csv",
+        4,
+    )
+    assert audit.filters == {"from": "2025-12-01", "to": "2026-03-02"}
+    assert audit.created_at is not None
+
+
+def test_the_filter_narrows_the_download_and_is_recorded(client, sign_in_as, history, db):
+    sign_in_as("admin")
+    response = download(client, "referrals", "csv", PERIOD + "&borough=southwark")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [(row["question"], row["age_band"], row["postcode_district"]) for row in rows] == [
+        ("scams", "90+", "SE5")
+    ]
+    audit = db.session.scalar(select(ExportAudit))
+    assert audit.filters == {"from": "2025-12-01", "to": "2026-03-02", "borough": "southwark"}
+    assert audit.rows == 1
+
+
+def test_referral_rows_as_xlsx(client, sign_in_as, history, db, tmp_path):
+    sign_in_as("manager")
+    response = download(client, "referrals", "xlsx")
+    assert response.status_code == 200
+    assert response.mimetype == exports_mimetype()
+    assert "sail-referrals-2025-12-01-to-2026-03-02.xlsx" in response.headers["Content-Disposition"]
+    body = response.get_data()
+    path = tmp_path / "download.xlsx"
+    path.write_bytes(body)
+    sheet = openpyxl.load_workbook(path, read_only=True)["Referrals"]
+    assert len(list(sheet.iter_rows(values_only=True))) == 1 + 4
+    audit = db.session.scalar(select(ExportAudit))
+    assert (audit.kind, audit.file_format, audit.rows) == ("referrals", "xlsx", 4)
+
+
+def exports_mimetype():
+    from hub.manage.export_views import XLSX_MIMETYPE
+
+    return XLSX_MIMETYPE
+
+
+def test_figures_as_csv_and_xlsx(client, sign_in_as, history, db, tmp_path):
+    sign_in_as("manager")
+    response = download(client, "figures", "csv")
+    assert response.status_code == 200
+    assert "sail-figures-2025-12-01-to-2026-03-02.csv" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["section", "breakdown", "measure", "value"]
+    assert ["headline", "", "referrals", "4"] in rows
+
+    response = download(client, "figures", "xlsx")
+    path = tmp_path / "figures.xlsx"
+    path.write_bytes(response.get_data())
+    workbook = openpyxl.load_workbook(path, read_only=True)
+    assert workbook.sheetnames == [title for _, title in exports.FIGURE_SECTIONS]
+    headline = list(workbook["Headline"].iter_rows(values_only=True))
+    assert headline[0] == ("breakdown", "measure", "value")
+    assert (None, "referrals", 4) in headline
+
+    audits = db.session.scalars(select(ExportAudit).order_by(ExportAudit.id)).all()
+    assert [(a.kind, a.file_format, a.rows) for a in audits] == [
+        ("figures", "csv", len(rows) - 1),
+        ("figures", "xlsx", len(rows) - 1),
+    ]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["?from=2026-13-01", "?from=2026-03-01&to=2026-01-01", "?partner=not-a-partner"],
+)
+def test_a_bad_filter_is_refused_and_nothing_is_recorded(client, sign_in_as, history, db, query):
+    sign_in_as("manager")
+    page = client.get(PAGE + query)
+    assert page.status_code == 400
+    text = page.get_data(as_text=True)
+    assert "There is a problem" in text and "govuk-error-summary" in text
+    assert 'name="kind"' not in text  # no download form without a good filter
+    refused = download(client, "referrals", "csv", query)
+    assert refused.status_code == 400
+    assert "There is a problem" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(ExportAudit)) is None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {},
+        {"kind": "referrals"},
+        {"kind": "everything", "file_format": "csv"},
+        {"file_format": "pdf"},
+    ],
+)
+def test_a_download_needs_a_choice(client, sign_in_as, history, db, data):
+    sign_in_as("manager")
+    response = client.post(PAGE + PERIOD, data=data)
+    assert response.status_code == 400
+    text = response.get_data(as_text=True)
+    assert "There is a problem" in text
+    assert "Not a valid choice" not in text
+    assert db.session.scalar(select(ExportAudit)) is None

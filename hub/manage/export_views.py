@@ -1,1 +1,166 @@
-"""Exports of the figures and of pseudonymised referral rows, audited."""
+"""Exports of the figures and of pseudonymised referral rows, audited (``/manage/exports``).
+
+The page takes the dashboard's filter (``from``, ``to``, ``partner``, ``referrer``, ``borough``,
+``question``) from the query string; the download form posts back to the same address, so the
+filter travels with it. A download is recorded in ``export_audit`` and committed before the file
+goes out; a refused request (bad filter, no choice made) records nothing.
+"""
+
+from __future__ import annotations
+
+import tempfile
+
+from flask import Response, current_app, render_template, request, send_file, stream_with_context
+from flask_login import current_user
+from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
+from wtforms import RadioField, SelectChoice
+from wtforms.validators import InputRequired
+
+from hub import exports as service
+from hub import stats
+from hub.access import roles_required
+from hub.clock import in_london, utcnow
+from hub.extensions import db
+from hub.filters import london_date
+from hub.forms import HubForm
+from hub.manage import manage
+
+EXPORTERS = ("manager", "admin")
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+class ExportForm(HubForm):
+    kind = RadioField(
+        "What do you want to download?",
+        choices=[
+            SelectChoice(service.REFERRALS, "Referral rows: one for each referral, pseudonymised"),
+            SelectChoice(service.FIGURES, "Figures: the dashboard’s figures as a table"),
+        ],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select what you want to download")],
+    )
+    file_format = RadioField(
+        "Which format?",
+        choices=[
+            SelectChoice(service.XLSX, "Excel (XLSX)"),
+            SelectChoice(service.CSV, "CSV (comma-separated values)"),
+        ],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select a format: Excel or CSV")],
+    )
+
+    def pre_validate_messages(self) -> None:
+        """A value that is not one of the choices says what to do, like a missing one."""
+        for field, message in (
+            (self.kind, "Select what you want to download"),
+            (self.file_format, "Select a format: Excel or CSV"),
+        ):
+            if field.errors:
+                field.errors = [message]
+
+
+@manage.route("/exports", methods=["GET", "POST"], endpoint="exports")
+@roles_required(*EXPORTERS)
+def exports_page():
+    now = utcnow()
+    form = ExportForm()
+    try:
+        filters = stats.parse_filters(request.args, in_london(now).date())
+    except stats.FilterError as error:
+        return _page(form, None, error.errors, status=400)
+    if request.method == "POST":
+        if not form.validate():
+            form.pre_validate_messages()
+            return _page(form, filters, {}, status=400)
+        return _download(form.kind.data, form.file_format.data, filters, now)
+    return _page(form, filters, {})
+
+
+def _page(form: ExportForm, filters: stats.Filters | None, errors: dict, status: int = 200):
+    choices = stats.filter_choices(db.session)
+    return (
+        render_template(
+            "manage/exports.html",
+            form=form,
+            filters=filters,
+            in_words=describe(filters, choices) if filters else [],
+            referral_rows=service.referral_snapshot(filters).rows if filters else None,
+            errors=errors,
+            values=request.args,
+            choices=choices,
+            columns=service.REFERRAL_COLUMNS,
+            age_bands=service.AGE_BANDS,
+            decline_reason_minimum=service.DECLINE_REASON_MINIMUM,
+            error_list=[
+                {"text": message, "href": f"#{field}"} for field, message in errors.items()
+            ],
+        ),
+        status,
+    )
+
+
+def describe(filters: stats.Filters, choices: dict) -> list[str]:
+    """The filter in words, one line each: the period first, then any narrowing."""
+    lines = [
+        f"Referrals the hub received from {london_date(filters.start)} to "
+        f"{london_date(filters.end)}, both days included (UK time)"
+    ]
+    for name, words in (
+        ("partner", "Partner: {}"),
+        ("referrer", "Referrer organisation: {}"),
+        ("borough", "Borough: {}"),
+        ("question", "Question: {}"),
+    ):
+        value = getattr(filters, name)
+        if value:
+            label = dict(choices[name + "s"]).get(value, value)
+            lines.append(words.format(label))
+    return lines
+
+
+def _download(kind: str, file_format: str, filters: stats.Filters, now):
+    """Record the export, commit, then send the file: a CSV streamed as it is written, an XLSX
+    written to a temporary file first (and recorded only once it is written)."""
+    if kind == service.REFERRALS:
+        snapshot = service.referral_snapshot(filters)
+        key = service.pseudonym_key(current_app.config)
+        rows = snapshot.rows
+        if file_format == service.CSV:
+            chunks = service.referral_csv(filters, now, key, snapshot.up_to_id)
+        else:
+
+            def write(out):
+                service.referral_xlsx(filters, now, key, snapshot.up_to_id, out)
+    else:
+        figures = stats.figures(db.session, filters, now)
+        if file_format == service.CSV:
+            rows, chunks = service.figures_csv(figures)
+        else:
+
+            def write(out):
+                return service.figures_xlsx(figures, out)
+
+            rows = len(service.figure_rows(figures))
+
+    name = service.filename(kind, filters, file_format)
+    if file_format == service.CSV:
+        _record(kind, file_format, filters, rows, now)
+        response = Response(stream_with_context(chunks), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return _private(response)
+    out = tempfile.TemporaryFile()  # noqa: SIM115  (send_file closes it once sent)
+    write(out)
+    _record(kind, file_format, filters, rows, now)
+    out.seek(0)
+    return _private(send_file(out, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name))
+
+
+def _record(kind: str, file_format: str, filters: stats.Filters, rows: int, now) -> None:
+    """The audit row, committed before anything is sent."""
+    service.record_export(current_user._get_current_object(), kind, file_format, filters, rows, now)
+    db.session.commit()
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
