@@ -1,5 +1,5 @@
-"""The hub's commands: ``flask --app hub demo load``, ``users create``, ``users token``,
-``partners sms``, ``jobs run-due`` and ``scheduler``.
+"""The hub's commands: ``flask --app hub demo load``, ``demo generate``, ``users create``,
+``users token``, ``partners sms``, ``jobs run-due`` and ``scheduler``.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from hub import accounts, demo, jobs
+from hub import accounts, demo, demo_history, jobs
 from hub.clock import parse_iso, utcnow
 from hub.extensions import db
 from partners import directory
@@ -37,6 +37,55 @@ def demo_load():
         click.echo(f"  {user.role:<10} {user.email:<32} {user.password}  ({user.organisation})")
     click.echo("Demo partners have no SMS duty number; to try SMS, give one your own mobile:")
     click.echo('  flask --app hub partners sms lfb-home-fire-safety "07911 123456"')
+
+
+@demo_cli.command("generate")
+@click.option("--referrals", type=click.IntRange(min=1), required=True, help="How many to make.")
+@click.option(
+    "--months",
+    type=click.IntRange(min=1),
+    default=12,
+    show_default=True,
+    help="Spread over this many months before now.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=1,
+    show_default=True,
+    help="The same seed, the same history (on the same database).",
+)
+@click.option("--now", "as_of", help="End the history at this moment (ISO 8601); default now.")
+@click.option(
+    "--events/--no-events",
+    default=True,
+    show_default=True,
+    help="Write each referral's history events too.",
+)
+def demo_generate(referrals, months, seed, as_of, events):
+    """Synthetic history for the demo hub: questionnaires over the last MONTHS months and what
+    became of each referral, follow-ups and wellbeing scores. Loads the demo hub first if it is
+    missing. For development only."""
+    if current_app.config["HUB_ENV"] == "production":
+        raise click.ClickException("demo generate is for development only (HUB_ENV=production)")
+    try:
+        now = parse_iso(as_of) if as_of else utcnow()
+    except ValueError:
+        raise click.BadParameter(f"{as_of!r} is not an ISO 8601 time", param_hint="--now") from None
+    if demo_history.ensure_demo_hub(now):
+        click.echo("Loaded the demo hub first (flask --app hub demo load).")
+    with click.progressbar(length=referrals, label="Generating referrals") as bar:
+        made = demo_history.generate_history(
+            referrals, now, months=months, seed=seed, progress=bar.update, events=events
+        )
+    db.session.execute(db.text("ANALYZE"))  # fresh planner statistics for the figures
+    db.session.commit()
+    click.echo(
+        f"Made {made.questionnaires:,} questionnaires ({made.clients_seen_before:,} about someone "
+        f"seen before), {made.referrals:,} referrals, {made.follow_ups:,} follow-ups, "
+        f"{made.wellbeing:,} wellbeing scores and {made.events:,} history events, "
+        f"over the {months} months to {now:%Y-%m-%d %H:%M} UTC."
+    )
 
 
 @users_cli.command("create")
