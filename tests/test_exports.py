@@ -513,3 +513,19 @@ def test_a_download_needs_a_choice(client, sign_in_as, history, db, data):
     assert "There is a problem" in text
     assert "Not a valid choice" not in text
     assert db.session.scalar(select(ExportAudit)) is None
+
+
+@pytest.mark.parametrize("moment", [FEB + timedelta(days=3), datetime(2026, 3, 2, 9, 0)])
+def test_the_rows_add_up_to_the_figures(db, history, moment):
+    from hub import stats
+
+    figures = stats.figures(db.session, YEAR, moment)
+    rows = rows_of(YEAR, moment)
+    for stage, column in (
+        ("forwarding", "forwarded_within_sla"),
+        ("contact", "contacted_within_sla"),
+    ):
+        answers = [row[column] for row in rows]
+        assert answers.count("yes") + answers.count("no") == figures[stage]["due"], stage
+        assert answers.count("yes") == figures[stage]["within_sla"], stage
+    assert len(rows) == figures["referrals"]
