@@ -125,7 +125,10 @@ def test_managers_hub_staff_and_admins_see_the_dashboard(client, sign_in_as, rol
     response = client.get("/manage")
     assert response.status_code == 200
     assert "Turnaround and outcomes" in page_text(response)
-    assert 'href="/manage"' in response.get_data(as_text=True)  # the "Figures" link
+    body = response.get_data(as_text=True)
+    assert 'href="/manage"' in body  # the "Figures" link
+    # Only managers and admins may export, so only they are offered the link.
+    assert ("Download these figures" in body) == (role != "hub")
 
 
 @pytest.mark.parametrize("role", ["frontline", "partner"])
@@ -242,7 +245,10 @@ def test_a_partner_filter_narrows_the_figures(client, sign_in_as, history):
     assert "Flags 2 " in text
     assert "Forwarded within 24 hours 100% 2 of 2 referrals due so far." in text
     assert "Contacted within 14 days 50% 1 of 2 referrals due so far." in text
-    assert f'<option value="{fire.slug}" selected>' in response.get_data(as_text=True)
+    body = response.get_data(as_text=True)
+    assert f'<option value="{fire.slug}" selected>' in body
+    exports = f"/manage/exports?from=2026-01-01&amp;to=2026-02-28&amp;partner={fire.slug}"
+    assert f'href="{exports}">Download these figures or referral rows</a>' in body
     # Only the fire safety referrals are overdue now for this partner.
     overdue = tables_of(response).tables["table-overdue"][1:]
     assert [row[0] for row in overdue] == [

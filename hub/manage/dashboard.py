@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, render_template, request, url_for
+from flask import render_template, request, url_for
 
 from hub import stats
 from hub.access import roles_required
@@ -97,13 +97,6 @@ def chart_data(figures: dict) -> dict:
     }
 
 
-def exports_href(filters: stats.Filters | None) -> str | None:
-    # Until the exports page lands (another change), the dashboard leaves the link out.
-    if "manage.exports" not in current_app.view_functions:
-        return None
-    return url_for("manage.exports", **(filters.as_args() if filters is not None else {}))
-
-
 @manage.get("")
 @roles_required("manager", "hub", "admin")
 def dashboard():
@@ -129,6 +122,5 @@ def dashboard():
         partner_headers=sort_links(filters, sort_key, descending),
         sort="" if (sort_key, descending) == DEFAULT_SORT else f"{'-' * descending}{sort_key}",
         overdue=stats.overdue_now(session, filters, now) if filters is not None else [],
-        exports_href=exports_href(filters),
         now=now,
     ), (400 if errors else 200)
