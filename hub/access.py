@@ -48,7 +48,7 @@ def landing_endpoint(role: str) -> str:
         "frontline": "frontline.start",
         "hub": "hub_views.queue",
         "partner": "partner_portal.inbox",
-        "manager": "hub_views.queue",
+        "manager": "manage.dashboard",
         "admin": "hub_views.queue",
     }[role]
 
