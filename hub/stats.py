@@ -52,6 +52,8 @@ from hub.models import (
     CLOSED,
     FORWARDED,
     NEEDS_MET,
+    NO_SUITABLE_SERVICE,
+    OUTCOMES,
     RECEIVED,
     WELLBEING_QUESTIONS,
     Client,
@@ -440,9 +442,24 @@ COUNTS = (
 )
 
 
+GROUP_KEYS = ("partner_id", "question_key", "month_index")
+
+
 def _add(total: dict, row: Mapping) -> None:
-    for name in COUNTS:
-        total[name] = total.get(name, 0) + row[name]
+    for name, value in row.items():
+        if name not in GROUP_KEYS:
+            total[name] = total.get(name, 0) + value
+
+
+OUTCOME_CODES = (*OUTCOMES, NO_SUITABLE_SERVICE)
+
+
+def _outcome_columns():
+    r = referral.c
+    return [
+        func.count().filter(and_(r.status == CLOSED, r.outcome == code)).label(f"outcome:{code}")
+        for code in OUTCOME_CODES
+    ]
 
 
 def figures(session: Session, filters: Filters, now: datetime) -> dict:
@@ -451,10 +468,10 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
     r = referral.c
     months = _month_buckets(filters)
     month = _month_index(r.received_at, months).label("month_index")
-    conditions = _referral_conditions(filters)
 
-    # One pass over the period's referrals, grouped by partner, question and month: the
-    # totals, the per-partner table, the questions and the monthly trend are sums of its rows.
+    # One pass over the period's referrals, grouped by partner, question and month: the totals,
+    # the per-partner table, the questions, the outcomes and the monthly trend are sums of its
+    # few rows.
     grouped = session.execute(
         select(
             r.partner_id,
@@ -463,9 +480,10 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
             func.count().label("referrals"),
             *_forwarding_columns(now),
             *_contact_columns(now),
+            *_outcome_columns(),
         )
         .select_from(_referral_from(filters))
-        .where(*conditions)
+        .where(*_referral_conditions(filters))
         .group_by(r.partner_id, r.question_key, literal_column("month_index"))
     ).mappings()
     total: dict = dict.fromkeys(COUNTS, 0)
@@ -481,27 +499,24 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
         _add(by_month.setdefault(row["month_index"], {}), row)
 
     percentiles = _duration_percentiles(session, filters)
-    submissions_by_month = _submissions_by_month(session, filters, months)
-    submissions = sum(submissions_by_month.values())
+    origins = _origins(session, filters, months)
+    submissions = sum(origins["submissions_by_month"].values())
     choices = filter_choices(session)
     question_labels = dict(choices["questions"])
-    partner_names = dict(
-        session.execute(
-            select(Organisation.id, Organisation.slug).where(Organisation.id.in_(by_partner))
-        ).all()
-    )
-    names = dict(
-        session.execute(
-            select(Organisation.id, Organisation.name).where(Organisation.id.in_(by_partner))
-        ).all()
-    )
+    organisations = {
+        row.id: row
+        for row in session.execute(
+            select(Organisation.id, Organisation.slug, Organisation.name).where(
+                Organisation.id.in_(set(by_partner) | set(origins["referrers"]))
+            )
+        )
+    }
 
-    partners = []
-    for partner_id, counts in by_partner.items():
-        partners.append(
+    partners = sorted(
+        (
             {
-                "partner": partner_names[partner_id],
-                "name": names[partner_id],
+                "partner": organisations[partner_id].slug,
+                "name": organisations[partner_id].name,
                 "referrals": counts["referrals"],
                 "forwarding": _forwarding(
                     counts, percentiles["forward"].get(partner_id, (None, None))
@@ -509,9 +524,15 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
                 "contact": _contact(counts, percentiles["contact"].get(partner_id, (None, None))),
                 "overdue_open": counts["forward_overdue"] + counts["contact_overdue"],
             }
-        )
-    partners.sort(key=lambda row: row["name"])
+            for partner_id, counts in by_partner.items()
+        ),
+        key=lambda row: row["name"],
+    )
 
+    def monthly(index: int, name: str) -> int:
+        return by_month.get(index, {}).get(name, 0)
+
+    borough_names = dict(choices["boroughs"])
     return {
         "submissions": submissions,
         "referrals": total["referrals"],
@@ -524,29 +545,42 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
             {
                 "month": first.strftime("%Y-%m"),
                 "label": f"{calendar.month_name[first.month]} {first.year}",
-                "submissions": submissions_by_month.get(index, 0),
-                "referrals": by_month.get(index, {}).get("referrals", 0),
+                "submissions": origins["submissions_by_month"].get(index, 0),
+                "referrals": monthly(index, "referrals"),
                 "forwarding_share": _share(
-                    by_month.get(index, {}).get("forward_within", 0),
-                    by_month.get(index, {}).get("forward_due", 0),
+                    monthly(index, "forward_within"), monthly(index, "forward_due")
                 ),
                 "contact_share": _share(
-                    by_month.get(index, {}).get("contact_within", 0),
-                    by_month.get(index, {}).get("contact_due", 0),
+                    monthly(index, "contact_within"), monthly(index, "contact_due")
                 ),
             }
             for index, (first, _) in enumerate(months)
         ],
-        "by_question": sorted(
-            (
-                {"key": key, "label": question_labels.get(key, key), "referrals": count}
-                for key, count in by_question.items()
-            ),
-            key=lambda row: (-row["referrals"], row["key"]),
+        "by_question": _commonest_first(
+            {"key": key, "label": question_labels.get(key, key), "referrals": count}
+            for key, count in by_question.items()
         ),
-        "by_referrer": _by_referrer(session, filters),
-        "by_borough": _by_borough(session, filters, dict(choices["boroughs"])),
-        "outcomes": _outcomes(session, filters),
+        "by_referrer": _commonest_first(
+            {
+                "slug": organisations[org_id].slug,
+                "name": organisations[org_id].name,
+                **counts,
+            }
+            for org_id, counts in origins["referrers"].items()
+        ),
+        "by_borough": _commonest_first(
+            {
+                "slug": slug,
+                "name": borough_names.get(slug, slug) if slug else NOT_RECORDED,
+                **counts,
+            }
+            for slug, counts in origins["boroughs"].items()
+        ),
+        "outcomes": _commonest_first(
+            {"code": code, "label": OUTCOME_LABELS.get(code, code), "count": count}
+            for code in OUTCOME_CODES
+            if (count := sum(row[f"outcome:{code}"] for row in by_partner.values()))
+        ),
         "declines": _declines(session, filters),
         "follow_ups": _follow_ups(session, filters),
         "wellbeing": _wellbeing(session, filters),
@@ -554,103 +588,48 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
     }
 
 
-def _submissions_by_month(session: Session, filters: Filters, months) -> dict[int, int]:
-    month = _month_index(submission.c.received_at, months).label("month_index")
-    return dict(
-        session.execute(
-            select(month, func.count())
-            .select_from(submission)
-            .where(*_submission_conditions(filters))
-            .group_by(literal_column("month_index"))
-        ).all()
-    )
+def _commonest_first(rows) -> list[dict]:
+    """Breakdown rows, the biggest first (by submissions, referrals or count), then by name."""
+
+    def order(row):
+        size = row.get("submissions", row.get("referrals", row.get("count")))
+        return (-size, row.get("name") or row.get("code") or row.get("key"))
+
+    return sorted(rows, key=order)
 
 
-def _by_referrer(session: Session, filters: Filters) -> list[dict]:
+def _origins(session: Session, filters: Filters, months) -> dict:
+    """Where the period's questionnaires and referrals came from: submissions by month, and
+    submissions and referrals by referrer organisation and by borough (two grouped queries)."""
     s = submission.c
-    organisation = Organisation.__table__
-    submissions = dict(
-        session.execute(
-            select(s.referrer_organisation_id, func.count())
-            .where(*_submission_conditions(filters))
-            .group_by(s.referrer_organisation_id)
-        ).all()
-    )
-    referrals = dict(
-        session.execute(
-            select(s.referrer_organisation_id, func.count())
-            .select_from(_referral_from(filters, submissions=True))
-            .where(*_referral_conditions(filters))
-            .group_by(s.referrer_organisation_id)
-        ).all()
-    )
-    ids = set(submissions) | set(referrals)
-    rows = session.execute(
-        select(organisation.c.id, organisation.c.slug, organisation.c.name).where(
-            organisation.c.id.in_(ids)
-        )
+    month = _month_index(s.received_at, months).label("month_index")
+    submitted = session.execute(
+        select(month, s.referrer_organisation_id, client.c.borough, func.count())
+        .select_from(submission.join(client, client.c.id == s.client_id))
+        .where(*_submission_conditions(filters))
+        .group_by(literal_column("month_index"), s.referrer_organisation_id, client.c.borough)
     ).all()
-    return sorted(
-        (
-            {
-                "slug": slug,
-                "name": name,
-                "submissions": submissions.get(org_id, 0),
-                "referrals": referrals.get(org_id, 0),
-            }
-            for org_id, slug, name in rows
-        ),
-        key=lambda row: (-row["submissions"], row["name"]),
-    )
-
-
-def _by_borough(session: Session, filters: Filters, borough_names: dict[str, str]) -> list[dict]:
-    submissions = dict(
-        session.execute(
-            select(client.c.borough, func.count())
-            .select_from(submission.join(client, client.c.id == submission.c.client_id))
-            .where(*_submission_conditions(filters))
-            .group_by(client.c.borough)
-        ).all()
-    )
-    referrals = dict(
-        session.execute(
-            select(client.c.borough, func.count())
-            .select_from(_referral_from(filters, clients=True))
-            .where(*_referral_conditions(filters))
-            .group_by(client.c.borough)
-        ).all()
-    )
-    slugs = set(submissions) | set(referrals)
-    return sorted(
-        (
-            {
-                "slug": slug,
-                "name": borough_names.get(slug, slug) if slug else NOT_RECORDED,
-                "submissions": submissions.get(slug, 0),
-                "referrals": referrals.get(slug, 0),
-            }
-            for slug in slugs
-        ),
-        key=lambda row: (-row["submissions"], row["name"]),
-    )
-
-
-def _outcomes(session: Session, filters: Filters) -> list[dict]:
-    r = referral.c
-    rows = session.execute(
-        select(r.outcome, func.count())
-        .select_from(_referral_from(filters))
-        .where(*_referral_conditions(filters), r.status == CLOSED)
-        .group_by(r.outcome)
+    referred = session.execute(
+        select(s.referrer_organisation_id, client.c.borough, func.count())
+        .select_from(_referral_from(filters, clients=True))
+        .where(*_referral_conditions(filters))
+        .group_by(s.referrer_organisation_id, client.c.borough)
     ).all()
-    return sorted(
-        (
-            {"code": code, "label": OUTCOME_LABELS.get(code, code), "count": count}
-            for code, count in rows
-        ),
-        key=lambda row: (-row["count"], row["code"]),
-    )
+    by_month: dict[int, int] = {}
+    referrers: dict[int, dict] = {}
+    boroughs: dict[str | None, dict] = {}
+
+    def tally(org_id, borough, name, count):
+        for table, key in ((referrers, org_id), (boroughs, borough)):
+            counts = table.setdefault(key, {"submissions": 0, "referrals": 0})
+            counts[name] += count
+
+    for index, org_id, borough, count in submitted:
+        by_month[index] = by_month.get(index, 0) + count
+        tally(org_id, borough, "submissions", count)
+    for org_id, borough, count in referred:
+        tally(org_id, borough, "referrals", count)
+    return {"submissions_by_month": by_month, "referrers": referrers, "boroughs": boroughs}
 
 
 def _declines(session: Session, filters: Filters) -> list[dict]:
