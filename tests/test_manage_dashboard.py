@@ -225,10 +225,7 @@ def test_what_is_overdue_now_links_to_each_referral(client, sign_in_as, history)
     # unforwarded referral (due 1 January), then February's befriending referral (forwarding
     # due 11 February), then its fire safety referral (contact due 24 February).
     assert [row[0] for row in rows] == [history["before_period"], forward_ref, contact_ref]
-    assert [row[2] for row in rows[1:]] == [
-        "Forward to the partner",
-        "Partner to contact the client",
-    ]
+    assert [row[2] for row in rows[1:]] == ["Forwarding", "Contact"]
     assert rows[1][3].startswith("11 Feb 2026, 10:00")  # UK time (GMT in February)
     body = response.get_data(as_text=True)
     assert f'href="/hub/referrals/{forward_id}">{forward_ref}<' in body
