@@ -26,7 +26,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(tmp_path):
     [
         ("frontline", "/questionnaires/"),
         ("hub", "/hub/referrals"),
-        ("manager", "/hub/referrals"),
+        ("manager", "/manage"),
         ("admin", "/hub/referrals"),
         ("partner", "/partner/referrals"),
     ],
