@@ -75,4 +75,4 @@ bench-stats: install ## time the managers' figures for a year at 1,000,000 refer
 	$(BIN)/python bench/stats.py
 
 clean:
-	rm -rf $(VENV) node_modules $(ASSETS) .pytest_cache
+	rm -rf $(VENV) node_modules $(ASSETS) $(VENDOR) .pytest_cache
