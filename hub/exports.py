@@ -19,7 +19,7 @@ import csv
 import hashlib
 import hmac
 import io
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import IO, Any, Protocol
@@ -30,7 +30,7 @@ from openpyxl.styles import Font
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
-from hub.clock import LONDON, iso_z
+from hub.clock import LONDON
 from hub.extensions import db
 from hub.models import (
     WELLBEING_QUESTIONS,
@@ -140,32 +140,38 @@ def filename(kind: str, filters: ExportFilters, file_format: str) -> str:
 
 # --- Cells --------------------------------------------------------------------------------------
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
 def csv_text(value: Any) -> Any:
     """A text cell that a spreadsheet would take as a formula gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if type(value) is str and value[:1] in FORMULA_STARTS:
         return "'" + value
     return value
 
 
 def csv_value(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return iso_z(value)
-    if value is None:
-        return ""
-    return csv_text(value)
+    """A cell as CSV text: times as ISO 8601 UTC with Z, blanks empty, text made safe."""
+    kind = type(value)
+    if kind is datetime:
+        return value.isoformat(sep="T", timespec="seconds") + "Z"
+    if kind is str:
+        return "'" + value if value[:1] in FORMULA_STARTS else value
+    return value  # numbers as they are; csv writes None as an empty cell
 
 
-def csv_chunks(header: list[str], rows: Iterable[list]) -> Iterator[str]:
-    """CSV text, a page of rows at a time (for a streamed response)."""
+def csv_chunks(
+    header: list[str], rows: Iterable[list], cells: Callable[[list], list] | None = None
+) -> Iterator[str]:
+    """CSV text, some hundreds of rows at a time (for a streamed response). ``cells`` turns a
+    row into CSV cells; by default each value goes through ``csv_value``."""
+    cells = cells or (lambda row: [csv_value(value) for value in row])
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
     for number, row in enumerate(rows, 1):
-        writer.writerow([csv_value(value) for value in row])
-        if number % 200 == 0:
+        writer.writerow(cells(row))
+        if number % 500 == 0:
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
@@ -173,26 +179,56 @@ def csv_chunks(header: list[str], rows: Iterable[list]) -> Iterator[str]:
 
 
 def _xlsx_row(sheet, row: list, bold: bool = False) -> list:
-    cells = []
-    for value in row:
-        cell = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str) and value.startswith("="):
-            cell.data_type = "s"  # text, never a formula
-        if bold:
+    """A row for a write-only sheet: plain values, except that text starting with "=" is made
+    a text cell (openpyxl would write it as a formula) and a header is bold."""
+    if bold:
+        cells = [WriteOnlyCell(sheet, value=value) for value in row]
+        for cell in cells:
             cell.font = Font(bold=True)
-        cells.append(cell)
-    return cells
+        return cells
+    return [
+        _text_cell(sheet, value) if type(value) is str and value[:1] == "=" else value
+        for value in row
+    ]
 
 
-def write_xlsx(sheets: Iterable[tuple[str, list[str], Iterable[list]]], out: IO[bytes]) -> None:
-    """A workbook of (title, header, rows) sheets, written row by row (openpyxl write-only)."""
+def _text_cell(sheet, value: str) -> WriteOnlyCell:
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
+
+
+XLSX_MAX_ROWS = 1_048_576  # rows on one Excel sheet, its header row included
+# openpyxl writes some 1,500 referral rows a second (34 cells each), and the file must be whole
+# before it is sent: more rows than this take longer than a web request should, so they go as
+# CSV instead, which is streamed as it is read (some 20,000 rows a second).
+XLSX_REFERRAL_LIMIT = 20_000
+
+
+def write_xlsx(
+    sheets: Iterable[tuple[str, list[str], Iterable[list]]],
+    out: IO[bytes],
+    max_rows: int = XLSX_MAX_ROWS,
+) -> None:
+    """A workbook of (title, header, rows) sheets, written row by row (openpyxl write-only).
+    Rows beyond what one sheet holds go on to "Title 2", "Title 3" and so on, each with the
+    header again."""
     workbook = Workbook(write_only=True)
-    for title, header, rows in sheets:
+
+    def new_sheet(title: str, header: list[str]):
         sheet = workbook.create_sheet(title=title[:31])
         sheet.freeze_panes = "A2"
         sheet.append(_xlsx_row(sheet, header, bold=True))
+        return sheet
+
+    for title, header, rows in sheets:
+        sheet, number, written = new_sheet(title, header), 1, 1
         for row in rows:
+            if written == max_rows:
+                number += 1
+                sheet, written = new_sheet(f"{title} {number}", header), 1
             sheet.append(_xlsx_row(sheet, row))
+            written += 1
     workbook.save(out)
 
 
@@ -249,6 +285,13 @@ REFERRAL_COLUMNS: list[tuple[str, str]] = [
     ),
 ]
 REFERRAL_HEADER = [name for name, _ in REFERRAL_COLUMNS[:-1]] + WELLBEING_COLUMNS
+_TIME_INDEXES = [i for i, name in enumerate(REFERRAL_HEADER) if name.endswith("_at")]
+_NUMBER_COLUMNS = {"hours_to_forward", "days_to_contact", *WELLBEING_COLUMNS}
+_TEXT_INDEXES = [
+    i
+    for i, name in enumerate(REFERRAL_HEADER)
+    if i not in _TIME_INDEXES and name not in _NUMBER_COLUMNS
+]
 
 _referrer = aliased(Organisation, name="referrer_org")
 _partner = aliased(Organisation, name="partner_org")
@@ -348,44 +391,58 @@ def _hours(start: datetime | None, end: datetime | None, unit: float) -> float |
     return round((end - start).total_seconds() / unit, 2)
 
 
-def _yes_no(value: bool | None) -> str | None:
-    return None if value is None else ("yes" if value else "no")
-
-
 # The two rules below are hub.stats's definitions (DESIGN.md) for one referral, so the rows add
 # up to the figures: "due" and "within" there are "yes or no" and "yes" here.
 
 
-def forwarded_within_sla(row, now: datetime) -> bool | None:
+def forwarded_within_sla(
+    forwarded_at: datetime | None,
+    forward_due_at: datetime,
+    cancelled_at: datetime | None,
+    now: datetime,
+) -> bool | None:
     """True or False once forwarding was due: forwarded, or still unforwarded at its deadline
     without having been cancelled before it (a miss); None while not yet due."""
-    if row.forwarded_at is not None:
-        return row.forwarded_at <= row.forward_due_at
-    if row.forward_due_at <= now and (
-        row.cancelled_at is None or row.cancelled_at > row.forward_due_at
-    ):
+    if forwarded_at is not None:
+        return forwarded_at <= forward_due_at
+    if forward_due_at <= now and (cancelled_at is None or cancelled_at > forward_due_at):
         return False
     return None
 
 
-def contacted_within_sla(row, now: datetime) -> bool | None:
+def contacted_within_sla(
+    contacted_at: datetime | None,
+    contact_due_at: datetime | None,
+    ended_at: datetime | None,
+    now: datetime,
+) -> bool | None:
     """True or False once contact was due: contacted, or at the contact deadline without having
-    been declined, closed or cancelled before it (a miss); None while not yet due."""
-    due_at = row.contact_due_at
-    if row.contacted_at is not None:
-        return due_at is not None and row.contacted_at <= due_at
-    if due_at is None or due_at > now:
+    ended (declined, closed or cancelled, in that order) before it (a miss); None while not yet
+    due."""
+    if contacted_at is not None:
+        return contact_due_at is not None and contacted_at <= contact_due_at
+    if contact_due_at is None or contact_due_at > now:
         return None
-    ended = next(
-        (moment for moment in (row.declined_at, row.closed_at, row.cancelled_at) if moment), None
-    )
-    if ended is not None and ended <= due_at:
+    if ended_at is not None and ended_at <= contact_due_at:
         return None
     return False
 
 
-def _london_date(moment: datetime) -> date:
-    return moment.replace(tzinfo=UTC).astimezone(LONDON).date()
+YES_NO = {True: "yes", False: "no", None: None}
+
+
+class _LondonDates:
+    """The London calendar date of naive UTC moments, worked out once per UTC hour."""
+
+    def __init__(self):
+        self._by_hour: dict[datetime, date] = {}
+
+    def __call__(self, moment: datetime) -> date:
+        hour = moment.replace(minute=0, second=0, microsecond=0)
+        day = self._by_hour.get(hour)
+        if day is None:
+            day = self._by_hour[hour] = hour.replace(tzinfo=UTC).astimezone(LONDON).date()
+        return day
 
 
 def referral_rows(
@@ -397,55 +454,96 @@ def referral_rows(
 ) -> Iterator[list]:
     """One pseudonymised row per referral (``REFERRAL_HEADER``), read in keyset pages by id."""
     statement = _rows_statement(filters, up_to_id)
-    after = 0
+    london_date = _LondonDates()
     pseudonyms: dict[str, str] = {}
+    after = 0
     while True:
         # Each page on its own short connection: a slow download holds no transaction open.
         with db.engine.connect() as connection:
             page = connection.execute(statement.where(Referral.id > after).limit(page_size)).all()
-        for row in page:
-            client = pseudonyms.get(row.match_key)
+        for (
+            _id,
+            reference,
+            questionnaire,
+            match_key,
+            date_of_birth,
+            postcode,
+            borough,
+            referrer,
+            question,
+            partner,
+            status,
+            rerouted_from,
+            questionnaire_at,
+            received_at,
+            forward_due_at,
+            forwarded_at,
+            accepted_at,
+            contact_due_at,
+            contacted_at,
+            closed_at,
+            declined_at,
+            cancelled_at,
+            outcome,
+            needs_met,
+            *scores,
+        ) in page:
+            client = pseudonyms.get(match_key)
             if client is None:
-                client = pseudonyms[row.match_key] = pseudonym(row.match_key, key)
+                client = pseudonyms[match_key] = pseudonym(match_key, key)
+            ended_at = declined_at or closed_at or cancelled_at
             yield [
-                row.reference,
-                row.questionnaire,
+                reference,
+                questionnaire,
                 client,
-                age_band(row.date_of_birth, _london_date(row.questionnaire_at)),
-                postcode_district(row.postcode),
-                row.borough,
-                row.referrer,
-                row.question_key,
-                row.partner,
-                row.status,
-                row.rerouted_from,
-                row.received_at,
-                row.forward_due_at,
-                row.forwarded_at,
-                row.accepted_at,
-                row.contact_due_at,
-                row.contacted_at,
-                row.closed_at,
-                row.declined_at,
-                row.cancelled_at,
-                _hours(row.received_at, row.forwarded_at, 3600),
-                _hours(row.forwarded_at, row.contacted_at, 86400),
-                _yes_no(forwarded_within_sla(row, now)),
-                _yes_no(contacted_within_sla(row, now)),
-                row.outcome,
-                row.needs_met,
-                *(getattr(row, f"before_{key}") for key in WELLBEING_QUESTIONS),
-                *(getattr(row, f"after_{key}") for key in WELLBEING_QUESTIONS),
+                age_band(date_of_birth, london_date(questionnaire_at)),
+                postcode_district(postcode),
+                borough,
+                referrer,
+                question,
+                partner,
+                status,
+                rerouted_from,
+                received_at,
+                forward_due_at,
+                forwarded_at,
+                accepted_at,
+                contact_due_at,
+                contacted_at,
+                closed_at,
+                declined_at,
+                cancelled_at,
+                _hours(received_at, forwarded_at, 3600),
+                _hours(forwarded_at, contacted_at, 86400),
+                YES_NO[forwarded_within_sla(forwarded_at, forward_due_at, cancelled_at, now)],
+                YES_NO[contacted_within_sla(contacted_at, contact_due_at, ended_at, now)],
+                outcome,
+                needs_met,
+                *scores,
             ]
         if len(page) < page_size:
             return
-        after = page[-1].id
+        after = page[-1][0]
         if len(pseudonyms) > 10 * page_size:
             pseudonyms.clear()
 
 
+def _referral_csv_cells(row: list) -> list:
+    """A referral row as CSV cells: the same as ``csv_value`` gives, column by known column."""
+    for index in _TIME_INDEXES:
+        value = row[index]
+        if value is not None:
+            row[index] = value.isoformat(sep="T", timespec="seconds") + "Z"
+    for index in _TEXT_INDEXES:
+        value = row[index]
+        if value and value[0] in FORMULA_STARTS:
+            row[index] = "'" + value
+    return row
+
+
 def referral_csv(filters: ExportFilters, now: datetime, key: bytes, up_to_id: int) -> Iterator[str]:
-    return csv_chunks(REFERRAL_HEADER, referral_rows(filters, now, key, up_to_id))
+    rows = referral_rows(filters, now, key, up_to_id)
+    return csv_chunks(REFERRAL_HEADER, rows, _referral_csv_cells)
 
 
 def referral_xlsx(

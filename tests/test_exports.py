@@ -529,3 +529,32 @@ def test_the_rows_add_up_to_the_figures(db, history, moment):
         assert answers.count("yes") + answers.count("no") == figures[stage]["due"], stage
         assert answers.count("yes") == figures[stage]["within_sla"], stage
     assert len(rows) == figures["referrals"]
+
+
+def test_xlsx_text_is_never_a_formula_and_long_sheets_continue(tmp_path):
+    path = tmp_path / "book.xlsx"
+    rows = [['=HYPERLINK("http://x")', 1], ["plain", 2], ["more", 3], ["last", 4]]
+    with path.open("wb") as out:
+        exports.write_xlsx([("Rows", ["text", "number"], rows)], out, max_rows=3)
+    workbook = openpyxl.load_workbook(path)
+    assert workbook.sheetnames == ["Rows", "Rows 2"]
+    first = list(workbook["Rows"].iter_rows(values_only=True))
+    assert first == [("text", "number"), ('=HYPERLINK("http://x")', 1), ("plain", 2)]
+    assert workbook["Rows"]["A2"].data_type == "s"
+    assert list(workbook["Rows 2"].iter_rows(values_only=True)) == [
+        ("text", "number"),
+        ("more", 3),
+        ("last", 4),
+    ]
+
+
+def test_too_many_rows_for_excel_are_refused(client, sign_in_as, history, db, monkeypatch):
+    monkeypatch.setattr(exports, "XLSX_REFERRAL_LIMIT", 3)
+    sign_in_as("manager")
+    response = download(client, "referrals", "xlsx")
+    assert response.status_code == 400
+    assert "An Excel file holds up to 3 referral rows and this filter has 4" in response.get_data(
+        as_text=True
+    )
+    assert db.session.scalar(select(ExportAudit)) is None
+    assert download(client, "referrals", "csv").status_code == 200

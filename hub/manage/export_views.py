@@ -41,6 +41,8 @@ class ExportForm(HubForm):
     )
     file_format = RadioField(
         "Which format?",
+        description=f"An Excel file holds up to {service.XLSX_REFERRAL_LIMIT:,} referral rows; "
+        "CSV has no limit.",
         choices=[
             SelectChoice(service.XLSX, "Excel (XLSX)"),
             SelectChoice(service.CSV, "CSV (comma-separated values)"),
@@ -72,6 +74,14 @@ def exports_page():
         if not form.validate():
             form.pre_validate_messages()
             return _page(form, filters, {}, status=400)
+        if form.kind.data == service.REFERRALS and form.file_format.data == service.XLSX:
+            rows = service.referral_snapshot(filters).rows
+            if rows > service.XLSX_REFERRAL_LIMIT:
+                form.file_format.errors = [
+                    f"An Excel file holds up to {service.XLSX_REFERRAL_LIMIT:,} referral rows "
+                    f"and this filter has {rows:,}: choose CSV, or fewer referrals"
+                ]
+                return _page(form, filters, {}, status=400)
         return _download(form.kind.data, form.file_format.data, filters, now)
     return _page(form, filters, {})
 
