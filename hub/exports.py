@@ -323,21 +323,25 @@ def _filtered(statement: Select, filters: ExportFilters) -> Select:
 
 @dataclass(frozen=True)
 class ReferralSnapshot:
-    """How many referral rows an export holds, and the last referral id it may include: rows
-    received after the count are left out, so the file matches its audit record."""
+    """How many referral rows an export holds, and the ids it spans: referrals received after
+    the count are left out, so the file matches its audit record, and reading starts at the
+    first id in the filter rather than at the start of the table."""
 
     rows: int
-    up_to_id: int
+    first_id: int
+    last_id: int
 
 
 def referral_snapshot(filters: ExportFilters) -> ReferralSnapshot:
-    count, last = db.session.execute(
-        _filtered(select(func.count(Referral.id), func.max(Referral.id)), filters)
+    count, first, last = db.session.execute(
+        _filtered(
+            select(func.count(Referral.id), func.min(Referral.id), func.max(Referral.id)), filters
+        )
     ).one()
-    return ReferralSnapshot(rows=count, up_to_id=last or 0)
+    return ReferralSnapshot(rows=count, first_id=first or 0, last_id=last or 0)
 
 
-def _rows_statement(filters: ExportFilters, up_to_id: int) -> Select:
+def _rows_statement(filters: ExportFilters, snapshot: ReferralSnapshot) -> Select:
     columns = [
         Referral.id.label("id"),
         Referral.reference.label("reference"),
@@ -380,7 +384,7 @@ def _rows_statement(filters: ExportFilters, up_to_id: int) -> Select:
             and_(_before.submission_id == Submission.id, _before.stage == "questionnaire"),
         )
         .outerjoin(_after, and_(_after.submission_id == Submission.id, _after.stage == "follow_up"))
-        .where(Referral.id <= up_to_id)
+        .where(Referral.id <= snapshot.last_id)
         .order_by(Referral.id)
     )
 
@@ -449,14 +453,14 @@ def referral_rows(
     filters: ExportFilters,
     now: datetime,
     key: bytes,
-    up_to_id: int,
+    snapshot: ReferralSnapshot,
     page_size: int = PAGE_SIZE,
 ) -> Iterator[list]:
     """One pseudonymised row per referral (``REFERRAL_HEADER``), read in keyset pages by id."""
-    statement = _rows_statement(filters, up_to_id)
+    statement = _rows_statement(filters, snapshot)
     london_date = _LondonDates()
     pseudonyms: dict[str, str] = {}
-    after = 0
+    after = snapshot.first_id - 1
     while True:
         # Each page on its own short connection: a slow download holds no transaction open.
         with db.engine.connect() as connection:
@@ -541,15 +545,17 @@ def _referral_csv_cells(row: list) -> list:
     return row
 
 
-def referral_csv(filters: ExportFilters, now: datetime, key: bytes, up_to_id: int) -> Iterator[str]:
-    rows = referral_rows(filters, now, key, up_to_id)
+def referral_csv(
+    filters: ExportFilters, now: datetime, key: bytes, snapshot: ReferralSnapshot
+) -> Iterator[str]:
+    rows = referral_rows(filters, now, key, snapshot)
     return csv_chunks(REFERRAL_HEADER, rows, _referral_csv_cells)
 
 
 def referral_xlsx(
-    filters: ExportFilters, now: datetime, key: bytes, up_to_id: int, out: IO[bytes]
+    filters: ExportFilters, now: datetime, key: bytes, snapshot: ReferralSnapshot, out: IO[bytes]
 ) -> None:
-    write_xlsx([("Referrals", REFERRAL_HEADER, referral_rows(filters, now, key, up_to_id))], out)
+    write_xlsx([("Referrals", REFERRAL_HEADER, referral_rows(filters, now, key, snapshot))], out)
 
 
 # --- Figures ------------------------------------------------------------------------------------

@@ -149,7 +149,7 @@ def history(db, demo_hub, now):
 
 def rows_of(filters, now) -> list[dict]:
     snapshot = exports.referral_snapshot(filters)
-    text = "".join(exports.referral_csv(filters, now, KEY, snapshot.up_to_id))
+    text = "".join(exports.referral_csv(filters, now, KEY, snapshot))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == snapshot.rows
     return rows
@@ -222,8 +222,8 @@ def test_the_period_is_london_dates_inclusive(db, demo_hub, now):
 
 def test_rows_are_read_in_pages(db, history, now):
     snapshot = exports.referral_snapshot(YEAR)
-    paged = list(exports.referral_rows(YEAR, now, KEY, snapshot.up_to_id, page_size=1))
-    whole = list(exports.referral_rows(YEAR, now, KEY, snapshot.up_to_id))
+    paged = list(exports.referral_rows(YEAR, now, KEY, snapshot, page_size=1))
+    whole = list(exports.referral_rows(YEAR, now, KEY, snapshot))
     assert paged == whole and len(whole) == 4
 
 
@@ -231,7 +231,7 @@ def test_referrals_received_after_the_count_are_left_out(db, history, now):
     snapshot = exports.referral_snapshot(YEAR)
     submit(user("frontline"), FEB_LATER, yes=("memory",))
     db.session.commit()
-    rows = list(exports.referral_rows(YEAR, now, KEY, snapshot.up_to_id))
+    rows = list(exports.referral_rows(YEAR, now, KEY, snapshot))
     assert len(rows) == snapshot.rows == 4
 
 
@@ -244,10 +244,10 @@ PERSONAL = (
 
 def test_no_personal_details_in_either_format(db, history, now, tmp_path):
     snapshot = exports.referral_snapshot(YEAR)
-    text = "".join(exports.referral_csv(YEAR, now, KEY, snapshot.up_to_id))
+    text = "".join(exports.referral_csv(YEAR, now, KEY, snapshot))
     path = tmp_path / "rows.xlsx"
     with path.open("wb") as out:
-        exports.referral_xlsx(YEAR, now, KEY, snapshot.up_to_id, out)
+        exports.referral_xlsx(YEAR, now, KEY, snapshot, out)
     workbook = openpyxl.load_workbook(path, read_only=True)
     cells = " ".join(
         str(value) for row in workbook["Referrals"].iter_rows(values_only=True) for value in row
@@ -261,7 +261,7 @@ def test_xlsx_rows_match_the_csv(db, history, now, tmp_path):
     snapshot = exports.referral_snapshot(YEAR)
     path = tmp_path / "rows.xlsx"
     with path.open("wb") as out:
-        exports.referral_xlsx(YEAR, now, KEY, snapshot.up_to_id, out)
+        exports.referral_xlsx(YEAR, now, KEY, snapshot, out)
     sheet = openpyxl.load_workbook(path, read_only=True)["Referrals"]
     rows = list(sheet.iter_rows(values_only=True))
     assert list(rows[0]) == exports.REFERRAL_HEADER

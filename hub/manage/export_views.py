@@ -136,11 +136,11 @@ def _download(kind: str, file_format: str, filters: stats.Filters, now):
         key = service.pseudonym_key(current_app.config)
         rows = snapshot.rows
         if file_format == service.CSV:
-            chunks = service.referral_csv(filters, now, key, snapshot.up_to_id)
+            chunks = service.referral_csv(filters, now, key, snapshot)
         else:
 
             def write(out):
-                service.referral_xlsx(filters, now, key, snapshot.up_to_id, out)
+                service.referral_xlsx(filters, now, key, snapshot, out)
     else:
         figures = stats.figures(db.session, filters, now)
         if file_format == service.CSV:
