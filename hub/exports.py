@@ -143,15 +143,9 @@ def filename(kind: str, filters: ExportFilters, file_format: str) -> str:
 FORMULA_STARTS = frozenset("=+-@\t\r")
 
 
-def csv_text(value: Any) -> Any:
-    """A text cell that a spreadsheet would take as a formula gets a leading apostrophe."""
-    if type(value) is str and value[:1] in FORMULA_STARTS:
-        return "'" + value
-    return value
-
-
 def csv_value(value: Any) -> Any:
-    """A cell as CSV text: times as ISO 8601 UTC with Z, blanks empty, text made safe."""
+    """A cell as CSV text: times as ISO 8601 UTC with Z, blanks empty, and text that a
+    spreadsheet would take as a formula (=, +, -, @) with a leading apostrophe."""
     kind = type(value)
     if kind is datetime:
         return value.isoformat(sep="T", timespec="seconds") + "Z"
