@@ -22,7 +22,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import IO, Any, Protocol
+from typing import IO, Any
 
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -30,6 +30,7 @@ from openpyxl.styles import Font
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
+from hub import stats
 from hub.clock import LONDON
 from hub.extensions import db
 from hub.models import (
@@ -110,23 +111,7 @@ def postcode_district(postcode: str | None) -> str:
 # --- Filters and the period ---------------------------------------------------------------------
 
 
-class ExportFilters(Protocol):
-    """What ``hub.stats.Filters`` offers: a period of London dates and optional slugs."""
-
-    start: date
-    end: date
-    partner: str | None
-    referrer: str | None
-    borough: str | None
-    question: str | None
-
-    @property
-    def window(self) -> tuple[datetime, datetime]: ...
-
-    def as_args(self) -> dict[str, str]: ...
-
-
-def filename(kind: str, filters: ExportFilters, file_format: str) -> str:
+def filename(kind: str, filters: stats.Filters, file_format: str) -> str:
     """``sail-referrals-2026-01-01-to-2026-12-31.csv``, with the other filters named in it."""
     parts = ["sail", kind, filters.start.isoformat(), "to", filters.end.isoformat()]
     for name in ("partner", "referrer", "borough", "question"):
@@ -294,25 +279,16 @@ _before = aliased(WellbeingScore, name="wellbeing_before")
 _after = aliased(WellbeingScore, name="wellbeing_after")
 
 
-def _filtered(statement: Select, filters: ExportFilters) -> Select:
-    """The referrals received in the period (London dates), with the other filters applied."""
-    since, until = filters.window
-    statement = (
+def _filtered(statement: Select, filters: stats.Filters) -> Select:
+    """The referrals received in the period (London dates), with the other filters applied:
+    ``hub.stats``'s own conditions, so the rows are the ones the figures count."""
+    return (
         statement.join(Submission, Submission.id == Referral.submission_id)
         .join(Client, Client.id == Submission.client_id)
         .join(_referrer, _referrer.id == Submission.referrer_organisation_id)
         .join(_partner, _partner.id == Referral.partner_id)
-        .where(Referral.received_at >= since, Referral.received_at < until)
+        .where(*stats.referral_conditions(filters))
     )
-    if filters.partner:
-        statement = statement.where(_partner.slug == filters.partner)
-    if filters.referrer:
-        statement = statement.where(_referrer.slug == filters.referrer)
-    if filters.borough:
-        statement = statement.where(Client.borough == filters.borough)
-    if filters.question:
-        statement = statement.where(Referral.question_key == filters.question)
-    return statement
 
 
 @dataclass(frozen=True)
@@ -326,7 +302,7 @@ class ReferralSnapshot:
     last_id: int
 
 
-def referral_snapshot(filters: ExportFilters) -> ReferralSnapshot:
+def referral_snapshot(filters: stats.Filters) -> ReferralSnapshot:
     count, first, last = db.session.execute(
         _filtered(
             select(func.count(Referral.id), func.min(Referral.id), func.max(Referral.id)), filters
@@ -335,7 +311,7 @@ def referral_snapshot(filters: ExportFilters) -> ReferralSnapshot:
     return ReferralSnapshot(rows=count, first_id=first or 0, last_id=last or 0)
 
 
-def _rows_statement(filters: ExportFilters, snapshot: ReferralSnapshot) -> Select:
+def _rows_statement(filters: stats.Filters, snapshot: ReferralSnapshot, now: datetime) -> Select:
     columns = [
         Referral.id.label("id"),
         Referral.reference.label("reference"),
@@ -365,6 +341,8 @@ def _rows_statement(filters: ExportFilters, snapshot: ReferralSnapshot) -> Selec
                 "outcome",
             )
         ),
+        stats.forwarding_met(now).label("forwarding_met"),
+        stats.contact_met(now).label("contact_met"),
         FollowUp.needs_met.label("needs_met"),
         *(getattr(_before, key).label(f"before_{key}") for key in WELLBEING_QUESTIONS),
         *(getattr(_after, key).label(f"after_{key}") for key in WELLBEING_QUESTIONS),
@@ -389,44 +367,7 @@ def _hours(start: datetime | None, end: datetime | None, unit: float) -> float |
     return round((end - start).total_seconds() / unit, 2)
 
 
-# The two rules below are hub.stats's definitions (DESIGN.md) for one referral, so the rows add
-# up to the figures: "due" and "within" there are "yes or no" and "yes" here.
-
-
-def forwarded_within_sla(
-    forwarded_at: datetime | None,
-    forward_due_at: datetime,
-    cancelled_at: datetime | None,
-    now: datetime,
-) -> bool | None:
-    """True or False once forwarding was due: forwarded, or still unforwarded at its deadline
-    without having been cancelled before it (a miss); None while not yet due."""
-    if forwarded_at is not None:
-        return forwarded_at <= forward_due_at
-    if forward_due_at <= now and (cancelled_at is None or cancelled_at > forward_due_at):
-        return False
-    return None
-
-
-def contacted_within_sla(
-    contacted_at: datetime | None,
-    contact_due_at: datetime | None,
-    ended_at: datetime | None,
-    now: datetime,
-) -> bool | None:
-    """True or False once contact was due: contacted, or at the contact deadline without having
-    ended (declined, closed or cancelled, in that order) before it (a miss); None while not yet
-    due."""
-    if contacted_at is not None:
-        return contact_due_at is not None and contacted_at <= contact_due_at
-    if contact_due_at is None or contact_due_at > now:
-        return None
-    if ended_at is not None and ended_at <= contact_due_at:
-        return None
-    return False
-
-
-YES_NO = {True: "yes", False: "no", None: None}
+YES_NO = {1: "yes", 0: "no", None: None}
 
 
 class _LondonDates:
@@ -444,14 +385,14 @@ class _LondonDates:
 
 
 def referral_rows(
-    filters: ExportFilters,
+    filters: stats.Filters,
     now: datetime,
     key: bytes,
     snapshot: ReferralSnapshot,
     page_size: int = PAGE_SIZE,
 ) -> Iterator[list]:
     """One pseudonymised row per referral (``REFERRAL_HEADER``), read in keyset pages by id."""
-    statement = _rows_statement(filters, snapshot)
+    statement = _rows_statement(filters, snapshot, now)
     london_date = _LondonDates()
     pseudonyms: dict[str, str] = {}
     after = snapshot.first_id - 1
@@ -483,13 +424,14 @@ def referral_rows(
             declined_at,
             cancelled_at,
             outcome,
+            forwarding_met,
+            contact_met,
             needs_met,
             *scores,
         ) in page:
             client = pseudonyms.get(match_key)
             if client is None:
                 client = pseudonyms[match_key] = pseudonym(match_key, key)
-            ended_at = declined_at or closed_at or cancelled_at
             yield [
                 reference,
                 questionnaire,
@@ -513,8 +455,8 @@ def referral_rows(
                 cancelled_at,
                 _hours(received_at, forwarded_at, 3600),
                 _hours(forwarded_at, contacted_at, 86400),
-                YES_NO[forwarded_within_sla(forwarded_at, forward_due_at, cancelled_at, now)],
-                YES_NO[contacted_within_sla(contacted_at, contact_due_at, ended_at, now)],
+                YES_NO[forwarding_met],
+                YES_NO[contact_met],
                 outcome,
                 needs_met,
                 *scores,
@@ -540,14 +482,14 @@ def _referral_csv_cells(row: list) -> list:
 
 
 def referral_csv(
-    filters: ExportFilters, now: datetime, key: bytes, snapshot: ReferralSnapshot
+    filters: stats.Filters, now: datetime, key: bytes, snapshot: ReferralSnapshot
 ) -> Iterator[str]:
     rows = referral_rows(filters, now, key, snapshot)
     return csv_chunks(REFERRAL_HEADER, rows, _referral_csv_cells)
 
 
 def referral_xlsx(
-    filters: ExportFilters, now: datetime, key: bytes, snapshot: ReferralSnapshot, out: IO[bytes]
+    filters: stats.Filters, now: datetime, key: bytes, snapshot: ReferralSnapshot, out: IO[bytes]
 ) -> None:
     write_xlsx([("Referrals", REFERRAL_HEADER, referral_rows(filters, now, key, snapshot))], out)
 
@@ -659,7 +601,7 @@ def figures_xlsx(figures: Mapping, out: IO[bytes]) -> int:
 
 
 def record_export(
-    user: User, kind: str, file_format: str, filters: ExportFilters, rows: int, now: datetime
+    user: User, kind: str, file_format: str, filters: stats.Filters, rows: int, now: datetime
 ) -> ExportAudit:
     """Who exported what, when, with which filter: in the caller's transaction."""
     if kind not in KINDS or file_format not in FORMATS:

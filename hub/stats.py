@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    null,
     or_,
     select,
     tuple_,
@@ -201,19 +202,48 @@ def _seconds_between(dialect: str, start, end):
     return (func.julianday(end) - func.julianday(start)) * 86400.0
 
 
-def _forwarding_columns(now: datetime):
-    """Counts for the forwarding SLA, as aggregate columns over ``referral``."""
+def _forward_due(now: datetime):
+    """Forwarding has fallen due: forwarded, or still at the hub at its deadline without having
+    been cancelled before it."""
     r = referral.c
-    due = or_(
+    return or_(
         r.forwarded_at.is_not(None),
         and_(
             r.forward_due_at <= now,
             or_(r.cancelled_at.is_(None), r.cancelled_at > r.forward_due_at),
         ),
     )
+
+
+def _contact_due(now: datetime):
+    """Contact has fallen due: contacted, or at the deadline without contact and without having
+    been declined, closed or cancelled before it."""
+    r = referral.c
+    ended = func.coalesce(r.declined_at, r.closed_at, r.cancelled_at)
+    return or_(
+        r.contacted_at.is_not(None),
+        and_(r.contact_due_at <= now, or_(ended.is_(None), ended > r.contact_due_at)),
+    )
+
+
+def forwarding_met(now: datetime):
+    """One referral's forwarding SLA in SQL: 1 met, 0 missed, NULL not yet due."""
+    r = referral.c
+    return case((r.forwarded_at <= r.forward_due_at, 1), (_forward_due(now), 0), else_=null())
+
+
+def contact_met(now: datetime):
+    """One referral's contact SLA in SQL: 1 met, 0 missed, NULL not yet due."""
+    r = referral.c
+    return case((r.contacted_at <= r.contact_due_at, 1), (_contact_due(now), 0), else_=null())
+
+
+def _forwarding_columns(now: datetime):
+    """Counts for the forwarding SLA, as aggregate columns over ``referral``."""
+    r = referral.c
     return [
         func.count(r.forwarded_at).label("forwarded"),
-        func.count().filter(due).label("forward_due"),
+        func.count().filter(_forward_due(now)).label("forward_due"),
         func.count().filter(r.forwarded_at <= r.forward_due_at).label("forward_within"),
         func.count()
         .filter(and_(r.status == RECEIVED, r.forward_due_at <= now))
@@ -223,17 +253,9 @@ def _forwarding_columns(now: datetime):
 
 def _contact_columns(now: datetime):
     r = referral.c
-    ended = func.coalesce(r.declined_at, r.closed_at, r.cancelled_at)
-    due = or_(
-        r.contacted_at.is_not(None),
-        and_(
-            r.contact_due_at <= now,
-            or_(ended.is_(None), ended > r.contact_due_at),
-        ),
-    )
     return [
         func.count(r.contacted_at).label("contacted"),
-        func.count().filter(due).label("contact_due"),
+        func.count().filter(_contact_due(now)).label("contact_due"),
         func.count().filter(r.contacted_at <= r.contact_due_at).label("contact_within"),
         func.count()
         .filter(and_(r.status.in_((FORWARDED, ACCEPTED)), r.contact_due_at <= now))
@@ -241,9 +263,10 @@ def _contact_columns(now: datetime):
     ]
 
 
-def _referral_conditions(filters: Filters) -> list:
-    """Conditions on ``referral`` (joined to ``submission`` and ``client`` when the filter needs
-    them: see ``_referral_from``)."""
+def referral_conditions(filters: Filters) -> list:
+    """The referrals ``filters`` picks, as conditions on ``referral``: the period first, then
+    the filters, which need ``submission`` (referrer) and ``client`` (borough) joined when set
+    (see ``_referral_from``)."""
     start, end = filters.window
     r = referral.c
     conditions = [r.received_at >= start, r.received_at < end]
@@ -373,7 +396,7 @@ def _duration_percentiles(session: Session, filters: Filters) -> dict:
     dialect = session.get_bind().dialect.name
     r = referral.c
     source = _referral_from(filters)
-    conditions = _referral_conditions(filters)
+    conditions = referral_conditions(filters)
     return {
         "forward": _percentiles(
             session,
@@ -483,7 +506,7 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
             *_outcome_columns(),
         )
         .select_from(_referral_from(filters))
-        .where(*_referral_conditions(filters))
+        .where(*referral_conditions(filters))
         .group_by(r.partner_id, r.question_key, literal_column("month_index"))
     ).mappings()
     total: dict = dict.fromkeys(COUNTS, 0)
@@ -612,7 +635,7 @@ def _origins(session: Session, filters: Filters, months) -> dict:
     referred = session.execute(
         select(s.referrer_organisation_id, client.c.borough, func.count())
         .select_from(_referral_from(filters, clients=True))
-        .where(*_referral_conditions(filters))
+        .where(*referral_conditions(filters))
         .group_by(s.referrer_organisation_id, client.c.borough)
     ).all()
     by_month: dict[int, int] = {}
@@ -639,7 +662,7 @@ def _declines(session: Session, filters: Filters) -> list[dict]:
     rows = session.execute(
         select(reason, func.count())
         .select_from(_referral_from(filters))
-        .where(*_referral_conditions(filters), r.declined_at.is_not(None))
+        .where(*referral_conditions(filters), r.declined_at.is_not(None))
         .group_by(reason)
     ).all()
     return sorted(
@@ -704,7 +727,7 @@ def overdue_now(session: Session, filters: Filters, now: datetime, limit: int = 
     r = referral.c
     deadline = current_deadline_clause()
     conditions = [overdue_clause(now)]
-    conditions += _referral_conditions(filters)[2:]  # all but the period's two
+    conditions += referral_conditions(filters)[2:]  # all but the period's two
     rows = session.execute(
         select(
             r.id,
@@ -768,4 +791,7 @@ __all__ = [
     "overdue_now",
     "parse_filters",
     "turnaround",
+    "contact_met",
+    "forwarding_met",
+    "referral_conditions",
 ]
