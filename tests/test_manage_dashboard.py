@@ -339,3 +339,11 @@ def test_an_unknown_sort_falls_back_to_partner_names(client, sign_in_as, history
     response = client.get(f"/manage?{PERIOD}&sort=nonsense")
     assert response.status_code == 200
     assert tables_of(response).aria_sort == {"Partner ▲": "ascending"}
+
+
+def test_the_partner_table_names_the_hubs_own_sla(app, client, sign_in_as, history):
+    app.config.update(HUB_FORWARD_SLA_HOURS=48, HUB_CONTACT_SLA_DAYS=10)
+    sign_in_as("manager")
+    header = tables_of(client.get(f"/manage?{PERIOD}")).tables["table-partners"][0]
+    assert "Forwarded within 48 hours" in header
+    assert "Contacted within 10 days" in header

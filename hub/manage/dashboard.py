@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 
 from hub import stats
 from hub.access import roles_required
@@ -34,9 +34,15 @@ PARTNER_COLUMNS = (
     Column("partner", "Partner", lambda row: row["name"].casefold(), numeric=False),
     Column("referrals", "Referrals", lambda row: row["referrals"]),
     Column(
-        "forwarding", "Forwarded within 24 hours", lambda row: row["forwarding"]["share_within_sla"]
+        "forwarding",
+        "Forwarded within {forward_hours} hours",
+        lambda row: row["forwarding"]["share_within_sla"],
     ),
-    Column("contact", "Contacted within 14 days", lambda row: row["contact"]["share_within_sla"]),
+    Column(
+        "contact",
+        "Contacted within {contact_days} days",
+        lambda row: row["contact"]["share_within_sla"],
+    ),
     Column("median_contact", "Median days to contact", lambda row: row["contact"]["median_days"]),
     Column("overdue", "Open and overdue", lambda row: row["overdue_open"]),
 )
@@ -65,6 +71,10 @@ def sorted_partners(rows: list[dict], key: str, descending: bool) -> list[dict]:
 def sort_links(filters: stats.Filters | None, key: str, descending: bool) -> list[dict]:
     """Each header's link: the sorted column flips direction, any other starts ascending."""
     args = filters.as_args() if filters is not None else {}
+    settings = {
+        "forward_hours": current_app.config["HUB_FORWARD_SLA_HOURS"],
+        "contact_days": current_app.config["HUB_CONTACT_SLA_DAYS"],
+    }
     headers = []
     for column in PARTNER_COLUMNS:
         current = column.key == key
@@ -72,6 +82,7 @@ def sort_links(filters: stats.Filters | None, key: str, descending: bool) -> lis
         headers.append(
             {
                 "column": column,
+                "label": column.label.format(**settings),
                 "href": url_for("manage.dashboard", **args, sort=next_sort, _anchor="partners"),
                 "aria_sort": ("descending" if descending else "ascending") if current else None,
             }
