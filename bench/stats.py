@@ -154,8 +154,7 @@ SLA_COLUMNS = """
         THEN 1 ELSE 0 END) AS contact_due,
     sum(CASE WHEN r.contacted_at <= r.contact_due_at THEN 1 ELSE 0 END) AS contact_within,
     sum(CASE WHEN r.status IN ('forwarded', 'accepted') AND r.contact_due_at <= :now
-        THEN 1 ELSE 0 END) AS contact_overdue,
-    sum(CASE WHEN r.status = 'closed' THEN 1 ELSE 0 END) AS closed
+        THEN 1 ELSE 0 END) AS contact_overdue
 """
 COUNTS = (
     "referrals", "forwarded", "forward_due", "forward_within", "forward_overdue", "contacted",
@@ -179,33 +178,41 @@ def percentile_sql(dialect: str, value: str, present: str) -> str:
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY {value})
             FROM referral r WHERE {where}
             GROUP BY GROUPING SETS ((r.partner_id), ())"""
-    # SQLite has no percentile_cont: rank the values (per partner, and all together) and take
-    # the two either side of each percentile's position, interpolated below in Python.
+
+    # SQLite has no percentile_cont: rank the values per partner and all together, in one scan,
+    # and keep the rows either side of each percentile's position (interpolated in Python).
+    def near(rank: str, size: str) -> str:
+        return (
+            f"{rank} IN (CAST(({size} - 1) * 0.5 AS INTEGER), CAST(({size} - 1) * 0.5 AS INTEGER)"
+            f" + 1, CAST(({size} - 1) * 0.9 AS INTEGER), CAST(({size} - 1) * 0.9 AS INTEGER) + 1)"
+        )
+
     return f"""
-        WITH v AS (SELECT r.partner_id AS grp, {value} AS x FROM referral r WHERE {where}
-                   UNION ALL
-                   SELECT -1, {value} FROM referral r WHERE {where}),
-        ranked AS (SELECT grp, x, row_number() OVER (PARTITION BY grp ORDER BY x) - 1 AS rn,
-                          count(*) OVER (PARTITION BY grp) AS n FROM v)
-        SELECT grp, n, rn, x FROM ranked
-        WHERE rn IN (CAST((n - 1) * 0.5 AS INTEGER), CAST((n - 1) * 0.5 AS INTEGER) + 1,
-                     CAST((n - 1) * 0.9 AS INTEGER), CAST((n - 1) * 0.9 AS INTEGER) + 1)"""
+        WITH ranked AS (
+            SELECT r.partner_id AS grp, {value} AS x,
+                   row_number() OVER (PARTITION BY r.partner_id ORDER BY {value}) - 1 AS rn,
+                   count(*) OVER (PARTITION BY r.partner_id) AS n,
+                   row_number() OVER (ORDER BY {value}) - 1 AS arn,
+                   count(*) OVER () AS an
+            FROM referral r WHERE {where})
+        SELECT grp, n, rn, an, arn, x FROM ranked WHERE {near("rn", "n")} OR {near("arn", "an")}"""
 
 
 def interpolate(rows) -> dict[int, tuple[float, float]]:
     """percentile_cont from the ranked rows either side of each position."""
     found: dict[int, dict] = {}
     sizes: dict[int, int] = {}
-    for group, n, rank, value in rows:
-        found.setdefault(group, {})[rank] = value
-        sizes[group] = n
+    for group, n, rank, all_n, all_rank, value in rows:
+        for key, size, place in ((group, n, rank), (-1, all_n, all_rank)):
+            found.setdefault(key, {})[place] = value
+            sizes[key] = size
     answer = {}
     for group, values in found.items():
         pair = []
         for p in (0.5, 0.9):
             position = (sizes[group] - 1) * p
             low = math.floor(position)
-            high = values.get(low + 1, values[low])
+            high = values[low + 1] if position > low else values[low]
             pair.append(values[low] + (position - low) * (high - values[low]))
         answer[group] = tuple(pair)
     return answer
@@ -228,23 +235,22 @@ def hand_written(connection, filters: stats.Filters, now: datetime) -> dict:
     in_period = "r.received_at >= :start AND r.received_at < :end"
     grouped = run(f"""
         SELECT r.partner_id, r.question_key, {month_case("r.received_at", months)} AS month,
-               CASE WHEN r.status = 'closed' THEN r.outcome END AS outcome, {SLA_COLUMNS}
+               {SLA_COLUMNS}
         FROM referral r WHERE {in_period}
-        GROUP BY r.partner_id, r.question_key, month,
-                 CASE WHEN r.status = 'closed' THEN r.outcome END""")
+        GROUP BY r.partner_id, r.question_key, month""")
     total = dict.fromkeys(COUNTS, 0)
     partners: dict[int, dict] = {}
     by_month: dict[int, dict] = {}
     by_question: dict[str, int] = {}
-    outcomes: dict[str, int] = {}
     for row in grouped:
         values = row._mapping
         for bucket in (total, partners.setdefault(row[0], {}), by_month.setdefault(row[2], {})):
             for name in COUNTS:
                 bucket[name] = bucket.get(name, 0) + values[name]
         by_question[row[1]] = by_question.get(row[1], 0) + values["referrals"]
-        if row[3] is not None:
-            outcomes[row[3]] = outcomes.get(row[3], 0) + values["closed"]
+    outcomes = run(f"""
+        SELECT r.outcome, count(*) FROM referral r WHERE {in_period} AND r.status = 'closed'
+        GROUP BY r.outcome""")
 
     forward = run(percentile_sql(dialect, hours(dialect, "r.received_at", "r.forwarded_at"),
                                  "r.forwarded_at"))  # fmt: skip

@@ -865,7 +865,7 @@ class _History:
                 plan.append((f + timedelta(hours=rng.uniform(2, 30)), "accept", None))
             at = f + timedelta(days=rng.uniform(1, 3))
             if kind == "unable_to_contact":
-                for _ in range(3):
+                for _ in range(max(3, sla.unable_to_contact_attempts())):
                     at += timedelta(days=rng.lognormvariate(math.log(2.5), 0.5))
                     plan.append((at, "attempt", rng.choice(("phone", "phone", "letter", "visit"))))
                 at += timedelta(days=rng.uniform(0.5, 3))
