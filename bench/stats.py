@@ -2,6 +2,7 @@
 for the same numbers.
 
     .venv/bin/python bench/stats.py [--referrals 1000000] [--seed 1] [--runs 5] [--postgres]
+                                    [--queries] [--rebuild]
 
 It builds a SQLite database with the demo hub and ``--referrals`` referrals received over the
 12 months to a fixed Monday morning (``flask --app hub demo generate``'s generator, through the
@@ -14,7 +15,7 @@ Then it times ``hub.stats.figures`` for the whole period (the first run, and the
 ``--runs``) beside hand-written SQL (below: raw SQL text, window functions for the medians and
 90th percentiles on SQLite, ``percentile_cont`` on PostgreSQL) that works out the same numbers,
 checks that the two agree and prints any difference. Target: under 1 second on SQLite, and
-within twice the hand-written SQL's time.
+within twice the hand-written SQL's time. ``--queries`` also times each statement of both.
 """
 
 from __future__ import annotations
@@ -486,8 +487,30 @@ def timed(function, runs: int) -> tuple[float, float, object]:
     return times[0], min(times), answer
 
 
-def measure(app, runs: int) -> dict:
-    """Time hub.stats.figures and the hand-written SQL for the period; compare their numbers."""
+def statement_times(function) -> list[str]:
+    """Run ``function`` once and answer each SQL statement's seconds and its opening words."""
+    lines: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        seconds = time.perf_counter() - conn.info.pop("bench_started")
+        lines.append(f"{seconds:7.3f} s  {' '.join(statement.split())[:100]}")
+
+    sa.event.listen(db.engine, "before_cursor_execute", before)
+    sa.event.listen(db.engine, "after_cursor_execute", after)
+    try:
+        function()
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", before)
+        sa.event.remove(db.engine, "after_cursor_execute", after)
+    return lines
+
+
+def measure(app, runs: int, queries: bool = False) -> dict:
+    """Time hub.stats.figures and the hand-written SQL for the period; compare their numbers.
+    With ``queries``, one more run of each times every statement."""
     filters = period()
     with app.app_context():
         session = db.session
@@ -497,6 +520,15 @@ def measure(app, runs: int) -> dict:
         hand_first, hand_best, raw = timed(lambda: hand_written(connection, filters, NOW), runs)
         session.rollback()
         found = differences(comparable(figures), in_figures_form(raw))
+        statements = {}
+        if queries:
+            statements["hub.stats"] = statement_times(lambda: stats.figures(session, filters, NOW))
+            session.rollback()
+            connection = session.connection()
+            statements["hand-written"] = statement_times(
+                lambda: hand_written(connection, filters, NOW)
+            )
+            session.rollback()
         session.remove()
         db.engine.dispose()
     return {
@@ -505,6 +537,7 @@ def measure(app, runs: int) -> dict:
         "hand_first": hand_first,
         "hand_best": hand_best,
         "differences": found,
+        "statements": statements,
         "referrals": figures["referrals"],
         "submissions": figures["submissions"],
     }
@@ -526,6 +559,10 @@ def report(label: str, size: int, built: float | None, result: dict) -> None:
         f"  ratio stats / hand-written {ratio:.2f} (target at most 2); "
         f"under 1 s: {'yes' if result['stats_best'] < 1 else 'no'}"
     )
+    for name, lines in result["statements"].items():
+        print(f"  {name}, statement by statement:")
+        for line in lines:
+            print(f"    {line}")
     if result["differences"]:
         print(f"  {len(result['differences'])} numbers differ:")
         for line in result["differences"][:40]:
@@ -534,7 +571,7 @@ def report(label: str, size: int, built: float | None, result: dict) -> None:
         print("  hub.stats and the hand-written SQL agree on every number")
 
 
-def run_postgres(referrals: int, seed: int, runs: int) -> dict:
+def run_postgres(referrals: int, seed: int, runs: int, queries: bool) -> dict:
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     name = f"sail_bench_stats_{uuid.uuid4().hex[:8]}"
     with admin.connect() as connection:
@@ -543,7 +580,7 @@ def run_postgres(referrals: int, seed: int, runs: int) -> dict:
     try:
         app = make_app(url)
         built = build(app, referrals, seed)
-        result = measure(app, runs)
+        result = measure(app, runs, queries)
         report("PostgreSQL", referrals, built, result)
         return result
     finally:
@@ -559,13 +596,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--postgres", action="store_true", help="Run on the local PostgreSQL.")
     parser.add_argument("--rebuild", action="store_true", help="Build the SQLite file again.")
+    parser.add_argument("--queries", action="store_true", help="Time each SQL statement too.")
     args = parser.parse_args(argv)
     logging.disable(logging.INFO)  # alembic's migration lines
     if args.postgres:
-        result = run_postgres(args.referrals, args.seed, args.runs)
+        result = run_postgres(args.referrals, args.seed, args.runs, args.queries)
     else:
         url, built = sqlite_database(args.referrals, args.seed, args.rebuild)
-        result = measure(make_app(url), args.runs)
+        result = measure(make_app(url), args.runs, args.queries)
         report("SQLite", args.referrals, built, result)
     return 1 if result["differences"] else 0
 
