@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from datetime import timedelta
 
 import click
 from flask import current_app
@@ -72,7 +73,8 @@ def demo_generate(referrals, months, seed, as_of, events):
         now = parse_iso(as_of) if as_of else utcnow()
     except ValueError:
         raise click.BadParameter(f"{as_of!r} is not an ISO 8601 time", param_hint="--now") from None
-    if demo_history.ensure_demo_hub(now):
+    # A hub loaded now is set up as of before its history begins.
+    if demo_history.ensure_demo_hub(now - timedelta(days=31 * months + 1)):
         click.echo("Loaded the demo hub first (flask --app hub demo load).")
     with click.progressbar(length=referrals, label="Generating referrals") as bar:
         made = demo_history.generate_history(
