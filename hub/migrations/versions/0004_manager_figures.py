@@ -1,4 +1,4 @@
-"""managers' figures: the export audit, and an index for periods of received referrals
+"""managers' figures: the audit of every export
 
 Revision ID: 0004
 Revises: 0003
