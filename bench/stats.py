@@ -31,7 +31,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +41,7 @@ import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
 from hub import create_app, demo_history, stats  # noqa: E402
-from hub.clock import LONDON  # noqa: E402
+from hub.clock import london_midnight  # noqa: E402
 from hub.extensions import db  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0)  # a Monday morning
@@ -113,12 +113,6 @@ def sqlite_database(referrals: int, seed: int, rebuild: bool) -> tuple[str, floa
 
 
 # --- Hand-written SQL --------------------------------------------------------------------------
-
-
-def london_midnight(day: date) -> datetime:
-    return (
-        datetime(day.year, day.month, day.day, tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)
-    )
 
 
 def month_starts(filters: stats.Filters) -> list[date]:

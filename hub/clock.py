@@ -6,7 +6,7 @@ and pass ``now`` down, so anything can run "as of" any moment and tests need no 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -40,3 +40,8 @@ def iso_z(moment: datetime | None) -> str | None:
 
 def in_london(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC).astimezone(LONDON)
+
+
+def london_midnight(day: date) -> datetime:
+    """The start of a London calendar day, as naive UTC."""
+    return to_utc_naive(datetime.combine(day, time(0), tzinfo=LONDON))

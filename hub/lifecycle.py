@@ -593,17 +593,24 @@ def is_overdue(referral: Referral, now: datetime) -> bool:
     return is_forward_overdue(referral, now) or is_contact_overdue(referral, now)
 
 
+def forward_overdue_clause(now: datetime):
+    """``is_forward_overdue`` in SQL: waiting at the hub past the forwarding deadline."""
+    return and_(Referral.status == RECEIVED, Referral.forward_due_at <= now)
+
+
+def contact_overdue_clause(now: datetime):
+    """``is_contact_overdue`` in SQL: with the partner past the contact deadline."""
+    return and_(
+        Referral.status.in_(WITH_PARTNER),
+        Referral.contact_due_at.is_not(None),
+        Referral.contact_due_at <= now,
+    )
+
+
 def overdue_clause(now: datetime):
     """``is_overdue`` in SQL: waiting at the hub past the forwarding deadline, or with the
     partner past the contact deadline."""
-    return or_(
-        and_(Referral.status == RECEIVED, Referral.forward_due_at <= now),
-        and_(
-            Referral.status.in_(WITH_PARTNER),
-            Referral.contact_due_at.is_not(None),
-            Referral.contact_due_at <= now,
-        ),
-    )
+    return or_(forward_overdue_clause(now), contact_overdue_clause(now))
 
 
 __all__ = [
@@ -620,7 +627,9 @@ __all__ = [
     "withdraw_consent",
     "WITH_PARTNER",
     "current_deadline",
+    "contact_overdue_clause",
     "current_deadline_clause",
+    "forward_overdue_clause",
     "overdue_clause",
     "CANCELLED",
     "CLOSED",

@@ -26,7 +26,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
     Float,
@@ -46,12 +46,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from hub.clock import LONDON
+from hub import lifecycle
+from hub.clock import london_midnight
 from hub.filters import OUTCOME_LABELS
 from hub.models import (
-    ACCEPTED,
     CLOSED,
-    FORWARDED,
     NEEDS_MET,
     NO_SUITABLE_SERVICE,
     OUTCOMES,
@@ -66,7 +65,6 @@ from hub.models import (
     WellbeingScore,
 )
 
-FILTER_FIELDS = ("from", "to", "partner", "referrer", "borough", "question")
 PERCENTILES = (0.5, 0.9)
 NOT_RECORDED = "Not recorded"
 
@@ -109,11 +107,6 @@ class FilterError(ValueError):
     def __init__(self, errors: Mapping[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = dict(errors)
-
-
-def london_midnight(day: date) -> datetime:
-    """The start of a London calendar day as naive UTC."""
-    return datetime.combine(day, time(0), tzinfo=LONDON).astimezone(UTC).replace(tzinfo=None)
 
 
 def default_period(today: date) -> tuple[date, date]:
@@ -245,9 +238,7 @@ def _forwarding_columns(now: datetime):
         func.count(r.forwarded_at).label("forwarded"),
         func.count().filter(_forward_due(now)).label("forward_due"),
         func.count().filter(r.forwarded_at <= r.forward_due_at).label("forward_within"),
-        func.count()
-        .filter(and_(r.status == RECEIVED, r.forward_due_at <= now))
-        .label("forward_overdue"),
+        func.count().filter(lifecycle.forward_overdue_clause(now)).label("forward_overdue"),
     ]
 
 
@@ -257,24 +248,21 @@ def _contact_columns(now: datetime):
         func.count(r.contacted_at).label("contacted"),
         func.count().filter(_contact_due(now)).label("contact_due"),
         func.count().filter(r.contacted_at <= r.contact_due_at).label("contact_within"),
-        func.count()
-        .filter(and_(r.status.in_((FORWARDED, ACCEPTED)), r.contact_due_at <= now))
-        .label("contact_overdue"),
+        func.count().filter(lifecycle.contact_overdue_clause(now)).label("contact_overdue"),
     ]
 
 
-def referral_conditions(filters: Filters) -> list:
-    """The referrals ``filters`` picks, as conditions on ``referral``: the period first, then
-    the filters, which need ``submission`` (referrer) and ``client`` (borough) joined when set
-    (see ``_referral_from``)."""
-    start, end = filters.window
+def referral_conditions(filters: Filters, period: bool = True) -> list:
+    """The referrals ``filters`` picks, as conditions on ``referral`` (with the period, unless
+    ``period`` is false). The referrer and borough filters need ``submission`` and ``client``
+    joined (see ``_referral_from``)."""
     r = referral.c
-    conditions = [r.received_at >= start, r.received_at < end]
+    conditions = []
+    if period:
+        start, end = filters.window
+        conditions += [r.received_at >= start, r.received_at < end]
     if filters.partner:
-        conditions.append(
-            r.partner_id
-            == select(Organisation.id).where(Organisation.slug == filters.partner).scalar_subquery()
-        )
+        conditions.append(r.partner_id == _organisation(filters.partner))
     if filters.question:
         conditions.append(r.question_key == filters.question)
     if filters.referrer:
@@ -485,13 +473,21 @@ def _outcome_columns():
     ]
 
 
-def figures(session: Session, filters: Filters, now: datetime) -> dict:
-    """Every figure the dashboard shows, for ``filters`` as of ``now`` (see the module's
-    docstring for how the SLA shares are counted)."""
-    r = referral.c
-    months = _month_buckets(filters)
-    month = _month_index(r.received_at, months).label("month_index")
+@dataclass
+class _Turnaround:
+    """The referrals' one grouped pass, summed: the totals and the counts by partner (id),
+    question and month (index), with the medians and p90s of each partner and the whole."""
 
+    total: dict
+    by_partner: dict[int, dict]
+    by_question: dict[str, int]
+    by_month: dict[int, dict]
+    percentiles: dict
+
+
+def _turnaround(session: Session, filters: Filters, now: datetime, months) -> _Turnaround:
+    r = referral.c
+    month = _month_index(r.received_at, months).label("month_index")
     # One pass over the period's referrals, grouped by partner, question and month: the totals,
     # the per-partner table, the questions, the outcomes and the monthly trend are sums of its
     # few rows.
@@ -509,33 +505,32 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
         .where(*referral_conditions(filters))
         .group_by(r.partner_id, r.question_key, literal_column("month_index"))
     ).mappings()
-    total: dict = dict.fromkeys(COUNTS, 0)
-    by_partner: dict[int, dict] = {}
-    by_question: dict[str, int] = {}
-    by_month: dict[int, dict] = {}
+    result = _Turnaround(dict.fromkeys(COUNTS, 0), {}, {}, {}, {})
     for row in grouped:
-        _add(total, row)
-        _add(by_partner.setdefault(row["partner_id"], {}), row)
-        by_question[row["question_key"]] = (
-            by_question.get(row["question_key"], 0) + row["referrals"]
-        )
-        _add(by_month.setdefault(row["month_index"], {}), row)
+        _add(result.total, row)
+        _add(result.by_partner.setdefault(row["partner_id"], {}), row)
+        key = row["question_key"]
+        result.by_question[key] = result.by_question.get(key, 0) + row["referrals"]
+        _add(result.by_month.setdefault(row["month_index"], {}), row)
+    result.percentiles = _duration_percentiles(session, filters)
+    return result
 
-    percentiles = _duration_percentiles(session, filters)
-    origins = _origins(session, filters, months)
-    submissions = sum(origins["submissions_by_month"].values())
-    choices = filter_choices(session)
-    question_labels = dict(choices["questions"])
-    organisations = {
+
+def _organisations(session: Session, ids) -> dict:
+    return {
         row.id: row
         for row in session.execute(
             select(Organisation.id, Organisation.slug, Organisation.name).where(
-                Organisation.id.in_(set(by_partner) | set(origins["referrers"]))
+                Organisation.id.in_(set(ids))
             )
         )
     }
 
-    partners = sorted(
+
+def _partner_rows(counted: _Turnaround, organisations: dict) -> list[dict]:
+    """The per-partner table, by partner name."""
+    percentiles = counted.percentiles
+    return sorted(
         (
             {
                 "partner": organisations[partner_id].slug,
@@ -547,10 +542,33 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
                 "contact": _contact(counts, percentiles["contact"].get(partner_id, (None, None))),
                 "overdue_open": counts["forward_overdue"] + counts["contact_overdue"],
             }
-            for partner_id, counts in by_partner.items()
+            for partner_id, counts in counted.by_partner.items()
         ),
         key=lambda row: row["name"],
     )
+
+
+def _outcome_rows(counted: _Turnaround) -> list[dict]:
+    return _commonest_first(
+        {"code": code, "label": OUTCOME_LABELS.get(code, code), "count": count}
+        for code in OUTCOME_CODES
+        if (count := counted.total.get(f"outcome:{code}", 0))
+    )
+
+
+def figures(session: Session, filters: Filters, now: datetime) -> dict:
+    """Every figure the dashboard shows, for ``filters`` as of ``now`` (see the module's
+    docstring for how the SLA shares are counted)."""
+    months = _month_buckets(filters)
+    counted = _turnaround(session, filters, now, months)
+    total, by_month, by_question = counted.total, counted.by_month, counted.by_question
+    percentiles = counted.percentiles
+    origins = _origins(session, filters, months)
+    submissions = sum(origins["submissions_by_month"].values())
+    choices = filter_choices(session)
+    question_labels = dict(choices["questions"])
+    organisations = _organisations(session, set(counted.by_partner) | set(origins["referrers"]))
+    partners = _partner_rows(counted, organisations)
 
     def monthly(index: int, name: str) -> int:
         return by_month.get(index, {}).get(name, 0)
@@ -599,11 +617,7 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
             }
             for slug, counts in origins["boroughs"].items()
         ),
-        "outcomes": _commonest_first(
-            {"code": code, "label": OUTCOME_LABELS.get(code, code), "count": count}
-            for code in OUTCOME_CODES
-            if (count := sum(row[f"outcome:{code}"] for row in by_partner.values()))
-        ),
+        "outcomes": _outcome_rows(counted),
         "declines": _declines(session, filters),
         "follow_ups": _follow_ups(session, filters),
         "wellbeing": _wellbeing(session, filters),
@@ -722,12 +736,9 @@ def _wellbeing(session: Session, filters: Filters) -> dict:
 def overdue_now(session: Session, filters: Filters, now: datetime, limit: int = 100) -> list[dict]:
     """Open referrals past their forwarding or contact deadline right now, whenever they were
     received (the period is ignored; the other filters apply), the longest overdue first."""
-    from hub.lifecycle import current_deadline_clause, overdue_clause
-
     r = referral.c
-    deadline = current_deadline_clause()
-    conditions = [overdue_clause(now)]
-    conditions += referral_conditions(filters)[2:]  # all but the period's two
+    deadline = lifecycle.current_deadline_clause()
+    conditions = [lifecycle.overdue_clause(now), *referral_conditions(filters, period=False)]
     rows = session.execute(
         select(
             r.id,
@@ -756,18 +767,26 @@ def overdue_now(session: Session, filters: Filters, now: datetime, limit: int = 
 
 
 def turnaround(session: Session, filters: Filters, now: datetime) -> dict:
-    """The answer of ``GET /api/v1/stats/turnaround`` (DESIGN.md, "JSON API v1")."""
-    result = figures(session, filters, now)
+    """The answer of ``GET /api/v1/stats/turnaround`` (DESIGN.md, "JSON API v1"): the
+    dashboard's headline and per-partner figures, without the breakdowns it does not carry."""
+    counted = _turnaround(session, filters, now, _month_buckets(filters))
+    submissions = session.scalar(
+        select(func.count()).select_from(submission).where(*_submission_conditions(filters))
+    )
 
     def block(values: dict) -> dict:
         return {key: value for key, value in values.items() if key != "overdue_open"}
 
     return {
-        "submissions": result["submissions"],
-        "referrals": result["referrals"],
-        "forwarding": block(result["forwarding"]),
-        "contact": block(result["contact"]),
-        "outcomes": {row["code"]: row["count"] for row in result["outcomes"]},
+        "submissions": submissions,
+        "referrals": counted.total["referrals"],
+        "forwarding": block(
+            _forwarding(counted.total, counted.percentiles["forward"].get(ALL, (None, None)))
+        ),
+        "contact": block(
+            _contact(counted.total, counted.percentiles["contact"].get(ALL, (None, None)))
+        ),
+        "outcomes": {row["code"]: row["count"] for row in _outcome_rows(counted)},
         "partners": [
             {
                 "partner": row["partner"],
@@ -775,19 +794,17 @@ def turnaround(session: Session, filters: Filters, now: datetime) -> dict:
                 "forwarding": block(row["forwarding"]),
                 "contact": block(row["contact"]),
             }
-            for row in result["partners"]
+            for row in _partner_rows(counted, _organisations(session, counted.by_partner))
         ],
     }
 
 
 __all__ = [
-    "FILTER_FIELDS",
     "FilterError",
     "Filters",
     "default_period",
     "figures",
     "filter_choices",
-    "london_midnight",
     "overdue_now",
     "parse_filters",
     "turnaround",

@@ -21,13 +21,13 @@ due now, not with every referral the hub has ever had.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from hub import follow_ups, lifecycle, sla
-from hub.clock import LONDON, in_london, to_utc_naive
+from hub.clock import in_london, london_midnight
 from hub.extensions import db, insert_or_skip
 from hub.models import ACCEPTED, FORWARDED, RECEIVED, JobMark, Organisation, Referral
 from notifications import messages
@@ -150,8 +150,7 @@ def _today(now: datetime) -> str | None:
 
 def _end_of_day(now: datetime) -> datetime:
     """Midnight at the end of ``now``'s day in London, as naive UTC."""
-    tomorrow = in_london(now).date() + timedelta(days=1)
-    return to_utc_naive(datetime.combine(tomorrow, time(0), tzinfo=LONDON))
+    return london_midnight(in_london(now).date() + timedelta(days=1))
 
 
 def _mark_done(key: str, now: datetime) -> bool:

@@ -362,3 +362,34 @@ def test_api_turnaround_refuses_bad_input_and_other_roles(client, db, history):
             "/api/v1/stats/turnaround?from=2026-03-01&to=2026-03-31", headers=bearer(role, AS_OF)
         )
         assert answer.status_code == status, role
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [MARCH, stats.Filters(MARCH.start, MARCH.end, borough="southwark")],
+    ids=["march", "southwark"],
+)
+def test_the_api_answer_is_the_dashboards_headline(db, history, filters):
+    """The API works out only what it answers; those numbers are the dashboard's own."""
+    answer = stats.turnaround(db.session, filters, AS_OF)
+    shown = stats.figures(db.session, filters, AS_OF)
+
+    def without_overdue(block):
+        return {key: value for key, value in block.items() if key != "overdue_open"}
+
+    assert answer == {
+        "submissions": shown["submissions"],
+        "referrals": shown["referrals"],
+        "forwarding": without_overdue(shown["forwarding"]),
+        "contact": without_overdue(shown["contact"]),
+        "outcomes": {row["code"]: row["count"] for row in shown["outcomes"]},
+        "partners": [
+            {
+                "partner": row["partner"],
+                "referrals": row["referrals"],
+                "forwarding": without_overdue(row["forwarding"]),
+                "contact": without_overdue(row["contact"]),
+            }
+            for row in shown["partners"]
+        ],
+    }
