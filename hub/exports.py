@@ -108,9 +108,6 @@ def postcode_district(postcode: str | None) -> str:
     return compact[:-3] if len(compact) > 3 else ""
 
 
-# --- Filters and the period ---------------------------------------------------------------------
-
-
 def filename(kind: str, filters: stats.Filters, file_format: str) -> str:
     """``sail-referrals-2026-01-01-to-2026-12-31.csv``, with the other filters named in it."""
     parts = ["sail", kind, filters.start.isoformat(), "to", filters.end.isoformat()]
