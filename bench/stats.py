@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from hub import create_app, demo_history, stats  # noqa: E402
+from hub import create_app, demo_history, rollup, stats  # noqa: E402
 from hub.clock import london_midnight  # noqa: E402
 from hub.extensions import db  # noqa: E402
 
@@ -65,8 +65,11 @@ def make_app(url: str):
 
 
 def generator_key() -> str:
-    """The generator's source and the migrations: a change to either builds a new database."""
-    digest = hashlib.sha256((ROOT / "hub" / "demo_history.py").read_bytes())
+    """The generator's source, what the stored counts count, and the migrations: a change to
+    any builds a new database."""
+    digest = hashlib.sha256()
+    for name in ("demo_history.py", "rollup.py", "stats.py"):
+        digest.update((ROOT / "hub" / name).read_bytes())
     for path in sorted((ROOT / "hub" / "migrations" / "versions").glob("*.py")):
         digest.update(path.name.encode())
     return digest.hexdigest()[:10]
@@ -89,6 +92,12 @@ def build(app, referrals: int, seed: int, quiet: bool = False) -> float:
         demo_history.generate_history(
             referrals, NOW, months=MONTHS, seed=seed, progress=progress, events=False
         )
+        counting = time.perf_counter()
+        days = rollup.refresh(db.session)
+        if not quiet:
+            print(
+                f"  counted {days} days for the figures in {time.perf_counter() - counting:.1f} s"
+            )
         db.session.execute(sa.text("ANALYZE"))
         db.session.commit()
         seconds = time.perf_counter() - started

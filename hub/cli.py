@@ -1,5 +1,5 @@
 """The hub's commands: ``flask --app hub demo load``, ``demo generate``, ``users create``,
-``users token``, ``partners sms``, ``jobs run-due`` and ``scheduler``.
+``users token``, ``partners sms``, ``jobs run-due``, ``figures refresh`` and ``scheduler``.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
@@ -14,7 +14,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from hub import accounts, demo, demo_history, jobs
+from hub import accounts, demo, demo_history, jobs, rollup
 from hub.clock import parse_iso, utcnow
 from hub.extensions import db
 from partners import directory
@@ -23,6 +23,7 @@ demo_cli = AppGroup("demo", help="Demo data for development.")
 users_cli = AppGroup("users", help="Users and API tokens.")
 jobs_cli = AppGroup("jobs", help="The scheduler's jobs, run once by hand.")
 partners_cli = AppGroup("partners", help="Partner agencies' contact details.")
+figures_cli = AppGroup("figures", help="The managers' figures.")
 
 
 @demo_cli.command("load")
@@ -80,6 +81,8 @@ def demo_generate(referrals, months, seed, as_of, events):
         made = demo_history.generate_history(
             referrals, now, months=months, seed=seed, progress=bar.update, events=events
         )
+    click.echo("Counting the figures for each day…")
+    rollup.refresh(db.session)
     db.session.execute(db.text("ANALYZE"))  # fresh planner statistics for the figures
     db.session.commit()
     click.echo(
@@ -146,6 +149,15 @@ def jobs_run_due(as_of):
         click.echo(f"{name}: {jobs.describe(summary)}")
 
 
+@figures_cli.command("refresh")
+def figures_refresh():
+    """Count again every day whose referrals or questionnaires changed since the figures' counts
+    were last worked out (the scheduler does this every run; after a migration or a bulk load,
+    this does it at once)."""
+    days = rollup.refresh(db.session)
+    click.echo(f"Counted {days:,} days again.")
+
+
 @partners_cli.command("sms")
 @click.argument("partner")
 @click.argument("number", required=False)
@@ -194,3 +206,4 @@ def init_app(app):
     app.cli.add_command(users_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(partners_cli)
+    app.cli.add_command(figures_cli)

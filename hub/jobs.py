@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from hub import watch
+from hub import rollup, watch
 from notifications import dispatch
 
 Summary = dict[str, int]
@@ -21,6 +21,8 @@ JOBS: list[tuple[str, Callable[[datetime], Summary]]] = [
     ("partner digests", watch.partner_digests),
     ("sweep", dispatch.sweep_stuck),
     ("dispatch", dispatch.dispatch_due),
+    # Last, so the figures' counts take in everything this run changed.
+    ("figures", rollup.refresh_job),
 ]
 
 

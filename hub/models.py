@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -183,6 +183,28 @@ class Referral(db.Model):
     __table_args__ = (
         Index("ix_referral_status_forward_due", "status", "forward_due_at"),
         Index("ix_referral_partner_status", "partner_id", "status"),
+        # For the figures (``hub.rollup``): a day's referrals; the declines; and the few whose
+        # deadline is still ahead (the only ones whose counts change with the clock).
+        Index("ix_referral_received_at", "received_at"),
+        Index(
+            "ix_referral_declined_received",
+            "received_at",
+            sqlite_where=text("declined_at IS NOT NULL"),
+            postgresql_where=text("declined_at IS NOT NULL"),
+        ),
+        Index(
+            "ix_referral_forward_due_unforwarded",
+            "forward_due_at",
+            sqlite_where=text("forwarded_at IS NULL"),
+            postgresql_where=text("forwarded_at IS NULL"),
+        ),
+        Index(
+            "ix_referral_contact_due_uncontacted",
+            "contact_due_at",
+            sqlite_where=text("contacted_at IS NULL"),
+            postgresql_where=text("contacted_at IS NULL"),
+        ),
+        Index("ix_referral_status_contact_due", "status", "contact_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -387,3 +409,86 @@ class ExportAudit(db.Model):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
     user: Mapped[User] = relationship()
+
+
+# --- The figures' running counts (``hub.rollup``) ---------------------------------------------
+# Managers' figures are sums of these small tables rather than passes over every referral. Each
+# row counts the referrals (or questionnaires) received on one London day, or in one London
+# month (``span``), with one combination of what the figures can be filtered by. Database
+# triggers (migration 0005) note the day of every change in ``figures_stale``; ``hub.rollup``
+# works those days out again, and until it has, the figures count them from the referrals.
+
+ROLLUP_SPANS = ("day", "month")
+# Referral counts that do not depend on the moment the figures are asked for (``hub.rollup``).
+REFERRAL_COUNTS = (
+    "referrals",
+    "forwarded",
+    "forward_due",
+    "forward_within",
+    "forward_waiting",
+    "contacted",
+    "contact_due",
+    "contact_within",
+    "contact_waiting",
+    *(f"outcome_{code}" for code in (*OUTCOMES, NO_SUITABLE_SERVICE)),
+)
+SUBMISSION_COUNTS = (
+    "submissions",
+    "follow_ups",
+    *(f"needs_met_{answer}" for answer in NEEDS_MET),
+    "wellbeing_pairs",
+    *(f"wellbeing_{name}_change" for name in WELLBEING_QUESTIONS),
+)
+# How many durations fall under each of these many seconds (a minute, then 20% more each step,
+# to past two months): what lets a median be found by a short walk of an index (``hub.rollup``).
+DURATION_STEPS = tuple(round(60 * 1.2**step) for step in range(64))
+DURATION_COUNTS = (
+    "forwarded",
+    "contacted",
+    *(f"forward_under_{step}" for step in range(len(DURATION_STEPS))),
+    *(f"contact_under_{step}" for step in range(len(DURATION_STEPS))),
+)
+
+
+def _count_columns(names) -> list:
+    return [db.Column(name, db.Integer, nullable=False, default=0) for name in names]
+
+
+def _rollup_table(name: str, keys: list, counts) -> db.Table:
+    return db.Table(
+        name,
+        db.Column("id", db.Integer, primary_key=True),
+        db.Column("span", String(5), nullable=False),
+        # The London day, or the first day of the London month.
+        db.Column("day", db.Date, nullable=False),
+        *keys,
+        *_count_columns(counts),
+        Index(f"ix_{name}_span_day", "span", "day"),
+    )
+
+
+referral_counts = _rollup_table(
+    "referral_counts",
+    [
+        db.Column("partner_id", db.Integer, nullable=False),
+        db.Column("question_key", String(80), nullable=False),
+        db.Column("referrer_id", db.Integer, nullable=False),
+        db.Column("borough", String(40)),
+    ],
+    REFERRAL_COUNTS,
+)
+submission_counts = _rollup_table(
+    "submission_counts",
+    [db.Column("referrer_id", db.Integer, nullable=False), db.Column("borough", String(40))],
+    SUBMISSION_COUNTS,
+)
+duration_counts = _rollup_table(
+    "duration_counts", [db.Column("partner_id", db.Integer, nullable=False)], DURATION_COUNTS
+)
+# The UTC date of the ``received_at`` of every referral or questionnaire changed since the
+# counts were last worked out (written by triggers; emptied by ``hub.rollup.refresh``).
+figures_stale = db.Table(
+    "figures_stale",
+    db.Column("id", db.Integer, primary_key=True),
+    db.Column("day", db.Date, nullable=False, index=True),
+)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import calendar
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import (
@@ -38,6 +38,7 @@ from sqlalchemy import (
     func,
     literal,
     literal_column,
+    not_,
     null,
     or_,
     select,
@@ -51,10 +52,14 @@ from hub.clock import london_midnight
 from hub.filters import OUTCOME_LABELS
 from hub.models import (
     CLOSED,
+    DURATION_COUNTS,
+    DURATION_STEPS,
     NEEDS_MET,
     NO_SUITABLE_SERVICE,
     OUTCOMES,
     RECEIVED,
+    REFERRAL_COUNTS,
+    SUBMISSION_COUNTS,
     WELLBEING_QUESTIONS,
     Client,
     FollowUp,
@@ -63,6 +68,9 @@ from hub.models import (
     Referral,
     Submission,
     WellbeingScore,
+    duration_counts,
+    referral_counts,
+    submission_counts,
 )
 
 PERCENTILES = (0.5, 0.9)
@@ -231,25 +239,178 @@ def contact_met(now: datetime):
     return case((r.contacted_at <= r.contact_due_at, 1), (_contact_due(now), 0), else_=null())
 
 
-def _forwarding_columns(now: datetime):
-    """Counts for the forwarding SLA, as aggregate columns over ``referral``."""
+def _timed(now: datetime) -> dict:
+    """The counts that change with the clock, each as a condition on one referral at ``now``."""
+    return {
+        "forward_due": _forward_due(now),
+        "forward_overdue": lifecycle.forward_overdue_clause(now),
+        "contact_due": _contact_due(now),
+        "contact_overdue": lifecycle.contact_overdue_clause(now),
+    }
+
+
+TIMED = ("forward_due", "forward_overdue", "contact_due", "contact_overdue")
+OUTCOME_CODES = (*OUTCOMES, NO_SUITABLE_SERVICE)
+# The stored counts' names, as the figures call them. ``forward_waiting`` counts a referral
+# still at the hub, which is overdue once its deadline passes; ``contact_waiting`` likewise.
+FIGURE_NAMES = {
+    "forward_waiting": "forward_overdue",
+    "contact_waiting": "contact_overdue",
+    **{f"outcome_{code}": f"outcome:{code}" for code in OUTCOME_CODES},
+}
+
+
+def _referral_count_columns() -> list:
+    """The stored referral counts (``hub.models.REFERRAL_COUNTS``) as aggregates over
+    ``referral``: each counts a referral as it will stand once its deadlines have passed."""
+    from hub.rollup import FOREVER
+
     r = referral.c
+    timed = _timed(FOREVER)
+    columns = {
+        "referrals": func.count(),
+        "forwarded": func.count(r.forwarded_at),
+        "forward_due": func.count().filter(timed["forward_due"]),
+        "forward_within": func.count().filter(r.forwarded_at <= r.forward_due_at),
+        "forward_waiting": func.count().filter(timed["forward_overdue"]),
+        "contacted": func.count(r.contacted_at),
+        "contact_due": func.count().filter(timed["contact_due"]),
+        "contact_within": func.count().filter(r.contacted_at <= r.contact_due_at),
+        "contact_waiting": func.count().filter(timed["contact_overdue"]),
+        **{
+            f"outcome_{code}": func.count().filter(and_(r.status == CLOSED, r.outcome == code))
+            for code in OUTCOME_CODES
+        },
+    }
+    return [columns[name].label(name) for name in REFERRAL_COUNTS]
+
+
+_REFERRAL_SOURCE = referral.join(submission, submission.c.id == referral.c.submission_id).join(
+    client, client.c.id == submission.c.client_id
+)
+
+
+def _referral_keys() -> list:
     return [
-        func.count(r.forwarded_at).label("forwarded"),
-        func.count().filter(_forward_due(now)).label("forward_due"),
-        func.count().filter(r.forwarded_at <= r.forward_due_at).label("forward_within"),
-        func.count().filter(lifecycle.forward_overdue_clause(now)).label("forward_overdue"),
+        referral.c.partner_id,
+        referral.c.question_key,
+        submission.c.referrer_organisation_id.label("referrer_id"),
+        client.c.borough,
     ]
 
 
-def _contact_columns(now: datetime):
+def _in_window(column, window: tuple[datetime, datetime]) -> list:
+    start, end = window
+    return [column >= start, column < end]
+
+
+def referral_counts_query(window: tuple[datetime, datetime], dialect: str):
+    """One day's stored referral counts (``hub.rollup``), by partner, question, referrer and
+    borough, for the referrals received in ``window``."""
+    keys = _referral_keys()
+    return (
+        select(*keys, *_referral_count_columns())
+        .select_from(_REFERRAL_SOURCE)
+        .where(*_in_window(referral.c.received_at, window))
+        .group_by(*keys)
+    )
+
+
+_follow_up = FollowUp.__table__
+_wellbeing_before = WellbeingScore.__table__.alias("wellbeing_before")
+_wellbeing_after = WellbeingScore.__table__.alias("wellbeing_after")
+_SUBMISSION_SOURCE = (
+    submission.join(client, client.c.id == submission.c.client_id)
+    .outerjoin(_follow_up, _follow_up.c.submission_id == submission.c.id)
+    .outerjoin(
+        _wellbeing_before,
+        and_(
+            _wellbeing_before.c.submission_id == submission.c.id,
+            _wellbeing_before.c.stage == "questionnaire",
+        ),
+    )
+    .outerjoin(
+        _wellbeing_after,
+        and_(
+            _wellbeing_after.c.submission_id == submission.c.id,
+            _wellbeing_after.c.stage == "follow_up",
+        ),
+    )
+)
+
+
+def _submission_count_columns() -> list:
+    """The stored questionnaire counts (``hub.models.SUBMISSION_COUNTS``) over
+    ``_SUBMISSION_SOURCE``, which has one row per questionnaire."""
+    f = _follow_up.c
+    before, after = _wellbeing_before.c, _wellbeing_after.c
+    columns = {
+        "submissions": func.count(),
+        "follow_ups": func.count(f.id),
+        **{
+            f"needs_met_{answer}": func.count().filter(f.needs_met == answer)
+            for answer in NEEDS_MET
+        },
+        "wellbeing_pairs": func.count().filter(and_(before.id.is_not(None), after.id.is_not(None))),
+        **{
+            f"wellbeing_{name}_change": func.coalesce(func.sum(after[name] - before[name]), 0)
+            for name in WELLBEING_QUESTIONS
+        },
+    }
+    return [columns[name].label(name) for name in SUBMISSION_COUNTS]
+
+
+def _submission_keys() -> list:
+    return [submission.c.referrer_organisation_id.label("referrer_id"), client.c.borough]
+
+
+def submission_counts_query(window: tuple[datetime, datetime]):
+    """One day's stored questionnaire counts (``hub.rollup``), by referrer and borough."""
+    keys = _submission_keys()
+    return (
+        select(*keys, *_submission_count_columns())
+        .select_from(_SUBMISSION_SOURCE)
+        .where(*_in_window(submission.c.received_at, window))
+        .group_by(*keys)
+    )
+
+
+def _duration_days(dialect: str):
+    """Days from receipt to forwarding, and from forwarding to contact. On SQLite exactly the
+    expressions of the duration indexes (migration 0005), so a walk along one can use it."""
     r = referral.c
-    return [
-        func.count(r.contacted_at).label("contacted"),
-        func.count().filter(_contact_due(now)).label("contact_due"),
-        func.count().filter(r.contacted_at <= r.contact_due_at).label("contact_within"),
-        func.count().filter(lifecycle.contact_overdue_clause(now)).label("contact_overdue"),
-    ]
+    if dialect == "sqlite":
+        return (
+            func.julianday(r.forwarded_at) - func.julianday(r.received_at),
+            func.julianday(r.contacted_at) - func.julianday(r.forwarded_at),
+        )
+    return (
+        _seconds_between(dialect, r.received_at, r.forwarded_at) / 86400.0,
+        _seconds_between(dialect, r.forwarded_at, r.contacted_at) / 86400.0,
+    )
+
+
+def _duration_count_columns(dialect: str) -> list:
+    """The stored duration counts (``hub.models.DURATION_COUNTS``): how many durations there
+    are, and how many fall under each of ``DURATION_STEPS``."""
+    forward, contact = _duration_days(dialect)
+    columns = [func.count(forward).label("forwarded"), func.count(contact).label("contacted")]
+    for name, days in (("forward", forward), ("contact", contact)):
+        columns += [
+            func.count().filter(days < seconds / 86400.0).label(f"{name}_under_{step}")
+            for step, seconds in enumerate(DURATION_STEPS)
+        ]
+    return columns
+
+
+def duration_counts_query(window: tuple[datetime, datetime], dialect: str):
+    """One day's stored duration counts (``hub.rollup``), by partner."""
+    r = referral.c
+    return (
+        select(r.partner_id, *_duration_count_columns(dialect))
+        .where(*_in_window(r.received_at, window))
+        .group_by(r.partner_id)
+    )
 
 
 def referral_conditions(filters: Filters, period: bool = True) -> list:
@@ -378,10 +539,13 @@ def _percentiles(session: Session, grp, value, source, conditions) -> dict:
     return {group: tuple(values) for group, *values in result}
 
 
-def _duration_percentiles(session: Session, filters: Filters) -> dict:
+def _duration_percentiles(session: Session, filters: Filters, plan) -> dict:
     """Median and p90 hours to forward and days to contact, per partner id and overall (key
-    ``ALL``): ``{"forward": {...}, "contact": {...}}``."""
+    ``ALL``): ``{"forward": {...}, "contact": {...}}``. On SQLite, for the whole hub or one
+    partner, by index walks (``_walked_percentiles``); otherwise in one query per measure."""
     dialect = session.get_bind().dialect.name
+    if dialect == "sqlite" and not (filters.question or filters.referrer or filters.borough):
+        return _walked_percentiles(session, filters, plan)
     r = referral.c
     source = _referral_from(filters)
     conditions = referral_conditions(filters)
@@ -398,9 +562,108 @@ def _duration_percentiles(session: Session, filters: Filters) -> dict:
             r.partner_id,
             _seconds_between(dialect, r.forwarded_at, r.contacted_at) / 86400.0,
             source,
-            [*conditions, r.contacted_at.is_not(None)],
+            [*conditions, r.contacted_at.is_not(None), r.forwarded_at.is_not(None)],
         ),
     }
+
+
+# The duration indexes (migration 0005, SQLite): for the whole hub, and by partner.
+DURATION_INDEXES = {
+    "forward": ("ix_referral_forward_days", "ix_referral_partner_forward_days"),
+    "contact": ("ix_referral_contact_days", "ix_referral_partner_contact_days"),
+}
+
+
+def _duration_groups(session: Session, filters: Filters, plan) -> dict[int, dict]:
+    """The period's stored duration counts by partner (id), with stale days counted afresh."""
+    c = duration_counts.c
+    rows = list(
+        session.execute(
+            _sums(duration_counts, DURATION_COUNTS, plan, filters, c.partner_id)
+        ).mappings()
+    )
+    stale = plan.stale_windows(referral.c.received_at)
+    if stale is not None:
+        r = referral.c
+        rows += session.execute(
+            select(r.partner_id, *_duration_count_columns("sqlite"))
+            .where(stale, *referral_conditions(filters))
+            .group_by(r.partner_id)
+        ).mappings()
+    groups: dict[int, dict] = {}
+    for row in rows:
+        _add(groups.setdefault(row["partner_id"], {}), {n: row[n] for n in DURATION_COUNTS})
+    return groups
+
+
+def _walked_percentiles(session: Session, filters: Filters, plan) -> dict:
+    """``_duration_percentiles`` on SQLite without a sort. The stored counts say how many
+    durations there are and how many fall under each of ``DURATION_STEPS``; so the value at
+    any rank is found by starting an index walk at the highest step below it and stepping over
+    the few durations between (``LIMIT 2 OFFSET k``), rather than by ranking them all."""
+    r = referral.c
+    groups = _duration_groups(session, filters, plan)
+    whole: dict[str, int] = {}
+    for counts in groups.values():
+        _add(whole, counts)
+    period = referral_conditions(Filters(filters.start, filters.end))
+    forward, contact = _duration_days("sqlite")
+    result: dict[str, dict] = {}
+    for measure, days, present, per in (
+        ("forward", forward, r.forwarded_at, 3600.0),
+        ("contact", contact, r.contacted_at, 86400.0),
+    ):
+        overall, by_partner = DURATION_INDEXES[measure]
+        targets = [(pid, by_partner, [r.partner_id == pid], c) for pid, c in groups.items()]
+        if filters.partner:
+            only = [r.partner_id == _organisation(filters.partner)]
+            targets.append((ALL, by_partner, only, whole))
+        else:
+            targets.append((ALL, overall, [], whole))
+        result[measure] = {
+            group: _walk(
+                session,
+                days,
+                index,
+                [present.is_not(None), days.is_not(None), *period, *conditions],
+                counts,
+                measure,
+                per,
+            )
+            for group, index, conditions, counts in targets
+        }
+    return result
+
+
+def _walk(session: Session, days, index: str, conditions, counts, measure, per) -> tuple:
+    """The median and p90 of ``days`` (as seconds over ``per``) along ``index``, linearly
+    interpolated between the ranks either side, as ``percentile_cont`` does."""
+    n = counts.get("forwarded" if measure == "forward" else "contacted", 0)
+    if not n:
+        return (None, None)
+    under = [counts[f"{measure}_under_{step}"] for step in range(len(DURATION_STEPS))]
+    values = []
+    for p in PERCENTILES:
+        position = (n - 1) * p
+        below = int(position)
+        above = below + (1 if position > below else 0)
+        where, skipped = list(conditions), 0
+        highest = max((step for step, count in enumerate(under) if count <= below), default=None)
+        if highest is not None:
+            skipped = under[highest]
+            where.append(days >= DURATION_STEPS[highest] / 86400.0)
+        found = session.scalars(
+            select(days)
+            .select_from(referral)
+            .with_hint(referral, f"INDEXED BY {index}", "sqlite")
+            .where(*where)
+            .order_by(days)
+            .limit(above - below + 1)
+            .offset(below - skipped)
+        ).all()
+        low, high = (value * 86400.0 / per for value in (found[0], found[-1]))
+        values.append(low + (position - below) * (high - low))
+    return tuple(values)
 
 
 # --- The figures -----------------------------------------------------------------------------
@@ -453,66 +716,143 @@ COUNTS = (
 )
 
 
-GROUP_KEYS = ("partner_id", "question_key", "month_index")
+def _add(total: dict, counts: Mapping) -> None:
+    for name, value in counts.items():
+        total[name] = total.get(name, 0) + value
 
 
-def _add(total: dict, row: Mapping) -> None:
-    for name, value in row.items():
-        if name not in GROUP_KEYS:
-            total[name] = total.get(name, 0) + value
+def _month_index_of_day(column, months: list[tuple[date, datetime]]):
+    """``_month_index`` for a column of London dates (the stored counts' ``day``)."""
+    if len(months) == 1:
+        return literal(0, Integer)
+    whens = [(column < first, index - 1) for index, (first, _) in enumerate(months) if index]
+    return case(*whens, else_=len(months) - 1)
 
 
-OUTCOME_CODES = (*OUTCOMES, NO_SUITABLE_SERVICE)
+def _stored_conditions(table, filters: Filters) -> list:
+    """``filters`` (but the period) as conditions on a table of stored counts."""
+    c = table.c
+    conditions = []
+    if filters.partner and "partner_id" in c:
+        conditions.append(c.partner_id == _organisation(filters.partner))
+    if filters.question and "question_key" in c:
+        conditions.append(c.question_key == filters.question)
+    if filters.referrer and "referrer_id" in c:
+        conditions.append(c.referrer_id == _organisation(filters.referrer))
+    if filters.borough and "borough" in c:
+        conditions.append(c.borough == filters.borough)
+    return conditions
 
 
-def _outcome_columns():
+def _sums(table, names, plan, filters: Filters, *keys):
+    """The stored rows ``plan`` reads from ``table``, summed by ``keys``."""
+    return (
+        select(*keys, *(func.sum(table.c[name]).label(name) for name in names))
+        .where(plan.rows(table), *_stored_conditions(table, filters))
+        .group_by(*keys)
+    )
+
+
+def _referral_groups(session: Session, filters: Filters, months, plan) -> list[Mapping]:
+    """The period's referral counts (``REFERRAL_COUNTS``, as if every deadline had passed) by
+    partner, question, month, referrer and borough: stored rows, and stale days counted from
+    the referrals."""
+    c = referral_counts.c
+    month = _month_index_of_day(c.day, months).label("month_index")
+    rows = list(
+        session.execute(
+            _sums(
+                referral_counts,
+                REFERRAL_COUNTS,
+                plan,
+                filters,
+                c.partner_id,
+                c.question_key,
+                c.referrer_id,
+                c.borough,
+                month,
+            )
+        ).mappings()
+    )
+    stale = plan.stale_windows(referral.c.received_at)
+    if stale is not None:
+        keys = [
+            *_referral_keys(),
+            _month_index(referral.c.received_at, months).label("month_index"),
+        ]
+        rows += session.execute(
+            select(*keys, *_referral_count_columns())
+            .select_from(_REFERRAL_SOURCE)
+            .where(stale, *referral_conditions(filters))
+            .group_by(*keys)
+        ).mappings()
+    return rows
+
+
+def _timed_corrections(session: Session, filters: Filters, now: datetime, months):
+    """What to take from the stored counts at ``now``: the referrals counted as due or overdue
+    whose deadline is in fact still ahead. Only those with a deadline after ``now`` can be
+    such, and the indexes on the deadlines find them (a few days' worth) without a pass over
+    the period."""
+    from hub.rollup import FOREVER
+
     r = referral.c
-    return [
-        func.count().filter(and_(r.status == CLOSED, r.outcome == code)).label(f"outcome:{code}")
-        for code in OUTCOME_CODES
-    ]
+    forever, current = _timed(FOREVER), _timed(now)
+    ahead = or_(
+        and_(r.forwarded_at.is_(None), r.forward_due_at > now),
+        and_(r.status == RECEIVED, r.forward_due_at > now),
+        and_(r.contacted_at.is_(None), r.contact_due_at > now),
+        and_(r.status.in_(lifecycle.WITH_PARTNER), r.contact_due_at > now),
+    )
+    keys = [r.partner_id, r.question_key, _month_index(r.received_at, months).label("month_index")]
+    return session.execute(
+        select(
+            *keys,
+            *(
+                func.count().filter(and_(forever[name], not_(current[name]))).label(name)
+                for name in forever
+            ),
+        )
+        .select_from(_referral_from(filters))
+        .where(ahead, *referral_conditions(filters))
+        .group_by(*keys)
+    ).mappings()
 
 
 @dataclass
 class _Turnaround:
-    """The referrals' one grouped pass, summed: the totals and the counts by partner (id),
-    question and month (index), with the medians and p90s of each partner and the whole."""
+    """The referrals' counts, summed: the totals and the counts by partner (id), question and
+    month (index), referrals by referrer (id) and borough, and the medians and p90s of each
+    partner and the whole."""
 
     total: dict
-    by_partner: dict[int, dict]
-    by_question: dict[str, int]
-    by_month: dict[int, dict]
-    percentiles: dict
+    by_partner: dict[int, dict] = field(default_factory=dict)
+    by_question: dict[str, int] = field(default_factory=dict)
+    by_month: dict[int, dict] = field(default_factory=dict)
+    referrers: dict[int, int] = field(default_factory=dict)
+    boroughs: dict[str | None, int] = field(default_factory=dict)
+    percentiles: dict = field(default_factory=dict)
 
-
-def _turnaround(session: Session, filters: Filters, now: datetime, months) -> _Turnaround:
-    r = referral.c
-    month = _month_index(r.received_at, months).label("month_index")
-    # One pass over the period's referrals, grouped by partner, question and month: the totals,
-    # the per-partner table, the questions, the outcomes and the monthly trend are sums of its
-    # few rows.
-    grouped = session.execute(
-        select(
-            r.partner_id,
-            r.question_key,
-            month,
-            func.count().label("referrals"),
-            *_forwarding_columns(now),
-            *_contact_columns(now),
-            *_outcome_columns(),
-        )
-        .select_from(_referral_from(filters))
-        .where(*referral_conditions(filters))
-        .group_by(r.partner_id, r.question_key, literal_column("month_index"))
-    ).mappings()
-    result = _Turnaround(dict.fromkeys(COUNTS, 0), {}, {}, {}, {})
-    for row in grouped:
-        _add(result.total, row)
-        _add(result.by_partner.setdefault(row["partner_id"], {}), row)
+    def tally(self, row: Mapping, counts: Mapping) -> None:
+        _add(self.total, counts)
+        _add(self.by_partner.setdefault(row["partner_id"], {}), counts)
+        _add(self.by_month.setdefault(row["month_index"], {}), counts)
         key = row["question_key"]
-        result.by_question[key] = result.by_question.get(key, 0) + row["referrals"]
-        _add(result.by_month.setdefault(row["month_index"], {}), row)
-    result.percentiles = _duration_percentiles(session, filters)
+        self.by_question[key] = self.by_question.get(key, 0) + counts.get("referrals", 0)
+
+
+def _turnaround(session: Session, filters: Filters, now: datetime, months, plan) -> _Turnaround:
+    result = _Turnaround(dict.fromkeys(COUNTS, 0))
+    for row in _referral_groups(session, filters, months, plan):
+        result.tally(row, {FIGURE_NAMES.get(name, name): row[name] for name in REFERRAL_COUNTS})
+        for table, key in (
+            (result.referrers, row["referrer_id"]),
+            (result.boroughs, row["borough"]),
+        ):
+            table[key] = table.get(key, 0) + row["referrals"]
+    for row in _timed_corrections(session, filters, now, months):
+        result.tally(row, {name: -row[name] for name in TIMED})
+    result.percentiles = _duration_percentiles(session, filters, plan)
     return result
 
 
@@ -559,15 +899,19 @@ def _outcome_rows(counted: _Turnaround) -> list[dict]:
 def figures(session: Session, filters: Filters, now: datetime) -> dict:
     """Every figure the dashboard shows, for ``filters`` as of ``now`` (see the module's
     docstring for how the SLA shares are counted)."""
+    from hub import rollup
+
     months = _month_buckets(filters)
-    counted = _turnaround(session, filters, now, months)
+    plan = rollup.plan(session, filters.start, filters.end)
+    counted = _turnaround(session, filters, now, months, plan)
     total, by_month, by_question = counted.total, counted.by_month, counted.by_question
     percentiles = counted.percentiles
-    origins = _origins(session, filters, months)
-    submissions = sum(origins["submissions_by_month"].values())
+    asked = _questionnaires(session, filters, months, plan)
+    submissions = sum(asked["by_month"].values())
     choices = filter_choices(session)
     question_labels = dict(choices["questions"])
-    organisations = _organisations(session, set(counted.by_partner) | set(origins["referrers"]))
+    referrers = _origin_rows(asked["referrers"], counted.referrers)
+    organisations = _organisations(session, set(counted.by_partner) | set(referrers))
     partners = _partner_rows(counted, organisations)
 
     def monthly(index: int, name: str) -> int:
@@ -586,7 +930,7 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
             {
                 "month": first.strftime("%Y-%m"),
                 "label": f"{calendar.month_name[first.month]} {first.year}",
-                "submissions": origins["submissions_by_month"].get(index, 0),
+                "submissions": asked["by_month"].get(index, 0),
                 "referrals": monthly(index, "referrals"),
                 "forwarding_share": _share(
                     monthly(index, "forward_within"), monthly(index, "forward_due")
@@ -607,7 +951,7 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
                 "name": organisations[org_id].name,
                 **counts,
             }
-            for org_id, counts in origins["referrers"].items()
+            for org_id, counts in referrers.items()
         ),
         "by_borough": _commonest_first(
             {
@@ -615,13 +959,21 @@ def figures(session: Session, filters: Filters, now: datetime) -> dict:
                 "name": borough_names.get(slug, slug) if slug else NOT_RECORDED,
                 **counts,
             }
-            for slug, counts in origins["boroughs"].items()
+            for slug, counts in _origin_rows(asked["boroughs"], counted.boroughs).items()
         ),
         "outcomes": _outcome_rows(counted),
         "declines": _declines(session, filters),
-        "follow_ups": _follow_ups(session, filters),
-        "wellbeing": _wellbeing(session, filters),
+        "follow_ups": asked["follow_ups"],
+        "wellbeing": asked["wellbeing"],
         "partners": partners,
+    }
+
+
+def _origin_rows(submissions: Mapping, referrals: Mapping) -> dict:
+    """Questionnaires and referrals by referrer or borough, from their two counts."""
+    return {
+        key: {"submissions": submissions.get(key, 0), "referrals": referrals.get(key, 0)}
+        for key in {**submissions, **referrals}
     }
 
 
@@ -635,38 +987,81 @@ def _commonest_first(rows) -> list[dict]:
     return sorted(rows, key=order)
 
 
-def _origins(session: Session, filters: Filters, months) -> dict:
-    """Where the period's questionnaires and referrals came from: submissions by month, and
-    submissions and referrals by referrer organisation and by borough (two grouped queries)."""
+def _questionnaires(session: Session, filters: Filters, months, plan, full: bool = True) -> dict:
+    """The period's questionnaires: how many by month, referrer (id) and borough; and (if
+    ``full``) the follow-up answers and wellbeing changes. From the stored counts, unless the
+    filter names a partner or question: then only questionnaires with such a flag count, which
+    the stored counts cannot tell, and they are counted from the questionnaires themselves."""
+    if filters.partner or filters.question:
+        return _questionnaires_counted(session, filters, months, full)
+    c = submission_counts.c
+    month = _month_index_of_day(c.day, months).label("month_index")
+    rows = list(
+        session.execute(
+            _sums(
+                submission_counts, SUBMISSION_COUNTS, plan, filters, c.referrer_id, c.borough, month
+            )
+        ).mappings()
+    )
+    stale = plan.stale_windows(submission.c.received_at)
+    if stale is not None:
+        keys = [
+            *_submission_keys(),
+            _month_index(submission.c.received_at, months).label("month_index"),
+        ]
+        rows += session.execute(
+            select(*keys, *_submission_count_columns())
+            .select_from(_SUBMISSION_SOURCE)
+            .where(stale, *_submission_conditions(filters))
+            .group_by(*keys)
+        ).mappings()
+    total: dict[str, int] = dict.fromkeys(SUBMISSION_COUNTS, 0)
+    result = {"by_month": {}, "referrers": {}, "boroughs": {}}
+    for row in rows:
+        _add(total, {name: row[name] for name in SUBMISSION_COUNTS})
+        for table, key in (
+            (result["by_month"], row["month_index"]),
+            (result["referrers"], row["referrer_id"]),
+            (result["boroughs"], row["borough"]),
+        ):
+            table[key] = table.get(key, 0) + row["submissions"]
+    pairs = total["wellbeing_pairs"]
+    result["follow_ups"] = {
+        "recorded": total["follow_ups"],
+        "needs_met": {answer: total[f"needs_met_{answer}"] for answer in NEEDS_MET},
+    }
+    result["wellbeing"] = {
+        "pairs": pairs,
+        "change": {
+            name: _round(total[f"wellbeing_{name}_change"] / pairs) if pairs else None
+            for name in WELLBEING_QUESTIONS
+        },
+    }
+    return result
+
+
+def _questionnaires_counted(session: Session, filters: Filters, months, full: bool) -> dict:
+    """``_questionnaires`` counted from the questionnaires themselves."""
     s = submission.c
     month = _month_index(s.received_at, months).label("month_index")
-    submitted = session.execute(
+    rows = session.execute(
         select(month, s.referrer_organisation_id, client.c.borough, func.count())
         .select_from(submission.join(client, client.c.id == s.client_id))
         .where(*_submission_conditions(filters))
         .group_by(literal_column("month_index"), s.referrer_organisation_id, client.c.borough)
     ).all()
-    referred = session.execute(
-        select(s.referrer_organisation_id, client.c.borough, func.count())
-        .select_from(_referral_from(filters, clients=True))
-        .where(*referral_conditions(filters))
-        .group_by(s.referrer_organisation_id, client.c.borough)
-    ).all()
-    by_month: dict[int, int] = {}
-    referrers: dict[int, dict] = {}
-    boroughs: dict[str | None, dict] = {}
-
-    def tally(org_id, borough, name, count):
-        for table, key in ((referrers, org_id), (boroughs, borough)):
-            counts = table.setdefault(key, {"submissions": 0, "referrals": 0})
-            counts[name] += count
-
-    for index, org_id, borough, count in submitted:
-        by_month[index] = by_month.get(index, 0) + count
-        tally(org_id, borough, "submissions", count)
-    for org_id, borough, count in referred:
-        tally(org_id, borough, "referrals", count)
-    return {"submissions_by_month": by_month, "referrers": referrers, "boroughs": boroughs}
+    result = {"by_month": {}, "referrers": {}, "boroughs": {}}
+    for index, org_id, borough, count in rows:
+        for table, key in (
+            (result["by_month"], index),
+            (result["referrers"], org_id),
+            (result["boroughs"], borough),
+        ):
+            table[key] = table.get(key, 0) + count
+    if full:
+        result["follow_ups"] = _follow_ups(session, filters)
+        result["wellbeing"] = _wellbeing(session, filters)
+    return result
 
 
 def _declines(session: Session, filters: Filters) -> list[dict]:
@@ -769,9 +1164,13 @@ def overdue_now(session: Session, filters: Filters, now: datetime, limit: int = 
 def turnaround(session: Session, filters: Filters, now: datetime) -> dict:
     """The answer of ``GET /api/v1/stats/turnaround`` (DESIGN.md, "JSON API v1"): the
     dashboard's headline and per-partner figures, without the breakdowns it does not carry."""
-    counted = _turnaround(session, filters, now, _month_buckets(filters))
-    submissions = session.scalar(
-        select(func.count()).select_from(submission).where(*_submission_conditions(filters))
+    from hub import rollup
+
+    months = _month_buckets(filters)
+    plan = rollup.plan(session, filters.start, filters.end)
+    counted = _turnaround(session, filters, now, months, plan)
+    submissions = sum(
+        _questionnaires(session, filters, months, plan, full=False)["by_month"].values()
     )
 
     def block(values: dict) -> dict:

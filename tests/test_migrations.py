@@ -3,6 +3,8 @@
 import re
 from pathlib import Path
 
+import pytest
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
@@ -18,6 +20,8 @@ def test_migrations_are_numbered_in_order():
     assert numbers == list(range(1, len(names) + 1))
 
 
+# The duration indexes (migration 0005) index expressions on SQLite, which reflection skips.
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_models_and_migrations_agree(db):
     with db.engine.connect() as connection:
         context = MigrationContext.configure(connection)

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from hub import lifecycle, stats
+from hub import lifecycle, rollup, stats
 from hub.extensions import db
 from hub.follow_ups import record_follow_up, record_wellbeing
 from tests.api_support import bearer
@@ -25,10 +25,12 @@ def _referral(submission, question):
     return found
 
 
-@pytest.fixture
-def history(demo_hub):
+@pytest.fixture(params=["counted afresh", "stored counts"])
+def history(request, demo_hub):
     """Questionnaires around March 2026 (GMT until 29 March, BST after). The comments give each
-    referral's hours to forward and days to contact."""
+    referral's hours to forward and days to contact. Every test runs twice: with each day still
+    noted as stale, so the figures count the referrals themselves; and after ``hub.rollup``
+    has stored the day and month counts, so the figures sum those."""
     frontline, hub = user("frontline"), user("hub")
 
     # Just before the period (23:59 GMT on 28 February) and just after it (00:30 BST on 1 April).
@@ -100,6 +102,9 @@ def history(demo_hub):
             else None,
         )
     db.session.commit()
+    if request.param == "stored counts":
+        assert rollup.refresh(db.session) > 0
+        assert rollup.stale_days(db.session) == set()
 
 
 def test_march_figures_worked_by_hand(db, history):
