@@ -184,6 +184,11 @@ def _version(connection) -> str:
     return connection.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
 
 
+def _as_date(value) -> date:
+    """A DATE as SQLite (text) or PostgreSQL (a date) gives it back without a model."""
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
 def _columns(connection, table: str) -> set[str]:
     return {column["name"] for column in sa.inspect(connection).get_columns(table)}
 
@@ -229,6 +234,13 @@ def test_upgrading_a_database_with_questionnaires_keeps_them_and_fills_the_new_c
                     == 2
                 )
 
+                # The figures count every day that already has history afresh until
+                # ``hub.rollup.refresh`` has stored its counts (migration 0005).
+                noted = connection.execute(sa.text("SELECT DISTINCT day FROM figures_stale"))
+                assert sorted(_as_date(day) for (day,) in noted) == [
+                    received_at.date() for received_at in RECEIVED
+                ]
+
             # The application reads the upgraded rows as it reads its own.
             first = _db.session.get(Submission, 1)
             assert first.follow_up_due_at == datetime(2026, 3, 30, 9, 0)
@@ -246,6 +258,7 @@ def test_upgrading_a_database_with_questionnaires_keeps_them_and_fills_the_new_c
                 assert "follow_up_due_at" not in _columns(connection, "submission")
                 assert "allow_email_code" not in _columns(connection, "organisation")
                 assert "contact_attempt" not in sa.inspect(connection).get_table_names()
+                assert "figures_stale" not in sa.inspect(connection).get_table_names()
                 received = connection.execute(
                     sa.select(submission.c.received_at).order_by(submission.c.id)
                 ).scalars()
