@@ -3,9 +3,18 @@
 Every figure is an SQL aggregate over the referrals *received* in a period (London calendar
 dates, inclusive), optionally for one partner agency, referrer organisation, borough or question.
 Nothing loads referrals into Python: each query returns a handful of rows per partner, month or
-code, and medians and 90th percentiles are worked out in the database (``percentile_cont`` on
-PostgreSQL; the same linear interpolation over ``row_number()`` on SQLite, which has no
-percentile function).
+code, and medians and 90th percentiles are worked out in the database.
+
+Where the counts come from: the stored day and month counts of ``hub.rollup`` (a few thousand
+rows for a year, whatever the number of referrals), with any day changed since they were stored
+counted afresh from the referrals, and the few referrals whose deadline is still ahead of ``now``
+taken away live (``_timed_corrections``). What a count means is written once, here
+(``_referral_count_columns`` and friends), and used both to store a day and to count one afresh.
+
+Medians and 90th percentiles: ``percentile_cont`` on PostgreSQL. On SQLite, which has no
+percentile function, for the whole hub or one partner, a short walk along a duration index from
+a stored count (``_walked_percentiles``); with any other filter, the same linear interpolation
+over ``row_number()``.
 
 How the SLA shares are counted (DESIGN.md, "JSON API v1"):
 
@@ -46,6 +55,8 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from hub import lifecycle
 from hub.clock import london_midnight
@@ -433,6 +444,18 @@ def referral_conditions(filters: Filters, period: bool = True) -> list:
     return conditions
 
 
+def _period_not_leading(filters: Filters, dialect: str) -> list:
+    """The period as conditions on ``referral.received_at`` that SQLite will not drive a query
+    by (a unary ``+``, SQLite's documented way to say so), so that it takes the index of a more
+    selective condition (a deadline still ahead; a duration) and checks the period as it goes.
+    Plain conditions elsewhere: PostgreSQL has no unary ``+`` for times, and needs no such
+    hint."""
+    column = referral.c.received_at
+    if dialect == "sqlite":
+        column = UnaryExpression(column, operator=operators.custom_op("+"), type_=column.type)
+    return _in_window(column, filters.window)
+
+
 def _organisation(slug: str):
     return select(Organisation.id).where(Organisation.slug == slug).scalar_subquery()
 
@@ -567,13 +590,6 @@ def _duration_percentiles(session: Session, filters: Filters, plan) -> dict:
     }
 
 
-# The duration indexes (migration 0005, SQLite): for the whole hub, and by partner.
-DURATION_INDEXES = {
-    "forward": ("ix_referral_forward_days", "ix_referral_partner_forward_days"),
-    "contact": ("ix_referral_contact_days", "ix_referral_partner_contact_days"),
-}
-
-
 def _duration_groups(session: Session, filters: Filters, plan) -> dict[int, dict]:
     """The period's stored duration counts by partner (id), with stale days counted afresh."""
     c = duration_counts.c
@@ -600,43 +616,40 @@ def _walked_percentiles(session: Session, filters: Filters, plan) -> dict:
     """``_duration_percentiles`` on SQLite without a sort. The stored counts say how many
     durations there are and how many fall under each of ``DURATION_STEPS``; so the value at
     any rank is found by starting an index walk at the highest step below it and stepping over
-    the few durations between (``LIMIT 2 OFFSET k``), rather than by ranking them all."""
+    the few durations between (``LIMIT 2 OFFSET k``), rather than by ranking them all. The walks
+    go along the duration indexes of migration 0005, for the whole hub and by partner: the
+    period is checked on the way (``_period_not_leading``), not used to choose the rows."""
     r = referral.c
     groups = _duration_groups(session, filters, plan)
     whole: dict[str, int] = {}
     for counts in groups.values():
         _add(whole, counts)
-    period = referral_conditions(Filters(filters.start, filters.end))
+    period = _period_not_leading(filters, "sqlite")
     forward, contact = _duration_days("sqlite")
     result: dict[str, dict] = {}
     for measure, days, present, per in (
         ("forward", forward, r.forwarded_at, 3600.0),
         ("contact", contact, r.contacted_at, 86400.0),
     ):
-        overall, by_partner = DURATION_INDEXES[measure]
-        targets = [(pid, by_partner, [r.partner_id == pid], c) for pid, c in groups.items()]
-        if filters.partner:
-            only = [r.partner_id == _organisation(filters.partner)]
-            targets.append((ALL, by_partner, only, whole))
-        else:
-            targets.append((ALL, overall, [], whole))
+        targets = [(pid, [r.partner_id == pid], counts) for pid, counts in groups.items()]
+        only = [r.partner_id == _organisation(filters.partner)] if filters.partner else []
+        targets.append((ALL, only, whole))
         result[measure] = {
             group: _walk(
                 session,
                 days,
-                index,
                 [present.is_not(None), days.is_not(None), *period, *conditions],
                 counts,
                 measure,
                 per,
             )
-            for group, index, conditions, counts in targets
+            for group, conditions, counts in targets
         }
     return result
 
 
-def _walk(session: Session, days, index: str, conditions, counts, measure, per) -> tuple:
-    """The median and p90 of ``days`` (as seconds over ``per``) along ``index``, linearly
+def _walk(session: Session, days, conditions, counts, measure, per) -> tuple:
+    """The median and p90 of ``days`` (as seconds over ``per``) by walking its index, linearly
     interpolated between the ranks either side, as ``percentile_cont`` does."""
     n = counts.get("forwarded" if measure == "forward" else "contacted", 0)
     if not n:
@@ -655,7 +668,6 @@ def _walk(session: Session, days, index: str, conditions, counts, measure, per) 
         found = session.scalars(
             select(days)
             .select_from(referral)
-            .with_hint(referral, f"INDEXED BY {index}", "sqlite")
             .where(*where)
             .order_by(days)
             .limit(above - below + 1)
@@ -814,7 +826,11 @@ def _timed_corrections(session: Session, filters: Filters, now: datetime, months
             ),
         )
         .select_from(_referral_from(filters))
-        .where(ahead, *referral_conditions(filters))
+        .where(
+            ahead,
+            *_period_not_leading(filters, session.get_bind().dialect.name),
+            *referral_conditions(filters, period=False),
+        )
         .group_by(*keys)
     ).mappings()
 
