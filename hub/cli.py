@@ -150,10 +150,18 @@ def jobs_run_due(as_of):
 
 
 @figures_cli.command("refresh")
-def figures_refresh():
+@click.option(
+    "--all",
+    "every_day",
+    is_flag=True,
+    help="Count the whole history again, not only the days that changed.",
+)
+def figures_refresh(every_day):
     """Count again every day whose referrals or questionnaires changed since the figures' counts
     were last worked out (the scheduler does this every run; after a migration or a bulk load,
     this does it at once)."""
+    if every_day:
+        rollup.note_every_day(db.session)
     days = rollup.refresh(db.session)
     click.echo(f"Counted {days:,} days again.")
 

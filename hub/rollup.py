@@ -29,12 +29,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, delete, func, insert, literal, or_, select
+from sqlalchemy import Date, and_, cast, delete, func, insert, literal, or_, select, union
 from sqlalchemy.orm import Session
 
 from hub.clock import london_midnight
 from hub.models import (
     DURATION_STEPS,
+    Referral,
+    Submission,
     duration_counts,
     figures_stale,
     referral_counts,
@@ -45,6 +47,8 @@ FOREVER = datetime(9999, 12, 31)
 DAY, MONTH = "day", "month"
 # Held while counting again on PostgreSQL, so two schedulers never count the same day at once.
 LOCK_KEY = 72_410_006
+referral = Referral.__table__
+submission = Submission.__table__
 BATCH_DAYS = 31
 
 
@@ -188,6 +192,24 @@ def _not_keys(table) -> set[str]:
     return {"id", "span", "day", *_count_names(table)}
 
 
+def note_every_day(session: Session) -> None:
+    """Note every day with referrals or questionnaires as stale, so that ``refresh`` counts the
+    whole history again (after a release changes what a count means, say)."""
+    if session.get_bind().dialect.name == "sqlite":
+        day_of = func.date
+    else:
+
+        def day_of(column):
+            return cast(column, Date)
+
+    days = union(
+        select(day_of(submission.c.received_at)).distinct(),
+        select(day_of(referral.c.received_at)).distinct(),
+    ).subquery()
+    session.execute(insert(figures_stale).from_select(["day"], select(days.c[0])))
+    session.commit()
+
+
 def refresh(session: Session, batch_days: int = BATCH_DAYS) -> int:
     """Count every stale day again, and its month, then forget that it was stale: a batch of
     noted dates per transaction, until none is left. Answers how many London days it counted."""
@@ -227,4 +249,13 @@ def refresh_job(now: datetime) -> dict[str, int]:
     return {"days counted": refresh(db.session)}
 
 
-__all__ = ["FOREVER", "Plan", "plan", "refresh", "refresh_job", "stale_days", "DURATION_STEPS"]
+__all__ = [
+    "DURATION_STEPS",
+    "FOREVER",
+    "Plan",
+    "note_every_day",
+    "plan",
+    "refresh",
+    "refresh_job",
+    "stale_days",
+]

@@ -166,6 +166,14 @@ def test_figures_refresh_command(app, db, demo_hub):
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "Counted 4 days again."
     assert _noted() == set()
+    assert runner_output(app, "figures", "refresh") == "Counted 0 days again."
+    assert runner_output(app, "figures", "refresh", "--all") == "Counted 4 days again."
+
+
+def runner_output(app, *args) -> str:
+    result = app.test_cli_runner().invoke(args=list(args))
+    assert result.exit_code == 0, result.output
+    return result.output.strip()
 
 
 # Only SQLite walks indexes: PostgreSQL works out percentiles with percentile_cont.
