@@ -41,6 +41,7 @@ from sqlalchemy import (
     Float,
     Integer,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -624,58 +625,73 @@ def _walked_percentiles(session: Session, filters: Filters, plan) -> dict:
     whole: dict[str, int] = {}
     for counts in groups.values():
         _add(whole, counts)
-    period = _period_not_leading(filters, "sqlite")
     forward, contact = _duration_days("sqlite")
     result: dict[str, dict] = {}
     for measure, days, present, per in (
         ("forward", forward, r.forwarded_at, 3600.0),
         ("contact", contact, r.contacted_at, 86400.0),
     ):
-        targets = [(pid, [r.partner_id == pid], counts) for pid, counts in groups.items()]
-        only = [r.partner_id == _organisation(filters.partner)] if filters.partner else []
-        targets.append((ALL, only, whole))
-        result[measure] = {
-            group: _walk(
-                session,
-                days,
-                [present.is_not(None), days.is_not(None), *period, *conditions],
-                counts,
-                measure,
-                per,
+        # One statement for a partner's walks and one for the whole hub's, each run once per
+        # percentile: compiled once, and cheap for SQLite to run again.
+        walk = (
+            select(days)
+            .where(
+                present.is_not(None),
+                days >= bindparam("lowest"),
+                *_period_not_leading(filters, "sqlite"),
             )
-            for group, conditions, counts in targets
+            .order_by(days)
+            .limit(bindparam("size"))
+            .offset(bindparam("skip"))
+        )
+        partner_walk = walk.where(r.partner_id == bindparam("partner"))
+
+        result[measure] = {
+            pid: _walk(session, partner_walk, counts, measure, per, partner=pid)
+            for pid, counts in groups.items()
         }
+        if filters.partner:  # the whole is the one partner
+            result[measure][ALL] = next(iter(result[measure].values()), (None, None))
+        else:
+            result[measure][ALL] = _walk(session, walk, whole, measure, per)
     return result
 
 
-def _walk(session: Session, days, conditions, counts, measure, per) -> tuple:
-    """The median and p90 of ``days`` (as seconds over ``per``) by walking its index, linearly
-    interpolated between the ranks either side, as ``percentile_cont`` does."""
+def _walk(session: Session, statement, counts: Mapping, measure: str, per: float, **params):
+    """The median and p90 (seconds over ``per``) by running ``statement``, a walk along a
+    duration index, once for each of ``_walk_steps``."""
+    values = []
+    for position, lowest, size, skip in _walk_steps(counts, measure):
+        found = session.scalars(
+            statement, {"lowest": lowest, "size": size, "skip": skip, **params}
+        ).all()
+        low, high = (value * 86400.0 / per for value in (found[0], found[-1]))
+        values.append(low + (position - int(position)) * (high - low))
+    return tuple(values) if values else (None, None)
+
+
+def _walk_steps(counts: Mapping, measure: str) -> list[tuple[float, float, int, int]]:
+    """For each of ``PERCENTILES``: its position among the ``measure`` durations, and where to
+    walk to read the one or two durations either side of it: from the highest of
+    ``DURATION_STEPS`` (in days) with no more durations under it than the position, skipping
+    the rest. Nothing if there are no durations. Linear interpolation between the two is what
+    ``percentile_cont`` does."""
     n = counts.get("forwarded" if measure == "forward" else "contacted", 0)
     if not n:
-        return (None, None)
+        return []
     under = [counts[f"{measure}_under_{step}"] for step in range(len(DURATION_STEPS))]
-    values = []
+    steps = []
     for p in PERCENTILES:
         position = (n - 1) * p
         below = int(position)
         above = below + (1 if position > below else 0)
-        where, skipped = list(conditions), 0
-        highest = max((step for step, count in enumerate(under) if count <= below), default=None)
-        if highest is not None:
-            skipped = under[highest]
-            where.append(days >= DURATION_STEPS[highest] / 86400.0)
-        found = session.scalars(
-            select(days)
-            .select_from(referral)
-            .where(*where)
-            .order_by(days)
-            .limit(above - below + 1)
-            .offset(below - skipped)
-        ).all()
-        low, high = (value * 86400.0 / per for value in (found[0], found[-1]))
-        values.append(low + (position - below) * (high - low))
-    return tuple(values)
+        lowest, skipped = float("-inf"), 0
+        for step, count in enumerate(under):
+            if count > below:
+                break
+            lowest, skipped = DURATION_STEPS[step] / 86400.0, count
+        steps.append((position, lowest, above - below + 1, below - skipped))
+    return steps
 
 
 # --- The figures -----------------------------------------------------------------------------
@@ -765,38 +781,40 @@ def _sums(table, names, plan, filters: Filters, *keys):
     )
 
 
-def _referral_groups(session: Session, filters: Filters, months, plan) -> list[Mapping]:
+def _referral_groups(
+    session: Session, filters: Filters, months, plan, by_origin: bool = False
+) -> list[Mapping]:
     """The period's referral counts (``REFERRAL_COUNTS``, as if every deadline had passed) by
-    partner, question, month, referrer and borough: stored rows, and stale days counted from
-    the referrals."""
-    c = referral_counts.c
-    month = _month_index_of_day(c.day, months).label("month_index")
-    rows = list(
-        session.execute(
-            _sums(
-                referral_counts,
-                REFERRAL_COUNTS,
-                plan,
-                filters,
-                c.partner_id,
-                c.question_key,
-                c.referrer_id,
-                c.borough,
-                month,
-            )
-        ).mappings()
-    )
-    stale = plan.stale_windows(referral.c.received_at)
-    if stale is not None:
-        keys = [
-            *_referral_keys(),
-            _month_index(referral.c.received_at, months).label("month_index"),
+    partner, question and month; or (``by_origin``) only how many, by referrer and borough.
+    Stored rows summed, and stale days counted from the referrals themselves."""
+    c, r = referral_counts.c, referral.c
+    if by_origin:
+        stored_keys = [c.referrer_id, c.borough]
+        raw_keys = _referral_keys()[2:]
+        names: tuple[str, ...] = ("referrals",)
+    else:
+        stored_keys = [
+            c.partner_id,
+            c.question_key,
+            _month_index_of_day(c.day, months).label("month_index"),
         ]
+        raw_keys = [
+            r.partner_id,
+            r.question_key,
+            _month_index(r.received_at, months).label("month_index"),
+        ]
+        names = REFERRAL_COUNTS
+    rows = list(
+        session.execute(_sums(referral_counts, names, plan, filters, *stored_keys)).mappings()
+    )
+    stale = plan.stale_windows(r.received_at)
+    if stale is not None:
+        columns = [column for column in _referral_count_columns() if column.name in names]
         rows += session.execute(
-            select(*keys, *_referral_count_columns())
+            select(*raw_keys, *columns)
             .select_from(_REFERRAL_SOURCE)
             .where(stale, *referral_conditions(filters))
-            .group_by(*keys)
+            .group_by(*raw_keys)
         ).mappings()
     return rows
 
@@ -861,6 +879,7 @@ def _turnaround(session: Session, filters: Filters, now: datetime, months, plan)
     result = _Turnaround(dict.fromkeys(COUNTS, 0))
     for row in _referral_groups(session, filters, months, plan):
         result.tally(row, {FIGURE_NAMES.get(name, name): row[name] for name in REFERRAL_COUNTS})
+    for row in _referral_groups(session, filters, months, plan, by_origin=True):
         for table, key in (
             (result.referrers, row["referrer_id"]),
             (result.boroughs, row["borough"]),
