@@ -224,10 +224,20 @@ def refresh(session: Session, batch_days: int = BATCH_DAYS) -> int:
         if not noted:
             session.commit()
             return counted
-        # Forget the notes first: a change that lands after this is noted again, and counted
-        # by the next refresh; every change before it is seen by the counting below.
-        session.execute(delete(figures_stale).where(figures_stale.c.day.in_(noted)))
-        days = sorted({day + timedelta(days=offset) for day in noted for offset in (0, 1)})
+        # Take the notes first: a change that lands after this is noted again, and counted by
+        # the next refresh; every change before it is seen by the counting below. Only what
+        # this refresh took is counted (another may have taken the rest in between).
+        taken = set(
+            session.scalars(
+                delete(figures_stale)
+                .where(figures_stale.c.day.in_(noted))
+                .returning(figures_stale.c.day)
+            )
+        )
+        if not taken:
+            session.commit()
+            continue
+        days = sorted({day + timedelta(days=offset) for day in taken for offset in (0, 1)})
         for table in _TABLES:
             session.execute(delete(table).where(table.c.span == DAY, table.c.day.in_(days)))
         for day in days:

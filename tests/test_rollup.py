@@ -4,6 +4,7 @@ stored rows, count stale days afresh, or mix the two; on SQLite and PostgreSQL."
 
 from __future__ import annotations
 
+import threading
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -210,3 +211,34 @@ def test_index_walks_find_the_medians_a_sort_finds(db, demo_hub, partner):
         assert walked[measure].keys() == sorted_[measure].keys()
         for group, values in sorted_[measure].items():
             assert walked[measure][group] == pytest.approx(values, abs=1e-9)
+
+
+# Two schedulers on one PostgreSQL database: each takes the advisory lock in turn.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_refreshes_at_once_store_each_day_once(app, db, demo_hub):
+    _history()
+    filters = PERIODS[1]
+    counted_afresh = _afresh(filters)
+    db.session.commit()
+    db.session.remove()
+    ready = threading.Barrier(2)
+    counted = []
+
+    def refresh():
+        with app.app_context():
+            ready.wait()
+            counted.append(rollup.refresh(db.session, batch_days=5))
+            db.session.remove()
+
+    threads = [threading.Thread(target=refresh) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(counted) > 0
+    c = referral_counts.c
+    keys = [c.span, c.day, c.partner_id, c.question_key, c.referrer_id, c.borough]
+    twice = db.session.execute(select(*keys).group_by(*keys).having(func.count() > 1)).all()
+    assert twice == []
+    assert _noted() == set()
+    assert stats.figures(db.session, filters, NOW) == counted_afresh
