@@ -77,7 +77,7 @@ def generator_key() -> str:
     (The figures' stored counts are counted again on every run: ``count_days``.)"""
     digest = hashlib.sha256((ROOT / "hub" / "demo_history.py").read_bytes())
     for path in sorted((ROOT / "hub" / "migrations" / "versions").glob("*.py")):
-        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 
 

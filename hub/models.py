@@ -479,7 +479,15 @@ referral_counts = _rollup_table(
 )
 submission_counts = _rollup_table(
     "submission_counts",
-    [db.Column("referrer_id", db.Integer, nullable=False), db.Column("borough", String(40))],
+    [
+        db.Column("referrer_id", db.Integer, nullable=False),
+        db.Column("borough", String(40)),
+        # Which questionnaires a row counts: every one (0 and ""), those with a flag for one
+        # partner (its id), or those with a flag for one question (its key): what the figures
+        # count with a partner or a question filter.
+        db.Column("flag_partner_id", db.Integer, nullable=False),
+        db.Column("flag_question", String(80), nullable=False),
+    ],
     SUBMISSION_COUNTS,
 )
 duration_counts = _rollup_table(

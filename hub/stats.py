@@ -377,14 +377,44 @@ def _submission_keys() -> list:
 
 
 def submission_counts_query(window: tuple[datetime, datetime]):
-    """One day's stored questionnaire counts (``hub.rollup``), by referrer and borough."""
+    """One day's stored questionnaire counts (``hub.rollup``), by referrer and borough: for
+    every questionnaire (``flag_partner_id`` 0, ``flag_question`` ""), and again for those with
+    a flag for each partner, and for each question."""
+    s, r = submission.c, referral.c
     keys = _submission_keys()
-    return (
-        select(*keys, *_submission_count_columns())
+    in_window = _in_window(s.received_at, window)
+    every = (
+        select(
+            literal(0).label("flag_partner_id"),
+            literal("").label("flag_question"),
+            *keys,
+            *_submission_count_columns(),
+        )
         .select_from(_SUBMISSION_SOURCE)
-        .where(*_in_window(submission.c.received_at, window))
+        .where(*in_window)
         .group_by(*keys)
     )
+    selects = [every]
+    for flag, column in (("flag_partner_id", r.partner_id), ("flag_question", r.question_key)):
+        # Each questionnaire once for each partner (or question) it has a flag for.
+        flagged = (
+            select(r.submission_id, column.label("flag"))
+            .join(submission, s.id == r.submission_id)
+            .where(*in_window)
+            .group_by(r.submission_id, column)
+            .subquery()
+        )
+        if flag == "flag_partner_id":
+            columns = [flagged.c.flag.label(flag), literal("").label("flag_question")]
+        else:
+            columns = [literal(0).label("flag_partner_id"), flagged.c.flag.label(flag)]
+        selects.append(
+            select(*columns, *keys, *_submission_count_columns())
+            .select_from(_SUBMISSION_SOURCE.join(flagged, flagged.c.submission_id == s.id))
+            .where(*in_window)
+            .group_by(flagged.c.flag, *keys)
+        )
+    return union_all(*selects)
 
 
 def _duration_days(dialect: str):
@@ -1024,18 +1054,23 @@ def _commonest_first(rows) -> list[dict]:
 
 def _questionnaires(session: Session, filters: Filters, months, plan, full: bool = True) -> dict:
     """The period's questionnaires: how many by month, referrer (id) and borough; and (if
-    ``full``) the follow-up answers and wellbeing changes. From the stored counts, unless the
-    filter names a partner or question: then only questionnaires with such a flag count, which
-    the stored counts cannot tell, and they are counted from the questionnaires themselves."""
-    if filters.partner or filters.question:
+    ``full``) the follow-up answers and wellbeing changes. With a partner or a question filter,
+    only questionnaires with such a flag count: the stored counts keep those apart for each
+    partner and each question, but not for the two together, which are counted from the
+    questionnaires themselves."""
+    if filters.partner and filters.question:
         return _questionnaires_counted(session, filters, months, full)
     c = submission_counts.c
     month = _month_index_of_day(c.day, months).label("month_index")
+    flagged = [
+        c.flag_partner_id == (_organisation(filters.partner) if filters.partner else 0),
+        c.flag_question == (filters.question or ""),
+    ]
     rows = list(
         session.execute(
             _sums(
                 submission_counts, SUBMISSION_COUNTS, plan, filters, c.referrer_id, c.borough, month
-            )
+            ).where(*flagged)
         ).mappings()
     )
     stale = plan.stale_windows(submission.c.received_at)

@@ -63,6 +63,14 @@ def test_every_change_that_can_move_a_figure_notes_its_day(db, demo_hub):
         assert _noted() == {date(2026, 3, 2)}
         _refreshed()
 
+    # A need found at the follow-up: the new referral's own day, and its questionnaire's (which
+    # now has a flag for one more question and partner).
+    lifecycle.add_referrals(
+        submission, [lifecycle.NewReferral("lonely", fire.partner)], hub, received + 30 * D
+    )
+    db.session.commit()
+    assert _noted() == {date(2026, 3, 2), date(2026, 4, 1)}
+
 
 def _history():
     """Two months of questionnaires (February in GMT; March across the change to BST) with
@@ -141,6 +149,10 @@ def test_stored_counts_give_the_figures_counted_afresh(db, demo_hub, filters):
     if late.status == "received":
         lifecycle.forward_referral(late, hub, NOW - D)
     made[9].client.borough = "lambeth" if made[9].client.borough == "southwark" else "southwark"
+    # A need found at the follow-up, weeks after its questionnaire (which had no falls flag).
+    lifecycle.add_referrals(
+        made[3], [lifecycle.NewReferral("falls", late.partner)], hub, NOW - 3 * D
+    )
     db.session.commit()
     assert rollup.stale_days(db.session)
     mixed = stats.figures(db.session, filters, NOW)

@@ -115,8 +115,15 @@ def _sqlite_triggers():
     def submission_day(row):
         return f"SELECT date(received_at) FROM submission WHERE id = {row}.submission_id"
 
+    # A referral also notes its questionnaire's day: which partners and questions a
+    # questionnaire has flags for is counted there.
     for table, columns, new_day, old_day in (
-        ("referral", REFERRAL_COLUMNS, f"VALUES ({day_of('NEW')})", f"VALUES ({day_of('OLD')})"),
+        (
+            "referral",
+            REFERRAL_COLUMNS,
+            f"VALUES ({day_of('NEW')}); INSERT INTO figures_stale (day) {submission_day('NEW')}",
+            f"VALUES ({day_of('OLD')}); INSERT INTO figures_stale (day) {submission_day('OLD')}",
+        ),
         (
             "submission",
             SUBMISSION_COLUMNS,
@@ -175,7 +182,7 @@ def _postgresql_triggers():
 
     own_day = both("VALUES (OLD.received_at::date)", "VALUES (NEW.received_at::date)")
     bodies = {
-        "referral": own_day,
+        "referral": own_day + " " + both(submission_day("OLD"), submission_day("NEW")),
         "submission": own_day
         + " IF TG_OP = 'UPDATE' THEN INSERT INTO figures_stale (day)"
         " SELECT DISTINCT received_at::date FROM referral WHERE submission_id = NEW.id; END IF;",
@@ -226,6 +233,8 @@ def upgrade():
         [
             sa.Column('referrer_id', sa.Integer(), nullable=False),
             sa.Column('borough', sa.String(length=40), nullable=True),
+            sa.Column('flag_partner_id', sa.Integer(), nullable=False),
+            sa.Column('flag_question', sa.String(length=80), nullable=False),
         ],
         SUBMISSION_COUNTS,
     )
