@@ -11,9 +11,9 @@ counted afresh from the referrals, and the few referrals whose deadline is still
 taken away live (``_timed_corrections``). What a count means is written once, here
 (``_referral_count_columns`` and friends), and used both to store a day and to count one afresh.
 
-Medians and 90th percentiles: ``percentile_cont`` on PostgreSQL. On SQLite, which has no
-percentile function, for the whole hub or one partner, a short walk along a duration index from
-a stored count (``_walked_percentiles``); with any other filter, the same linear interpolation
+Medians and 90th percentiles, for the whole hub or one partner: a short walk along a duration
+index from a stored count (``_walked_percentiles``). With any other filter: ``percentile_cont``
+on PostgreSQL, and on SQLite, which has no percentile function, the same linear interpolation
 over ``row_number()``.
 
 How the SLA shares are counted (DESIGN.md, "JSON API v1"):
@@ -417,30 +417,44 @@ def submission_counts_query(window: tuple[datetime, datetime]):
     return union_all(*selects)
 
 
-def _duration_days(dialect: str):
-    """Days from receipt to forwarding, and from forwarding to contact. On SQLite exactly the
-    expressions of the duration indexes (migration 0005), so a walk along one can use it."""
+# The lowest a walk starts from when no step lies under the rank it wants: below any duration.
+LOWEST = -(10**12)
+
+
+def _durations(dialect: str):
+    """Receipt to forwarding, and forwarding to contact, exactly as the duration indexes
+    (migration 0005) have them, so that a walk can use them; and how many seconds one unit of
+    them is: days on SQLite (``julianday`` differences), seconds on PostgreSQL."""
     r = referral.c
     if dialect == "sqlite":
         return (
             func.julianday(r.forwarded_at) - func.julianday(r.received_at),
             func.julianday(r.contacted_at) - func.julianday(r.forwarded_at),
+            86400.0,
         )
     return (
-        _seconds_between(dialect, r.received_at, r.forwarded_at) / 86400.0,
-        _seconds_between(dialect, r.forwarded_at, r.contacted_at) / 86400.0,
+        func.extract("epoch", r.forwarded_at - r.received_at),
+        func.extract("epoch", r.contacted_at - r.forwarded_at),
+        1,
     )
+
+
+def _step(step: int, unit: float):
+    """``DURATION_STEPS[step]`` in the durations' unit (whole seconds on PostgreSQL, whose
+    durations are exact numbers, so the comparison keeps to the index)."""
+    seconds = DURATION_STEPS[step]
+    return seconds if unit == 1 else seconds / unit
 
 
 def _duration_count_columns(dialect: str) -> list:
     """The stored duration counts (``hub.models.DURATION_COUNTS``): how many durations there
     are, and how many fall under each of ``DURATION_STEPS``."""
-    forward, contact = _duration_days(dialect)
+    forward, contact, unit = _durations(dialect)
     columns = [func.count(forward).label("forwarded"), func.count(contact).label("contacted")]
-    for name, days in (("forward", forward), ("contact", contact)):
+    for name, values in (("forward", forward), ("contact", contact)):
         columns += [
-            func.count().filter(days < seconds / 86400.0).label(f"{name}_under_{step}")
-            for step, seconds in enumerate(DURATION_STEPS)
+            func.count().filter(values < _step(step, unit)).label(f"{name}_under_{step}")
+            for step in range(len(DURATION_STEPS))
         ]
     return columns
 
@@ -595,10 +609,10 @@ def _percentiles(session: Session, grp, value, source, conditions) -> dict:
 
 def _duration_percentiles(session: Session, filters: Filters, plan) -> dict:
     """Median and p90 hours to forward and days to contact, per partner id and overall (key
-    ``ALL``): ``{"forward": {...}, "contact": {...}}``. On SQLite, for the whole hub or one
-    partner, by index walks (``_walked_percentiles``); otherwise in one query per measure."""
+    ``ALL``): ``{"forward": {...}, "contact": {...}}``. For the whole hub or one partner, by
+    index walks (``_walked_percentiles``); with any other filter, in one query per measure."""
     dialect = session.get_bind().dialect.name
-    if dialect == "sqlite" and not (filters.question or filters.referrer or filters.borough):
+    if not (filters.question or filters.referrer or filters.borough):
         return _walked_percentiles(session, filters, plan)
     r = referral.c
     source = _referral_from(filters)
@@ -633,7 +647,7 @@ def _duration_groups(session: Session, filters: Filters, plan) -> dict[int, dict
     if stale is not None:
         r = referral.c
         rows += session.execute(
-            select(r.partner_id, *_duration_count_columns("sqlite"))
+            select(r.partner_id, *_duration_count_columns(session.get_bind().dialect.name))
             .where(stale, *referral_conditions(filters))
             .group_by(r.partner_id)
         ).mappings()
@@ -644,67 +658,67 @@ def _duration_groups(session: Session, filters: Filters, plan) -> dict[int, dict
 
 
 def _walked_percentiles(session: Session, filters: Filters, plan) -> dict:
-    """``_duration_percentiles`` on SQLite without a sort. The stored counts say how many
-    durations there are and how many fall under each of ``DURATION_STEPS``; so the value at
-    any rank is found by starting an index walk at the highest step below it and stepping over
-    the few durations between (``LIMIT 2 OFFSET k``), rather than by ranking them all. The walks
-    go along the duration indexes of migration 0005, for the whole hub and by partner: the
-    period is checked on the way (``_period_not_leading``), not used to choose the rows."""
+    """``_duration_percentiles`` without a sort. The stored counts say how many durations there
+    are and how many fall under each of ``DURATION_STEPS``; so the value at any rank is found
+    by starting an index walk at the highest step below it and stepping over the few durations
+    between (``LIMIT 2 OFFSET k``), rather than by ranking them all. The walks go along the
+    duration indexes of migration 0005, for the whole hub and by partner; the period is checked
+    on the way (``_period_not_leading``), not used to choose the rows."""
+    dialect = session.get_bind().dialect.name
     r = referral.c
     groups = _duration_groups(session, filters, plan)
     whole: dict[str, int] = {}
     for counts in groups.values():
         _add(whole, counts)
-    forward, contact = _duration_days("sqlite")
+    forward, contact, unit = _durations(dialect)
     result: dict[str, dict] = {}
-    for measure, days, present, per in (
+    for measure, values, present, per in (
         ("forward", forward, r.forwarded_at, 3600.0),
         ("contact", contact, r.contacted_at, 86400.0),
     ):
         # One statement for a partner's walks and one for the whole hub's, each run once per
-        # percentile: compiled once, and cheap for SQLite to run again.
+        # percentile: compiled once, and cheap for the database to run again.
         walk = (
-            select(days)
+            select(values)
             .where(
                 present.is_not(None),
-                days >= bindparam("lowest"),
-                *_period_not_leading(filters, "sqlite"),
+                values >= bindparam("lowest"),
+                *_period_not_leading(filters, dialect),
             )
-            .order_by(days)
+            .order_by(values)
             .limit(bindparam("size"))
             .offset(bindparam("skip"))
         )
         partner_walk = walk.where(r.partner_id == bindparam("partner"))
-
         result[measure] = {
-            pid: _walk(session, partner_walk, counts, measure, per, partner=pid)
+            pid: _walk(session, partner_walk, counts, measure, unit, per, partner=pid)
             for pid, counts in groups.items()
         }
         if filters.partner:  # the whole is the one partner
             result[measure][ALL] = next(iter(result[measure].values()), (None, None))
         else:
-            result[measure][ALL] = _walk(session, walk, whole, measure, per)
+            result[measure][ALL] = _walk(session, walk, whole, measure, unit, per)
     return result
 
 
-def _walk(session: Session, statement, counts: Mapping, measure: str, per: float, **params):
+def _walk(session: Session, statement, counts: Mapping, measure, unit, per, **params):
     """The median and p90 (seconds over ``per``) by running ``statement``, a walk along a
     duration index, once for each of ``_walk_steps``."""
     values = []
-    for position, lowest, size, skip in _walk_steps(counts, measure):
+    for position, lowest, size, skip in _walk_steps(counts, measure, unit):
         found = session.scalars(
             statement, {"lowest": lowest, "size": size, "skip": skip, **params}
         ).all()
-        low, high = (value * 86400.0 / per for value in (found[0], found[-1]))
+        low, high = (float(value) * unit / per for value in (found[0], found[-1]))
         values.append(low + (position - int(position)) * (high - low))
     return tuple(values) if values else (None, None)
 
 
-def _walk_steps(counts: Mapping, measure: str) -> list[tuple[float, float, int, int]]:
+def _walk_steps(counts: Mapping, measure: str, unit: float) -> list[tuple]:
     """For each of ``PERCENTILES``: its position among the ``measure`` durations, and where to
     walk to read the one or two durations either side of it: from the highest of
-    ``DURATION_STEPS`` (in days) with no more durations under it than the position, skipping
-    the rest. Nothing if there are no durations. Linear interpolation between the two is what
+    ``DURATION_STEPS`` with no more durations under it than the position, skipping the rest.
+    Nothing if there are no durations. Linear interpolation between the two is what
     ``percentile_cont`` does."""
     n = counts.get("forwarded" if measure == "forward" else "contacted", 0)
     if not n:
@@ -715,11 +729,11 @@ def _walk_steps(counts: Mapping, measure: str) -> list[tuple[float, float, int, 
         position = (n - 1) * p
         below = int(position)
         above = below + (1 if position > below else 0)
-        lowest, skipped = float("-inf"), 0
+        lowest, skipped = LOWEST, 0
         for step, count in enumerate(under):
             if count > below:
                 break
-            lowest, skipped = DURATION_STEPS[step] / 86400.0, count
+            lowest, skipped = _step(step, unit), count
         steps.append((position, lowest, above - below + 1, below - skipped))
     return steps
 

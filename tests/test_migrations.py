@@ -8,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from hub.extensions import db as _db
+from hub.extensions import include_object
 
 VERSIONS = Path(__file__).resolve().parent.parent / "hub" / "migrations" / "versions"
 
@@ -23,6 +24,6 @@ def test_migrations_are_numbered_in_order():
 @pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 def test_models_and_migrations_agree(db):
     with db.engine.connect() as connection:
-        context = MigrationContext.configure(connection)
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
         differences = compare_metadata(context, _db.metadata)
     assert differences == []

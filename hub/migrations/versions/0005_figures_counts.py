@@ -69,30 +69,33 @@ SUBMISSION_COLUMNS = "received_at, referrer_organisation_id, client_id"
 FOLLOW_UP_COLUMNS = "submission_id, needs_met"
 WELLBEING_COLUMNS = "submission_id, stage, life_satisfaction, worthwhile, happy, anxious"
 
-# Expression indexes (SQLite only): each duration in days, so that a median is a short walk
-# along an index from a known count (hub.rollup).
-SQLITE_DURATION_INDEXES = (
-    (
-        "ix_referral_forward_days",
-        "(julianday(forwarded_at) - julianday(received_at)), received_at",
-        "forwarded_at IS NOT NULL",
+# Expression indexes on each duration (in days on SQLite, seconds on PostgreSQL), for the whole
+# hub and by partner, so that a median is a short walk along an index from a known count
+# (hub.stats). Each is exactly the expression hub.stats._durations writes.
+DURATIONS = {
+    'sqlite': (
+        "julianday(forwarded_at) - julianday(received_at)",
+        "julianday(contacted_at) - julianday(forwarded_at)",
     ),
-    (
-        "ix_referral_partner_forward_days",
-        "partner_id, (julianday(forwarded_at) - julianday(received_at)), received_at",
-        "forwarded_at IS NOT NULL",
+    'postgresql': (
+        "EXTRACT(epoch FROM forwarded_at - received_at)",
+        "EXTRACT(epoch FROM contacted_at - forwarded_at)",
     ),
-    (
-        "ix_referral_contact_days",
-        "(julianday(contacted_at) - julianday(forwarded_at)), received_at",
-        "contacted_at IS NOT NULL",
-    ),
-    (
-        "ix_referral_partner_contact_days",
-        "partner_id, (julianday(contacted_at) - julianday(forwarded_at)), received_at",
-        "contacted_at IS NOT NULL",
-    ),
-)
+}
+
+
+def _duration_indexes(dialect):
+    forward, contact = DURATIONS[dialect]
+    for measure, expression, present in (
+        ('forward', forward, 'forwarded_at'),
+        ('contact', contact, 'contacted_at'),
+    ):
+        yield f"ix_referral_{measure}_duration", f"({expression}), received_at", present
+        yield (
+            f"ix_referral_partner_{measure}_duration",
+            f"partner_id, ({expression}), received_at",
+            present,
+        )
 
 
 def _create_counts_table(name, keys, counts):
@@ -277,9 +280,9 @@ def upgrade():
         )
 
     dialect = op.get_bind().dialect.name
+    for name, expressions, present in _duration_indexes(dialect):
+        op.execute(f"CREATE INDEX {name} ON referral ({expressions}) WHERE {present} IS NOT NULL")
     if dialect == 'sqlite':
-        for name, expressions, where in SQLITE_DURATION_INDEXES:
-            op.execute(f"CREATE INDEX {name} ON referral ({expressions}) WHERE {where}")
         _sqlite_triggers()
         day = "date(received_at)"
     else:
@@ -300,12 +303,12 @@ def downgrade():
             for what in ("insert", "delete", "update"):
                 op.execute(f"DROP TRIGGER IF EXISTS figures_stale_{table}_{what}")
         op.execute("DROP TRIGGER IF EXISTS figures_stale_client_borough")
-        for name, _, _ in SQLITE_DURATION_INDEXES:
-            op.execute(f"DROP INDEX IF EXISTS {name}")
     else:
         for table in (*tables, "client"):
             op.execute(f"DROP TRIGGER IF EXISTS figures_stale_{table} ON {table}")
             op.execute(f"DROP FUNCTION IF EXISTS figures_stale_{table}()")
+    for name, _, _ in _duration_indexes(dialect):
+        op.execute(f"DROP INDEX IF EXISTS {name}")
 
     with op.batch_alter_table('referral', schema=None) as batch_op:
         batch_op.drop_index('ix_referral_status_contact_due')
