@@ -34,7 +34,10 @@ from sqlalchemy.orm import Session
 
 from hub.clock import london_midnight
 from hub.models import (
+    DURATION_COUNTS,
     DURATION_STEPS,
+    REFERRAL_COUNTS,
+    SUBMISSION_COUNTS,
     Referral,
     Submission,
     duration_counts,
@@ -50,6 +53,7 @@ LOCK_KEY = 72_410_006
 referral = Referral.__table__
 submission = Submission.__table__
 BATCH_DAYS = 31
+DAY_STEP = timedelta(days=1)
 
 
 def month_of(day: date) -> date:
@@ -60,14 +64,14 @@ def _days(first: date, last: date) -> Iterable[date]:
     day = first
     while day <= last:
         yield day
-        day += timedelta(days=1)
+        day += DAY_STEP
 
 
 def _runs(days: Iterable[date]) -> list[tuple[date, date]]:
     """Sorted days as runs of consecutive days, ``[(first, last), ...]``."""
     runs: list[list[date]] = []
     for day in sorted(days):
-        if runs and runs[-1][1] + timedelta(days=1) == day:
+        if runs and runs[-1][1] + DAY_STEP == day:
             runs[-1][1] = day
         else:
             runs.append([day, day])
@@ -110,9 +114,6 @@ class Plan:
         )
 
 
-DAY_STEP = timedelta(days=1)
-
-
 def plan(session: Session, start: date, end: date) -> Plan:
     """Which rows to sum for the London days ``start`` to ``end`` inclusive."""
     stale = stale_days(session)
@@ -146,7 +147,7 @@ def _day_rows(session: Session, day: date):
     window = (london_midnight(day), london_midnight(day + DAY_STEP))
     dialect = session.get_bind().dialect.name
     for table, query in (
-        (referral_counts, stats.referral_counts_query(window, dialect)),
+        (referral_counts, stats.referral_counts_query(window)),
         (submission_counts, stats.submission_counts_query(window)),
         (duration_counts, stats.duration_counts_query(window, dialect)),
     ):
@@ -177,8 +178,6 @@ def _month_rows(table, month: date):
 
 
 def _count_names(table) -> set[str]:
-    from hub.models import DURATION_COUNTS, REFERRAL_COUNTS, SUBMISSION_COUNTS
-
     return set(
         {
             "referral_counts": REFERRAL_COUNTS,

@@ -316,7 +316,7 @@ def _in_window(column, window: tuple[datetime, datetime]) -> list:
     return [column >= start, column < end]
 
 
-def referral_counts_query(window: tuple[datetime, datetime], dialect: str):
+def referral_counts_query(window: tuple[datetime, datetime]):
     """One day's stored referral counts (``hub.rollup``), by partner, question, referrer and
     borough, for the referrals received in ``window``."""
     keys = _referral_keys()
