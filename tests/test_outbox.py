@@ -249,6 +249,8 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "partner digests: 2 digests",
         "sweep: 0 put back, 0 receipts dropped",
         "dispatch: 4 sent, 0 to retry, 0 failed",
+        # The figures' counts for the questionnaire's UTC date: the two London days it can be.
+        "figures: 2 days counted",
     ]
     again = runner.invoke(args=["jobs", "run-due", "--now", "2026-03-02T09:00:00Z"])
     assert again.output.splitlines() == [
@@ -257,6 +259,7 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "partner digests: 0 digests",
         "sweep: 0 put back, 0 receipts dropped",
         "dispatch: 0 sent, 0 to retry, 0 failed",
+        "figures: 0 days counted",
     ]
     assert len(smtp_server.messages) == 4
 
