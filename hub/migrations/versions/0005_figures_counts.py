@@ -112,49 +112,62 @@ def _create_counts_table(name, keys, counts):
 
 
 def _sqlite_triggers():
-    def day_of(row):
-        return f"date({row}.received_at)"
+    # Each trigger notes the days it touches with one INSERT of a UNION, so a change notes each
+    # day once (most changes touch one day): the cost a write pays stays one small insert.
+    def days(*selects):
+        return "INSERT INTO figures_stale (day) " + " UNION ".join(selects) + ";"
+
+    def own(row):
+        return f"SELECT date({row}.received_at)"
 
     def submission_day(row):
         return f"SELECT date(received_at) FROM submission WHERE id = {row}.submission_id"
 
     # A referral also notes its questionnaire's day: which partners and questions a
-    # questionnaire has flags for is counted there.
-    for table, columns, new_day, old_day in (
+    # questionnaire has flags for is counted there. A questionnaire notes its referrals' days:
+    # they are counted under its referrer and its client's borough.
+    referrals_of_new = "SELECT date(received_at) FROM referral WHERE submission_id = NEW.id"
+    for table, columns, inserted, deleted, updated in (
         (
             "referral",
             REFERRAL_COLUMNS,
-            f"VALUES ({day_of('NEW')}); INSERT INTO figures_stale (day) {submission_day('NEW')}",
-            f"VALUES ({day_of('OLD')}); INSERT INTO figures_stale (day) {submission_day('OLD')}",
+            days(own("NEW"), submission_day("NEW")),
+            days(own("OLD"), submission_day("OLD")),
+            days(own("OLD"), own("NEW"), submission_day("OLD"), submission_day("NEW")),
         ),
         (
             "submission",
             SUBMISSION_COLUMNS,
-            f"VALUES ({day_of('NEW')})",
-            f"VALUES ({day_of('OLD')})",
+            days(own("NEW")),
+            days(own("OLD")),
+            days(own("OLD"), own("NEW"), referrals_of_new),
         ),
-        ("follow_up", FOLLOW_UP_COLUMNS, submission_day("NEW"), submission_day("OLD")),
-        ("wellbeing_score", WELLBEING_COLUMNS, submission_day("NEW"), submission_day("OLD")),
+        (
+            "follow_up",
+            FOLLOW_UP_COLUMNS,
+            days(submission_day("NEW")),
+            days(submission_day("OLD")),
+            days(submission_day("OLD"), submission_day("NEW")),
+        ),
+        (
+            "wellbeing_score",
+            WELLBEING_COLUMNS,
+            days(submission_day("NEW")),
+            days(submission_day("OLD")),
+            days(submission_day("OLD"), submission_day("NEW")),
+        ),
     ):
         op.execute(
-            f"CREATE TRIGGER figures_stale_{table}_insert AFTER INSERT ON {table} "
-            f"BEGIN INSERT INTO figures_stale (day) {new_day}; END"
+            f"CREATE TRIGGER figures_stale_{table}_insert AFTER INSERT ON {table}"
+            f" BEGIN {inserted} END"
         )
         op.execute(
-            f"CREATE TRIGGER figures_stale_{table}_delete AFTER DELETE ON {table} "
-            f"BEGIN INSERT INTO figures_stale (day) {old_day}; END"
+            f"CREATE TRIGGER figures_stale_{table}_delete AFTER DELETE ON {table}"
+            f" BEGIN {deleted} END"
         )
-        extra = ""
-        if table == "submission":
-            # A questionnaire's referrals are counted under its referrer and client's borough.
-            extra = (
-                " INSERT INTO figures_stale (day)"
-                " SELECT DISTINCT date(received_at) FROM referral WHERE submission_id = NEW.id;"
-            )
         op.execute(
-            f"CREATE TRIGGER figures_stale_{table}_update AFTER UPDATE OF {columns} ON {table} "
-            f"BEGIN INSERT INTO figures_stale (day) {old_day};"
-            f" INSERT INTO figures_stale (day) {new_day};{extra} END"
+            f"CREATE TRIGGER figures_stale_{table}_update AFTER UPDATE OF {columns} ON {table}"
+            f" BEGIN {updated} END"
         )
     op.execute(
         "CREATE TRIGGER figures_stale_client_borough AFTER UPDATE OF borough ON client"
@@ -185,7 +198,10 @@ def _postgresql_triggers():
 
     own_day = both("VALUES (OLD.received_at::date)", "VALUES (NEW.received_at::date)")
     bodies = {
-        "referral": own_day + " " + both(submission_day("OLD"), submission_day("NEW")),
+        "referral": both(
+            f"SELECT OLD.received_at::date UNION {submission_day('OLD')}",
+            f"SELECT NEW.received_at::date UNION {submission_day('NEW')}",
+        ),
         "submission": own_day
         + " IF TG_OP = 'UPDATE' THEN INSERT INTO figures_stale (day)"
         " SELECT DISTINCT received_at::date FROM referral WHERE submission_id = NEW.id; END IF;",
