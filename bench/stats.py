@@ -7,16 +7,20 @@ for the same numbers.
 It builds a SQLite database with the demo hub and ``--referrals`` referrals received over the
 12 months to a fixed Monday morning (``flask --app hub demo generate``'s generator, through the
 app; without history events, which the figures never read), runs ``ANALYZE``, and keeps it in
-the temporary folder keyed by size, seed and the generator's source, so a second run reuses it.
-``--postgres`` builds the same in a scratch database on the local PostgreSQL (127.0.0.1, user
-``postgres``; dropped afterwards) instead.
+the temporary folder keyed by size, seed, the generator's source and the migrations, so a
+second run reuses it. ``--postgres`` builds the same in a scratch database on the local
+PostgreSQL (127.0.0.1, user ``postgres``; dropped afterwards) instead. Either way it then stores
+the figures' day and month counts afresh with the code as it is (``figures refresh --all``) and
+prints how long that took.
 
 Then it times ``hub.stats.figures`` for the whole period (the first run, and the best of
 ``--runs``) beside hand-written SQL (below: raw SQL text, window functions for the medians and
 90th percentiles on SQLite, ``percentile_cont`` on PostgreSQL) that works out the same numbers,
 checks that the two agree and prints any difference. Target: under 1 second on SQLite, and
-within twice the hand-written SQL's time. ``--queries`` also times each statement of both, to
-its first row (a statement that streams its rows finishes during the fetch, which is not shown).
+within twice the hand-written SQL's time. It also times the figures with a partner, question,
+referrer and borough filter (``hub.stats`` only). ``--queries`` also times each statement of
+both, to its first row (a statement that streams its rows finishes during the fetch, which is
+not shown).
 """
 
 from __future__ import annotations

@@ -225,7 +225,10 @@ def test_index_walks_find_the_medians_a_sort_finds(db, demo_hub, partner):
             assert walked[measure][group] == pytest.approx(values, abs=1e-9)
 
 
-# Two schedulers on one PostgreSQL database: each takes the advisory lock in turn.
+# Two schedulers on one PostgreSQL database refreshing at once end with each day stored once and
+# the right figures. (Taking the same notes already makes one wait for the other; the advisory
+# lock covers two refreshes that took different notes for neighbouring days, which this test
+# cannot time on purpose.)
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 def test_two_refreshes_at_once_store_each_day_once(app, db, demo_hub):
     _history()
