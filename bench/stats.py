@@ -13,12 +13,12 @@ PostgreSQL (127.0.0.1, user ``postgres``; dropped afterwards) instead. Either wa
 the figures' day and month counts afresh with the code as it is (``figures refresh --all``) and
 prints how long that took.
 
-Then it times ``hub.stats.figures`` for the whole period (the first run, and the best of
+Then it times ``hub.figures.stats.figures`` for the whole period (the first run, and the best of
 ``--runs``) beside hand-written SQL (below: raw SQL text, window functions for the medians and
 90th percentiles on SQLite, ``percentile_cont`` on PostgreSQL) that works out the same numbers,
 checks that the two agree and prints any difference. Target: under 1 second on SQLite, and
 within twice the hand-written SQL's time. It also times the figures with a partner, question,
-referrer and borough filter (``hub.stats`` only). ``--queries`` also times each statement of
+referrer and borough filter (``hub.figures.stats`` only). ``--queries`` also times each statement of
 both, to its first row (a statement that streams its rows finishes during the fetch, which is
 not shown).
 """
@@ -45,9 +45,11 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from hub import create_app, demo_history, rollup, stats  # noqa: E402
+from hub import create_app  # noqa: E402
 from hub.clock import london_midnight  # noqa: E402
+from hub.demo import history  # noqa: E402
 from hub.extensions import db  # noqa: E402
+from hub.figures import rollup, stats  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0)  # a Monday morning
 MONTHS = 12
@@ -55,7 +57,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 CACHE = Path(tempfile.gettempdir()) / "sail-bench-stats"
-# Also timed (hub.stats only): the year for one partner, question, referrer and borough.
+# Also timed (hub.figures.stats only): the year for one partner, question, referrer and borough.
 FILTERS = (
     ("partner", "lfb-home-fire-safety"),
     ("question", "falls"),
@@ -79,7 +81,7 @@ def make_app(url: str):
 def generator_key() -> str:
     """The generator's source and the migrations: a change to either builds a new database.
     (The figures' stored counts are counted again on every run: ``count_days``.)"""
-    digest = hashlib.sha256((ROOT / "hub" / "demo_history.py").read_bytes())
+    digest = hashlib.sha256((ROOT / "hub" / "history.py").read_bytes())
     for path in sorted((ROOT / "hub" / "migrations" / "versions").glob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
@@ -90,7 +92,7 @@ def build(app, referrals: int, seed: int, quiet: bool = False) -> float:
     with app.app_context():
         started = time.perf_counter()
         upgrade()
-        demo_history.ensure_demo_hub(NOW - timedelta(days=400))
+        history.ensure_demo_hub(NOW - timedelta(days=400))
         shown = [0, time.perf_counter()]
 
         def progress(count: int) -> None:
@@ -99,7 +101,7 @@ def build(app, referrals: int, seed: int, quiet: bool = False) -> float:
                 shown[1] = time.perf_counter()
                 print(f"  ... {shown[0]:,} referrals", flush=True)
 
-        demo_history.generate_history(
+        history.generate_history(
             referrals, NOW, months=MONTHS, seed=seed, progress=progress, events=False
         )
         db.session.execute(sa.text("ANALYZE"))
@@ -335,7 +337,8 @@ def hand_written(connection, filters: stats.Filters, now: datetime) -> dict:
 
 
 def in_figures_form(raw: dict) -> dict:
-    """The hand-written numbers arranged as ``hub.stats.figures`` answers them, for comparing."""
+    """The hand-written numbers arranged as ``hub.figures.stats.figures`` answers them, for
+    comparing."""
     organisations = raw["organisations"]
 
     def share(within, due):
@@ -439,7 +442,7 @@ def in_figures_form(raw: dict) -> dict:
 
 
 def comparable(figures: dict) -> dict:
-    """``hub.stats.figures``' answer keyed the same way as ``in_figures_form``'s."""
+    """``hub.figures.stats.figures``' answer keyed the same way as ``in_figures_form``'s."""
     return {
         "submissions": figures["submissions"],
         "referrals": figures["referrals"],
@@ -495,7 +498,9 @@ def differences(ours, theirs, path: str = "") -> list[str]:
         ]
     if isinstance(ours, float) and isinstance(theirs, float) and abs(ours - theirs) <= 0.0101:
         return []
-    return [] if ours == theirs else [f"{path}: hub.stats {ours!r}, hand-written SQL {theirs!r}"]
+    if ours == theirs:
+        return []
+    return [f"{path}: hub.figures.stats {ours!r}, hand-written SQL {theirs!r}"]
 
 
 def timed(function, runs: int) -> tuple[float, float, object]:
@@ -531,8 +536,8 @@ def statement_times(function) -> list[str]:
 
 
 def measure(app, runs: int, queries: bool = False) -> dict:
-    """Time hub.stats.figures and the hand-written SQL for the period; compare their numbers.
-    With ``queries``, one more run of each times every statement."""
+    """Time hub.figures.stats.figures and the hand-written SQL for the period; compare their
+    numbers.     With ``queries``, one more run of each times every statement."""
     filters = period()
     with app.app_context():
         session = db.session
@@ -550,7 +555,9 @@ def measure(app, runs: int, queries: bool = False) -> dict:
             session.rollback()
         statements = {}
         if queries:
-            statements["hub.stats"] = statement_times(lambda: stats.figures(session, filters, NOW))
+            statements["hub.figures.stats"] = statement_times(
+                lambda: stats.figures(session, filters, NOW)
+            )
             session.rollback()
             connection = session.connection()
             statements["hand-written"] = statement_times(
@@ -580,7 +587,7 @@ def report(label: str, size: int, built: float | None, result: dict, counted) ->
         f"{result['referrals']:,} referrals, {result['submissions']:,} questionnaires"
     )
     print(f"  storing the figures' counts for {counted[0]} days took {counted[1]:.1f} s")
-    for name, key in (("hub.stats.figures", "stats"), ("hand-written SQL ", "hand")):
+    for name, key in (("hub.figures.stats.figures", "stats"), ("hand-written SQL ", "hand")):
         print(
             f"  {name}   first {result[key + '_first']:7.3f} s   "
             f"best {result[key + '_best']:7.3f} s"
@@ -590,7 +597,7 @@ def report(label: str, size: int, built: float | None, result: dict, counted) ->
         f"under 1 s: {'yes' if result['stats_best'] < 1 else 'no'}"
     )
     for name, (first, best) in result["filtered"].items():
-        print(f"  hub.stats.figures with {name:<34} first {first:7.3f} s   best {best:7.3f} s")
+        print(f"  figures with {name:<34} first {first:7.3f} s   best {best:7.3f} s")
     for name, lines in result["statements"].items():
         print(f"  {name}, statement by statement:")
         for line in lines:
@@ -600,7 +607,7 @@ def report(label: str, size: int, built: float | None, result: dict, counted) ->
         for line in result["differences"][:40]:
             print(f"    {line}")
     else:
-        print("  hub.stats and the hand-written SQL agree on every number")
+        print("  hub.figures.stats and the hand-written SQL agree on every number")
 
 
 def run_postgres(referrals: int, seed: int, runs: int, queries: bool) -> dict:

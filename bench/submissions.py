@@ -63,9 +63,10 @@ def prepare_database(url: str) -> str:
     os.environ["DATABASE_URL"] = url
     from flask_migrate import upgrade
 
-    from hub import accounts, create_app
+    from hub import create_app
+    from hub.auth import accounts
     from hub.clock import utcnow
-    from hub.demo import load_demo
+    from hub.demo.load import load_demo
     from hub.extensions import db
 
     app = create_app({"PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})

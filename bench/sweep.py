@@ -30,9 +30,10 @@ sys.path.insert(0, str(ROOT))
 import sqlalchemy as sa  # noqa: E402
 from flask_migrate import upgrade  # noqa: E402
 
-from hub import create_app, jobs, watch  # noqa: E402
-from hub.demo import load_demo  # noqa: E402
+from hub import create_app  # noqa: E402
+from hub.demo.load import load_demo  # noqa: E402
 from hub.extensions import db  # noqa: E402
+from hub.jobs import schedule, watch  # noqa: E402
 from hub.models import Client, JobMark, Organisation, Referral, Submission, User  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0)  # a Monday morning, after the daily messages went
@@ -166,7 +167,7 @@ def measure(url: str, total: int, open_count: int, due: int) -> tuple[float, flo
         db.session.execute(sa.text("DELETE FROM outbox_message"))
         db.session.commit()
         started = time.perf_counter()
-        jobs.run_due(NOW)
+        schedule.run_due(NOW)
         run_seconds = time.perf_counter() - started
         print(
             f"total {total:>9,}  open {open_count:>6,}  due {waiting:>5,}  "

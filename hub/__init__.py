@@ -42,9 +42,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     csrf.init_app(app)
     login_manager.init_app(app)
 
-    from hub import auth_views, cli, errors, filters, health
+    from hub import cli, errors, filters, health
     from hub.admin.views import admin
     from hub.api import api
+    from hub.auth import views as auth
     from hub.frontline.submitted_views import referrer
     from hub.frontline.views import frontline
     from hub.manage import manage
@@ -57,10 +58,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.login_view = "auth.login"
     login_manager.login_message = "Sign in to continue"
     login_manager.login_message_category = "info"
-    login_manager.user_loader(auth_views.load_user)
+    login_manager.user_loader(auth.load_user)
 
     app.register_blueprint(health.bp)
-    app.register_blueprint(auth_views.bp)
+    app.register_blueprint(auth.bp)
     app.register_blueprint(frontline)
     app.register_blueprint(referrer)
     app.register_blueprint(hub_views)

@@ -14,9 +14,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from hub import accounts, demo, demo_history, jobs, rollup
+from hub.auth import accounts
 from hub.clock import parse_iso, utcnow
+from hub.demo import history, load
 from hub.extensions import db
+from hub.figures import rollup
+from hub.jobs import schedule
 from partners import directory
 
 demo_cli = AppGroup("demo", help="Demo data for development.")
@@ -31,7 +34,7 @@ def demo_load():
     """Partners, organisations, users and the SAIL questionnaire for a demo hub."""
     if current_app.config["HUB_ENV"] == "production":
         raise click.ClickException("demo load is for development only (HUB_ENV=production)")
-    users = demo.load_demo(utcnow())
+    users = load.load_demo(utcnow())
     db.session.commit()
     click.echo("Demo hub loaded: the SAIL questionnaire, partners, referrers and these users.")
     click.echo("These passwords are for development only.")
@@ -75,10 +78,10 @@ def demo_generate(referrals, months, seed, as_of, events):
     except ValueError:
         raise click.BadParameter(f"{as_of!r} is not an ISO 8601 time", param_hint="--now") from None
     # A hub loaded now is set up as of before its history begins.
-    if demo_history.ensure_demo_hub(now - timedelta(days=31 * months + 1)):
+    if history.ensure_demo_hub(now - timedelta(days=31 * months + 1)):
         click.echo("Loaded the demo hub first (flask --app hub demo load).")
     with click.progressbar(length=referrals, label="Generating referrals") as bar:
-        made = demo_history.generate_history(
+        made = history.generate_history(
             referrals, now, months=months, seed=seed, progress=bar.update, events=events
         )
     click.echo("Counting the figures for each day…")
@@ -145,8 +148,8 @@ def jobs_run_due(as_of):
         now = parse_iso(as_of) if as_of else utcnow()
     except ValueError:
         raise click.BadParameter(f"{as_of!r} is not an ISO 8601 time", param_hint="--now") from None
-    for name, summary in jobs.run_due(now):
-        click.echo(f"{name}: {jobs.describe(summary)}")
+    for name, summary in schedule.run_due(now):
+        click.echo(f"{name}: {schedule.describe(summary)}")
 
 
 @figures_cli.command("refresh")
@@ -197,7 +200,7 @@ def partners_sms(partner, number, clear):
 @with_appcontext
 def scheduler_command():
     """Run the scheduler loop: every job, every HUB_SCHEDULER_SECONDS, until stopped."""
-    from hub.scheduler import build_scheduler
+    from hub.jobs.scheduler import build_scheduler
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = current_app._get_current_object()

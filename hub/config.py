@@ -74,7 +74,7 @@ def from_environment(instance_path: str) -> dict:
         "HUB_CONTACT_SLA_DAYS": _int("HUB_CONTACT_SLA_DAYS", 14),
         "HUB_CHASE_DAYS": _int_list("HUB_CHASE_DAYS", "7,12"),
         "HUB_FOLLOW_UP_DAYS": _int("HUB_FOLLOW_UP_DAYS", 28),
-        # Whether SLA deadlines count calendar time or working time (hub/sla.py).
+        # Whether SLA deadlines count calendar time or working time (hub/referrals/sla.py).
         "HUB_SLA_CLOCK": _choice("HUB_SLA_CLOCK", ("calendar", "working"), "calendar"),
         # How often `flask --app hub scheduler` runs the jobs (sending messages among them).
         "HUB_SCHEDULER_SECONDS": _int("HUB_SCHEDULER_SECONDS", 30),
@@ -85,7 +85,7 @@ def from_environment(instance_path: str) -> dict:
         # The hub team's shared mailbox for alerts (e.g. a message that failed for good); several
         # addresses may be separated by commas. Unset: every active hub user gets them.
         "HUB_ALERT_EMAIL": os.environ.get("HUB_ALERT_EMAIL") or None,
-        # The secret behind the client pseudonyms in exports (hub/exports.py); unset, one is
+        # The secret behind the client pseudonyms in exports (hub/figures/exports.py); unset, one is
         # derived from SECRET_KEY, so changing SECRET_KEY would change every pseudonym.
         "HUB_PSEUDONYM_KEY": os.environ.get("HUB_PSEUDONYM_KEY") or None,
         # A visit can take an hour or more: the CSRF token lives as long as the session does.

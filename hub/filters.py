@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from hub.client_details import CONTACT_PREFERENCE_LABELS, display_phone
 from hub.clock import in_london
+from hub.referrals.client_details import CONTACT_PREFERENCE_LABELS, display_phone
 
 STATUS_TAGS = {
     "received": ("Received", "govuk-tag--blue"),

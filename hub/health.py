@@ -5,7 +5,7 @@ from pathlib import Path
 from flask import Blueprint, current_app, jsonify, send_from_directory
 from sqlalchemy import text
 
-from hub.access import public
+from hub.auth.access import public
 from hub.extensions import db
 
 bp = Blueprint("health", __name__)

@@ -154,7 +154,8 @@ class Submission(db.Model):
     submitted_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
     referrer_organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
     received_at: Mapped[datetime] = mapped_column(index=True)
-    # When the hub asks the client whether their needs were met (``hub.sla.follow_up_due``).
+    # When the hub asks the client whether their needs were met
+    # (``hub.referrals.sla.follow_up_due``).
     follow_up_due_at: Mapped[datetime] = mapped_column(index=True)
     answers: Mapped[dict] = mapped_column(JSON)
     notes: Mapped[str | None] = mapped_column(Text)
@@ -183,8 +184,8 @@ class Referral(db.Model):
     __table_args__ = (
         Index("ix_referral_status_forward_due", "status", "forward_due_at"),
         Index("ix_referral_partner_status", "partner_id", "status"),
-        # For the figures (``hub.rollup``): a day's referrals; the declines; and the few whose
-        # deadline is still ahead (the only ones whose counts change with the clock).
+        # For the figures (``hub.figures.rollup``): a day's referrals; the declines; and the few
+        # whose deadline is still ahead (the only ones whose counts change with the clock).
         Index("ix_referral_received_at", "received_at"),
         Index(
             "ix_referral_declined_received",
@@ -226,8 +227,9 @@ class Referral(db.Model):
     status_reason: Mapped[str | None] = mapped_column(Text)
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
     rerouted_from_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
-    # When the scheduler's SLA watch (``hub.watch``) next looks at this referral: its forwarding
-    # warning or breach, a chase, or its contact breach. NULL when nothing more can fall due.
+    # When the scheduler's SLA watch (``hub.jobs.watch``) next looks at this referral: its
+    # forwarding warning or breach, a chase, or its contact breach. NULL when nothing more can fall
+    # due.
     sla_check_at: Mapped[datetime | None] = mapped_column(index=True)
 
     submission: Mapped[Submission] = relationship(back_populates="referrals")
@@ -411,15 +413,16 @@ class ExportAudit(db.Model):
     user: Mapped[User] = relationship()
 
 
-# --- The figures' running counts (``hub.rollup``) ---------------------------------------------
-# Managers' figures are sums of these small tables rather than passes over every referral. Each
-# row counts the referrals (or questionnaires) received on one London day, or in one London
-# month (``span``), with one combination of what the figures can be filtered by. Database
-# triggers (migration 0005) note the day of every change in ``figures_stale``; ``hub.rollup``
-# works those days out again, and until it has, the figures count them from the referrals.
+# --- The figures' running counts (``hub.figures.rollup``) -----------------------------------------
+# Managers' figures are sums of these small tables rather than passes over every referral. Each row
+# counts the referrals (or questionnaires) received on one London day, or in one London month
+# (``span``), with one combination of what the figures can be filtered by. Database triggers
+# (migration 0005) note the day of every change in ``figures_stale``; ``hub.figures.rollup`` works
+# those days out again, and until it has, the figures count them from the referrals.
 
 ROLLUP_SPANS = ("day", "month")
-# Referral counts that do not depend on the moment the figures are asked for (``hub.rollup``).
+# Referral counts that do not depend on the moment the figures are asked for
+# (``hub.figures.rollup``).
 REFERRAL_COUNTS = (
     "referrals",
     "forwarded",
@@ -440,7 +443,8 @@ SUBMISSION_COUNTS = (
     *(f"wellbeing_{name}_change" for name in WELLBEING_QUESTIONS),
 )
 # How many durations fall under each of these many seconds (a minute, then 20% more each step,
-# to past two months): what lets a median be found by a short walk of an index (``hub.rollup``).
+# to past two months): what lets a median be found by a short walk of an index
+# (``hub.figures.rollup``).
 DURATION_STEPS = tuple(round(60 * 1.2**step) for step in range(64))
 DURATION_COUNTS = (
     "forwarded",
@@ -494,7 +498,7 @@ duration_counts = _rollup_table(
     "duration_counts", [db.Column("partner_id", db.Integer, nullable=False)], DURATION_COUNTS
 )
 # The UTC date of the ``received_at`` of every referral or questionnaire changed since the
-# counts were last worked out (written by triggers; emptied by ``hub.rollup.refresh``).
+# counts were last worked out (written by triggers; emptied by ``hub.figures.rollup.refresh``).
 figures_stale = db.Table(
     "figures_stale",
     db.Column("id", db.Integer, primary_key=True),

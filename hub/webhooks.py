@@ -13,7 +13,7 @@ import logging
 from flask import Blueprint, current_app, request
 from twilio.request_validator import RequestValidator
 
-from hub.access import public
+from hub.auth.access import public
 from hub.clock import utcnow
 from hub.errors import api_error
 from hub.extensions import db

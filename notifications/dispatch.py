@@ -1,5 +1,5 @@
 """Sending what the outbox holds: claim due messages, send each outside any transaction, and
-record what happened. Run by the scheduler (``hub.jobs``), never inside a web request.
+record what happened. Run by the scheduler (``hub.jobs.schedule``), never inside a web request.
 
 A message is claimed by moving it from ``pending`` to ``sending`` and committing, so two
 dispatchers never send the same one (``FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite, with

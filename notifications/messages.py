@@ -45,7 +45,7 @@ from hub.models import (
     Submission,
     User,
 )
-from hub.questionnaire_versions import definition_of
+from hub.referrals.questionnaire_versions import definition_of
 from notifications import outbox
 from partners import links
 
@@ -552,7 +552,7 @@ def hub_referral_url(referral_id: int) -> str:
     return hub_url("hub_views.referral", referral_id=referral_id)
 
 
-# --- The SLA watch's warnings, chases, escalations and daily messages (``hub.watch``) --------
+# --- The SLA watch's warnings, chases, escalations and daily messages (``hub.jobs.watch``) --------
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hub.client_details import DetailError, can_receive_sms, uk_phone
+from hub.referrals.client_details import DetailError, can_receive_sms, uk_phone
 
 SMS_NUMBER_HINT = "Enter a UK mobile number, like 07911 123456"
 

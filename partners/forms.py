@@ -2,7 +2,7 @@
 
 A moment is typed as a GOV.UK date (day, month, year) and a time, in UK time; ``moment()`` gives
 it as naive UTC, as the hub stores times. Whether it is in the past and after the referral was
-forwarded is for ``hub.lifecycle`` to say.
+forwarded is for ``hub.referrals.lifecycle`` to say.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ except ImportError:  # pragma: no cover - WTForms before 3.3
         return (value, label)
 
 
-TEXT_LIMIT = 2000  # what hub.lifecycle accepts for a reason or notes
+TEXT_LIMIT = 2000  # what hub.referrals.lifecycle accepts for a reason or notes
 YES, NO = "yes", "no"
 TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap])?\.?m?\.?$")
 

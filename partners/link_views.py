@@ -15,7 +15,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField
 from wtforms.validators import InputRequired, Regexp
 
-from hub.access import public
+from hub.auth.access import public
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.models import Referral

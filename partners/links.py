@@ -241,8 +241,8 @@ def stand_in_email(referral: Referral) -> str:
 
 def stand_in_user(referral: Referral, now: datetime) -> User:
     """The partner user tied to this one referral, created the first time a code is confirmed.
-    It has no usable password (``hub.accounts`` refuses it password sign-in anyway), and
-    ``hub.access.referrals_visible_to`` limits it to ``link_referral_id``."""
+    It has no usable password (``hub.auth.accounts`` refuses it password sign-in anyway), and
+    ``hub.auth.access.referrals_visible_to`` limits it to ``link_referral_id``."""
     email = stand_in_email(referral)
     user = db.session.scalar(select(User).where(User.email == email))
     if user is not None:

@@ -1,8 +1,8 @@
 """The data layer for the partner portal: the inbox's tabs and one referral's page.
 
-Every lookup goes through ``hub.access.referrals_visible_to``, so a partner user (or a signed-link
-visitor, who may see one referral) finds only what it may see; anything else is simply not found.
-Templates never query: what they show is loaded here. ``now`` comes from the view.
+Every lookup goes through ``hub.auth.access.referrals_visible_to``, so a partner user (or a
+signed-link visitor, who may see one referral) finds only what it may see; anything else is simply
+not found. Templates never query: what they show is loaded here. ``now`` comes from the view.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from hub import lifecycle
-from hub.access import referrals_visible_to
+from hub.auth.access import referrals_visible_to
 from hub.clock import parse_iso
 from hub.extensions import db
 from hub.filters import OUTCOME_LABELS, london_time
@@ -31,6 +30,7 @@ from hub.models import (
     Submission,
     User,
 )
+from hub.referrals import lifecycle
 from hub.triage.queries import (
     EVENT_LABELS,
     HistoryEntry,

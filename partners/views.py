@@ -1,11 +1,11 @@
 """The partner portal (``/partner/...``): an agency's referrals and what it does with each.
 
-A partner user finds referrals only through ``hub.access.referrals_visible_to`` (see
+A partner user finds referrals only through ``hub.auth.access.referrals_visible_to`` (see
 ``partners.queries``): its own agency's once forwarded, or the one referral a signed link opened;
 anything else is 404, for a look and for a change alike. Every change goes through
-``hub.lifecycle`` on a locked referral; a view commits once, flashes what happened and what comes
-next, and redirects to the referral (post/redirect/get). A change the referral's status does not
-allow is refused with 409 and changes nothing.
+``hub.referrals.lifecycle`` on a locked referral; a view commits once, flashes what happened and
+what comes next, and redirects to the referral (post/redirect/get). A change the referral's status
+does not allow is refused with 409 and changes nothing.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from collections.abc import Callable
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from hub import lifecycle, sla
-from hub.access import roles_required
+from hub.auth.access import roles_required
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.filters import OUTCOME_LABELS, london_time
 from hub.models import CONTACTED, OUTCOMES, Referral
+from hub.referrals import lifecycle, sla
 from hub.triage.queries import ReferralRow
 from partners import queries
 from partners.forms import AttemptForm, CloseForm, ContactForm, DeclineForm, PartnerForm

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from hub import accounts
+from hub.auth import accounts
 from hub.extensions import db
 from tests.factories import user
 

@@ -126,7 +126,7 @@ def now() -> datetime:
 @pytest.fixture
 def demo_hub(db, now):
     """The demo hub: the SAIL questionnaire, its partners, referrers and one user per role."""
-    from hub.demo import load_demo
+    from hub.demo.load import load_demo
 
     users = load_demo(now)
     db.session.commit()

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from hub import accounts, questionnaire_versions
-from hub.client_details import clean_client_details
-from hub.submissions import submit_questionnaire
+from hub.auth import accounts
+from hub.referrals import questionnaire_versions
+from hub.referrals.client_details import clean_client_details
+from hub.referrals.submissions import submit_questionnaire
 
 SAIL_KEYS = (
     "smoke_alarms", "fire_risk", "home_security", "scams", "personal_alarm",

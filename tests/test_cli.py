@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from hub import accounts
+from hub.auth import accounts
 from hub.models import ApiToken, Organisation, QuestionnaireVersion, User
 
 

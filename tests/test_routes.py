@@ -3,7 +3,7 @@
 import pytest
 
 from hub import create_app
-from hub.access import PUBLIC
+from hub.auth.access import PUBLIC
 from tests.conftest import TEST_CONFIG
 
 # The only routes anyone may reach without signing in. Adding one here is a decision: say why.

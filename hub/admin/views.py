@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from hub.access import roles_required
 from hub.admin import queries
 from hub.admin.message_words import channel_words, kind_words
+from hub.auth.access import roles_required
 from hub.pagination import PageNotFound
 from notifications import channels, messages
 

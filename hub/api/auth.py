@@ -10,7 +10,7 @@ from functools import wraps
 
 from flask import g, request
 
-from hub.accounts import user_for_token
+from hub.auth.accounts import user_for_token
 from hub.errors import api_error
 from hub.models import ROLES, User
 

@@ -1,21 +1,22 @@
 """``/api/v1/submissions/{id}/withdraw-consent``: the client withdrew consent.
 
 Every open referral of the person (every questionnaire recorded for the same name and date of
-birth, not only this one) is cancelled with the reason; ``hub.lifecycle.withdraw_consent`` does
-it and queues the partners' messages in the same transaction.
+birth, not only this one) is cancelled with the reason;
+``hub.referrals.lifecycle.withdraw_consent`` does it and queues the partners' messages in the same
+transaction.
 """
 
 from __future__ import annotations
 
 from flask import jsonify
 
-from hub import lifecycle
 from hub.api import api
 from hub.api.auth import api_roles, current_api_user
 from hub.api.parsing import invalid, json_object, not_found, optional_text
 from hub.clock import iso_z, utcnow
 from hub.extensions import db
 from hub.models import Submission
+from hub.referrals import lifecycle
 
 
 @api.post("/submissions/<int:submission_id>/withdraw-consent")

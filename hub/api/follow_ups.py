@@ -1,19 +1,19 @@
 """``/api/v1/follow-ups`` and a questionnaire's follow-up: the hub's call to the client.
 
-Hub staff only. The rules are ``hub.follow_ups``'; a refused request changes nothing.
+Hub staff only. The rules are ``hub.referrals.follow_ups``'; a refused request changes nothing.
 """
 
 from __future__ import annotations
 
 from flask import current_app, jsonify, request, url_for
 
-from hub import follow_ups as service
 from hub.api import api, serialise
 from hub.api.auth import api_roles, current_api_user
 from hub.api.parsing import ApiError, invalid, json_object, not_found, query_int
 from hub.clock import iso_z, utcnow
 from hub.extensions import db
 from hub.models import FollowUp, Referral, Submission, WellbeingScore
+from hub.referrals import follow_ups as service
 
 MAX_PAGE_SIZE = 200
 
@@ -68,7 +68,8 @@ def _follow_up(row: FollowUp, wellbeing: WellbeingScore | None, referrals, now) 
 
 
 def _read_body() -> dict:
-    """The body's fields with their types checked; what they mean is for ``hub.follow_ups``."""
+    """The body's fields with their types checked; what they mean is for
+    ``hub.referrals.follow_ups``."""
     body = json_object()
     errors = {}
     needs_met = body.get("needs_met")

@@ -5,7 +5,7 @@ from flask import jsonify
 from hub.api import api, serialise
 from hub.api.auth import api_roles
 from hub.models import ROLES
-from hub.questionnaire_versions import published
+from hub.referrals.questionnaire_versions import published
 
 
 @api.get("/questionnaires")

@@ -13,11 +13,10 @@ from flask import current_app, jsonify, request, url_for
 from sqlalchemy import not_, select
 from sqlalchemy.orm import selectinload
 
-from hub import lifecycle
-from hub.access import referrals_visible_to
 from hub.api import api, serialise
 from hub.api.auth import api_roles, current_api_user
 from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text, query_int
+from hub.auth.access import referrals_visible_to
 from hub.clock import parse_iso, utcnow
 from hub.extensions import db
 from hub.models import (
@@ -30,6 +29,7 @@ from hub.models import (
     Referral,
     Submission,
 )
+from hub.referrals import lifecycle
 
 READERS = ("hub", "manager", "partner")
 MAX_PAGE_SIZE = 200

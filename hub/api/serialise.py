@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from hub import lifecycle
 from hub.clock import iso_z
 from hub.extensions import db
 from hub.models import (
@@ -19,7 +18,8 @@ from hub.models import (
     ReferralEvent,
     Submission,
 )
-from hub.questionnaire_versions import definition_of
+from hub.referrals import lifecycle
+from hub.referrals.questionnaire_versions import definition_of
 
 
 def questionnaire(version: QuestionnaireVersion) -> dict:

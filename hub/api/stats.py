@@ -2,19 +2,19 @@
 
 ``from`` and ``to`` (dates, inclusive, as YYYY-MM-DD) are required, as DESIGN.md has them;
 ``partner`` narrows the figures to one agency. ``referrer``, ``borough`` and ``question`` narrow
-them as on the dashboard. The figures and how misses are counted are ``hub.stats``'s.
+them as on the dashboard. The figures and how misses are counted are ``hub.figures.stats``'s.
 """
 
 from __future__ import annotations
 
 from flask import jsonify, request
 
-from hub import stats
 from hub.api import api
 from hub.api.auth import api_roles
 from hub.api.parsing import invalid
 from hub.clock import in_london, utcnow
 from hub.extensions import db
+from hub.figures import stats
 
 
 @api.get("/stats/turnaround")

@@ -11,13 +11,13 @@ from flask import jsonify, request, url_for
 from hub.api import api, serialise
 from hub.api.auth import api_roles, current_api_user
 from hub.api.parsing import ApiError, invalid, json_object, not_found
-from hub.client_details import ClientDetails, clean_client_details
 from hub.clock import utcnow
 from hub.extensions import db
-from hub.follow_ups import clean_wellbeing
 from hub.models import QuestionnaireVersion, Submission
-from hub.questionnaire_versions import definition_of, latest
-from hub.submissions import submit_questionnaire
+from hub.referrals.client_details import ClientDetails, clean_client_details
+from hub.referrals.follow_ups import clean_wellbeing
+from hub.referrals.questionnaire_versions import definition_of, latest
+from hub.referrals.submissions import submit_questionnaire
 from questionnaires import AnswersInvalid
 
 CLIENT_FIELDS = (

@@ -17,11 +17,11 @@ from datetime import date, datetime
 
 from sqlalchemy import select
 
-from hub.client_details import ClientDetails, clean_client_details
 from hub.extensions import db
 from hub.models import Organisation, QuestionnaireDraft, QuestionnaireVersion, Submission, User
-from hub.questionnaire_versions import definition_of
-from hub.submissions import submit_questionnaire
+from hub.referrals.client_details import ClientDetails, clean_client_details
+from hub.referrals.questionnaire_versions import definition_of
+from hub.referrals.submissions import submit_questionnaire
 from questionnaires import Questionnaire, Section
 
 CLIENT = "client"

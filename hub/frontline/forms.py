@@ -14,21 +14,21 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
-from hub.client_details import (
+from hub.forms import HubForm
+from hub.models import WELLBEING_QUESTIONS
+from hub.referrals.client_details import (
     CONTACT_PREFERENCE_LABELS,
     ClientDetails,
     clean_client_details,
     display_phone,
 )
-from hub.follow_ups import (
+from hub.referrals.follow_ups import (
     HIGHEST_SCORE,
     LOWEST_SCORE,
     WELLBEING_SCALE,
     WELLBEING_TEXT,
     clean_wellbeing,
 )
-from hub.forms import HubForm
-from hub.models import WELLBEING_QUESTIONS
 from questionnaires import Questionnaire, Section
 
 try:  # WTForms 3.3 declares options as SelectChoice and deprecates plain tuples

@@ -14,7 +14,6 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from hub import lifecycle
 from hub.extensions import db
 from hub.filters import OUTCOME_LABELS, london_date
 from hub.models import (
@@ -30,7 +29,8 @@ from hub.models import (
     Submission,
 )
 from hub.pagination import Page, PageNotFound
-from hub.questionnaire_versions import definition_of
+from hub.referrals import lifecycle
+from hub.referrals.questionnaire_versions import definition_of
 
 PAGE_SIZE = 20
 CONSENT_WITHDRAWN = lifecycle.CONSENT_WITHDRAWN

@@ -9,7 +9,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
-from hub.access import roles_required
+from hub.auth.access import roles_required
 from hub.frontline import submitted_queries as queries
 
 referrer = Blueprint("referrer", __name__, url_prefix="/questionnaires/submitted")

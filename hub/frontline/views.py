@@ -11,11 +11,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from hub import questionnaire_versions
-from hub.access import roles_required
+from hub.auth.access import roles_required
 from hub.clock import utcnow
 from hub.extensions import db
-from hub.follow_ups import WELLBEING_TEXT
 from hub.frontline import drafts
 from hub.frontline.drafts import CHECK, CLIENT, CONSENT, SECTION, WELLBEING, Step
 from hub.frontline.forms import (
@@ -26,6 +24,8 @@ from hub.frontline.forms import (
     section_form,
 )
 from hub.models import QuestionnaireDraft, User
+from hub.referrals import questionnaire_versions
+from hub.referrals.follow_ups import WELLBEING_TEXT
 
 frontline = Blueprint("frontline", __name__, url_prefix="/questionnaires")
 WHO = ("frontline", "hub")  # hub staff also take questionnaires over the phone

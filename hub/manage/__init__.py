@@ -1,5 +1,5 @@
 """Managers' pages (DESIGN.md: ``/manage/...``): the turnaround and outcome dashboard, and the
-pseudonymised exports for evaluation. The figures themselves come from ``hub.stats``."""
+pseudonymised exports for evaluation. The figures themselves come from ``hub.figures.stats``."""
 
 from flask import Blueprint
 

@@ -1,10 +1,10 @@
 """The managers' dashboard at ``/manage``: headline turnaround figures, monthly charts with a table
 beside each, breakdowns, the per-partner table and what is overdue right now.
 
-The filter form is a GET form with no side effects; ``hub.stats`` parses it and computes every
-figure in the database. Sorting the per-partner table happens here, on the server, by a ``sort``
-query parameter, so the column headers are plain links that work with a keyboard and without
-JavaScript.
+The filter form is a GET form with no side effects; ``hub.figures.stats`` parses it and computes
+every figure in the database. Sorting the per-partner table happens here, on the server, by a
+``sort`` query parameter, so the column headers are plain links that work with a keyboard and
+without JavaScript.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from flask import current_app, render_template, request, url_for
 
-from hub import stats
-from hub.access import roles_required
+from hub.auth.access import roles_required
 from hub.clock import in_london, utcnow
 from hub.extensions import db
+from hub.figures import stats
 from hub.manage import manage
 
 

@@ -16,11 +16,11 @@ from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
-from hub import exports as service
-from hub import stats
-from hub.access import roles_required
+from hub.auth.access import roles_required
 from hub.clock import in_london, utcnow
 from hub.extensions import db
+from hub.figures import exports as service
+from hub.figures import stats
 from hub.filters import london_date
 from hub.forms import HubForm
 from hub.manage import manage

@@ -5,9 +5,9 @@ from __future__ import annotations
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovTextArea
 from wtforms import RadioField, SelectChoice, SelectMultipleField, TextAreaField
 
-from hub.follow_ups import NEEDS_MET_LABELS, ReferAgainOption
 from hub.frontline.forms import HubForm, WellbeingForm
 from hub.models import WELLBEING_QUESTIONS, Organisation
+from hub.referrals.follow_ups import NEEDS_MET_LABELS, ReferAgainOption
 
 FIELD_ORDER = ("needs_met", "helped", "notes", "wellbeing_agreed", *WELLBEING_QUESTIONS)
 
@@ -16,7 +16,7 @@ class FollowUpForm(WellbeingForm):
     needs_met = RadioField(
         "Were the client’s needs met?",
         choices=[SelectChoice(value, label) for value, label in NEEDS_MET_LABELS.items()],
-        validate_choice=False,  # hub.follow_ups says what is wrong, as for the API
+        validate_choice=False,  # hub.referrals.follow_ups says what is wrong, as for the API
         widget=GovRadioInput(),
     )
     helped = SelectMultipleField(
@@ -37,12 +37,14 @@ class FollowUpForm(WellbeingForm):
 
     def clean(self) -> tuple[bool, dict[str, int] | None]:
         """Whether the client agreed to the wellbeing questions, and their scores; problems
-        with the wellbeing answers go on their fields (the rest are for hub.follow_ups)."""
+        with the wellbeing answers go on their fields (the rest are for
+        hub.referrals.follow_ups)."""
         self.validate()
         return self.clean_wellbeing()
 
     def add_errors(self, errors: dict[str, str]) -> None:
-        """hub.follow_ups' problems (``needs_met``, ``wellbeing.happy``...) on their fields."""
+        """hub.referrals.follow_ups' problems (``needs_met``, ``wellbeing.happy``...) on their
+        fields."""
         for name, message in errors.items():
             field = self[name.removeprefix("wellbeing.")] if name != "wellbeing" else None
             field = field or self.wellbeing_agreed

@@ -1,8 +1,8 @@
 """The hub's follow-up with clients about four weeks on (``/hub/follow-ups/...``).
 
-Hub staff record the call; managers and admins may look. The rules live in ``hub.follow_ups``;
-a view commits once, flashes what happened and redirects (post/redirect/get). A refused change
-rolls back and shows why.
+Hub staff record the call; managers and admins may look. The rules live in
+``hub.referrals.follow_ups``; a view commits once, flashes what happened and redirects
+(post/redirect/get). A refused change rolls back and shows why.
 """
 
 from __future__ import annotations
@@ -10,12 +10,12 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from hub import follow_ups as service
-from hub.access import roles_required
+from hub.auth.access import roles_required
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.models import Submission
-from hub.questionnaire_versions import definition_of
+from hub.referrals import follow_ups as service
+from hub.referrals.questionnaire_versions import definition_of
 from hub.triage.follow_up_forms import FollowUpForm, ReferAgainForm
 
 follow_ups = Blueprint("follow_ups", __name__, url_prefix="/hub/follow-ups")

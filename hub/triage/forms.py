@@ -23,7 +23,7 @@ STATUS_CHOICES = [
     SelectChoice(ALL, "Any status"),
 ]
 ANY_PARTNER = SelectChoice("", "All partners")
-TEXT_LIMIT = 2000  # what hub.lifecycle accepts for a reason or a note
+TEXT_LIMIT = 2000  # what hub.referrals.lifecycle accepts for a reason or a note
 
 
 class QueueFilterForm(FlaskForm):

@@ -13,7 +13,6 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, false, func, null, select, true
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from hub import lifecycle
 from hub.extensions import db
 from hub.filters import CONTACT_METHOD_LABELS, OUTCOME_LABELS, london_time
 from hub.models import (
@@ -29,7 +28,8 @@ from hub.models import (
     User,
 )
 from hub.pagination import Page, PageNotFound  # noqa: F401  (the views catch it from here)
-from hub.questionnaire_versions import definition_of
+from hub.referrals import lifecycle
+from hub.referrals.questionnaire_versions import definition_of
 
 PAGE_SIZE = 50
 OPEN = "open"
@@ -314,7 +314,7 @@ EVENT_LABELS = {
     "rerouted": "Re-routed to another partner",
     "reopened": "Reopened",
     "note": "Note added",
-    # Recorded by the scheduler's SLA watch (hub/watch.py).
+    # Recorded by the scheduler's SLA watch (hub/jobs/watch.py).
     "forward_warning": "Hub staff warned: not yet forwarded",
     "forward_breach": "Not forwarded within the forwarding deadline",
     "chase": "Partner reminded to contact the client",
@@ -428,7 +428,7 @@ class InboxSummary:
 
 
 def _partner_visible(partner_id: int):
-    """As ``hub.access.referrals_visible_to`` for a user of that partner agency."""
+    """As ``hub.auth.access.referrals_visible_to`` for a user of that partner agency."""
     return and_(Referral.partner_id == partner_id, Referral.forwarded_at.is_not(None))
 
 

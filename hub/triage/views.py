@@ -3,7 +3,8 @@ forward, cancel, add a note, re-route or close a declined one, reopen a closed o
 every open referral of a client who withdrew consent.
 
 Hub staff act; managers and admins may look but not act. Every change goes through
-``hub.lifecycle``; a view commits once, flashes what happened and redirects (post/redirect/get).
+``hub.referrals.lifecycle``; a view commits once, flashes what happened and redirects
+(post/redirect/get).
 """
 
 from __future__ import annotations
@@ -11,14 +12,14 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from hub import lifecycle
-from hub.access import roles_required
 from hub.admin.queries import messages_of_referral
+from hub.auth.access import roles_required
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.filters import STATUS_TAGS, london_time
 from hub.models import DECLINED, RECEIVED, Referral
-from hub.questionnaire_versions import definition_of
+from hub.referrals import lifecycle
+from hub.referrals.questionnaire_versions import definition_of
 from hub.triage import queries
 from hub.triage.forms import (
     CancelForm,

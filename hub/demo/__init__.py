@@ -1,0 +1,1 @@
+"""The demo hub and its synthetic history (development only)."""

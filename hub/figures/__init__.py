@@ -1,0 +1,1 @@
+"""The managers' figures: counts, stored day and month counts, percentiles and exports."""

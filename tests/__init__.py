@@ -1,0 +1,1 @@
+"""The hub's tests, one folder per area of the code."""

@@ -1,0 +1,62 @@
+"""The figures bench: its hand-written SQL and ``hub.figures.stats.figures`` agree on generated
+history (on SQLite and PostgreSQL), and the script runs end to end at a tiny size (no timing
+asserted)."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+from hub.demo import history
+from hub.demo.load import load_demo
+from hub.figures import rollup, stats
+
+ROOT = Path(__file__).resolve().parents[2]
+# The bench is a script, not a package the tests can import by name.
+_spec = importlib.util.spec_from_file_location("bench_stats", ROOT / "bench" / "stats.py")
+bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(bench)
+
+
+def test_the_hand_written_sql_and_hub_stats_agree_on_every_number(db):
+    load_demo(bench.NOW - timedelta(days=400))
+    db.session.commit()
+    # Two months of history, so some recent referrals are still open and overdue.
+    history.generate_history(2_000, bench.NOW, months=2, seed=3, events=False)
+    filters = bench.period()
+    raw = bench.hand_written(db.session.connection(), filters, bench.NOW)
+    # Counted afresh (every day is still noted stale), then from the stored counts.
+    figures = stats.figures(db.session, filters, bench.NOW)
+    ours, theirs = bench.comparable(figures), bench.in_figures_form(raw)
+    assert bench.differences(ours, theirs) == []
+    assert rollup.refresh(db.session) > 60
+    assert (
+        bench.differences(bench.comparable(stats.figures(db.session, filters, bench.NOW)), theirs)
+        == []
+    )
+    assert figures["referrals"] == 2_000
+    assert figures["forwarding"]["overdue_open"] > 0 and figures["contact"]["overdue_open"] > 0
+    assert len(figures["partners"]) > 10 and figures["outcomes"]
+
+    # The comparison is not blind: one count off, or one median moved, is reported.
+    changed = copy.deepcopy(theirs)
+    changed["partners"][figures["partners"][0]["partner"]]["contact"]["due"] += 1
+    changed["forwarding"]["median_hours"] += 0.05
+    assert len(bench.differences(ours, changed)) == 2
+
+
+def test_the_stats_bench_runs_end_to_end():
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    result = subprocess.run(
+        [sys.executable, "bench/stats.py", "--referrals", "1500", "--runs", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "SQLite: 1,500 referrals generated" in result.stdout
+    assert "ratio stats / hand-written" in result.stdout
+    assert "agree on every number" in result.stdout
