@@ -1,4 +1,4 @@
-"""Configuration from the environment (DESIGN.md, "Configuration")."""
+"""Configuration from the environment (docs/design.md, "Configuration")."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def instance_secret_key(instance_path: str) -> str:
 
 
 def from_environment(instance_path: str) -> dict:
-    """Every setting the hub reads, with DESIGN.md's defaults."""
+    """Every setting the hub reads, with the defaults in docs/design.md."""
     production = os.environ.get("HUB_ENV", "development") == "production"
     secret_key = os.environ.get("SECRET_KEY")
     if not secret_key:

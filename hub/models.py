@@ -14,7 +14,7 @@ from hub.extensions import db
 ROLES = ("frontline", "hub", "partner", "manager", "admin")
 ORGANISATION_KINDS = ("hub", "referrer", "partner")
 
-# Referral statuses (DESIGN.md, "The referral lifecycle").
+# Referral statuses (docs/design.md, "The referral lifecycle").
 RECEIVED = "received"
 FORWARDED = "forwarded"
 ACCEPTED = "accepted"

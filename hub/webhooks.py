@@ -1,7 +1,7 @@
 """``/webhooks/...``: calls from providers, not people. Each is guarded by the provider's own
 signature instead of a session or a token, so the blueprint is CSRF-exempt.
 
-``POST /webhooks/twilio/status`` takes Twilio's delivery receipts (DESIGN.md, "JSON API v1").
+``POST /webhooks/twilio/status`` takes Twilio's delivery receipts (docs/design.md, "JSON API v1").
 Twilio signs the URL it was told to call, which is the public one, so the signature is checked
 against ``HUB_BASE_URL`` + path, not the URL this app sees behind a proxy.
 """

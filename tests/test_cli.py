@@ -1,4 +1,4 @@
-"""The commands DESIGN.md promises: demo load, users create, users token, db upgrade."""
+"""The commands docs/design.md promises: demo load, users create, users token, db upgrade."""
 
 from sqlalchemy import func, select
 

@@ -1,4 +1,4 @@
-"""JSON API v1 (DESIGN.md, "JSON API v1"): bearer tokens, JSON in and out, times in UTC with Z.
+"""JSON API v1 (docs/design.md, "JSON API v1"): bearer tokens, JSON in and out, times in UTC with Z.
 
 The routes live in one module per resource; importing them here registers them on ``api``.
 """

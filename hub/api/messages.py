@@ -1,6 +1,6 @@
 """``/api/v1/messages``: the outbox as hub staff and admins see it, newest first.
 
-Each item says what was sent, to whom, through which channel and how far it got (DESIGN.md,
+Each item says what was sent, to whom, through which channel and how far it got (docs/design.md,
 "JSON API v1"); ``last_error`` says why a message is being retried or has failed.
 """
 

@@ -1,7 +1,7 @@
 """Reading API requests: the JSON body, text fields and query parameters, and refusing bad ones.
 
-A view raises ``ApiError``; the blueprint turns it into DESIGN's error shape. Every refusal
-happens before anything is written, so a refused request changes nothing.
+A view raises ``ApiError``; the blueprint turns it into the error shape of docs/design.md. Every
+refusal happens before anything is written, so a refused request changes nothing.
 """
 
 from __future__ import annotations

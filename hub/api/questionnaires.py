@@ -11,5 +11,5 @@ from hub.referrals.questionnaire_versions import published
 @api.get("/questionnaires")
 @api_roles(*ROLES)
 def list_questionnaires():
-    """A plain list, as DESIGN.md describes it: there are only ever a few, so no pages."""
+    """A plain list, as docs/design.md describes it: there are only ever a few, so no pages."""
     return jsonify([serialise.questionnaire(version) for version in published()])

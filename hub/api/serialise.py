@@ -1,4 +1,4 @@
-"""Rows as DESIGN's JSON: times in UTC with ``Z``, partners as their slugs."""
+"""Rows as the API's JSON (docs/design.md): times in UTC with ``Z``, partners as their slugs."""
 
 from __future__ import annotations
 

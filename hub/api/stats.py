@@ -1,6 +1,6 @@
 """``/api/v1/stats/turnaround``: the managers' headline figures for other systems.
 
-``from`` and ``to`` (dates, inclusive, as YYYY-MM-DD) are required, as DESIGN.md has them;
+``from`` and ``to`` (dates, inclusive, as YYYY-MM-DD) are required, as docs/design.md has them;
 ``partner`` narrows the figures to one agency. ``referrer``, ``borough`` and ``question`` narrow
 them as on the dashboard. The figures and how misses are counted are ``hub.figures.stats``'s.
 """

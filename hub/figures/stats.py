@@ -16,7 +16,7 @@ index from a stored count (``_walked_percentiles``). With any other filter: ``pe
 on PostgreSQL, and on SQLite, which has no percentile function, the same linear interpolation
 over ``row_number()``.
 
-How the SLA shares are counted (DESIGN.md, "JSON API v1"):
+How the SLA shares are counted (docs/design.md, "JSON API v1"):
 
 - Forwarding. A referral is *due* once it has been forwarded, or once its stored
   ``forward_due_at`` has passed while it still waited at the hub (a referral cancelled before its
@@ -1254,7 +1254,7 @@ def overdue_now(session: Session, filters: Filters, now: datetime, limit: int = 
 
 
 def turnaround(session: Session, filters: Filters, now: datetime) -> dict:
-    """The answer of ``GET /api/v1/stats/turnaround`` (DESIGN.md, "JSON API v1"): the
+    """The answer of ``GET /api/v1/stats/turnaround`` (docs/design.md, "JSON API v1"): the
     dashboard's headline and per-partner figures, without the breakdowns it does not carry."""
     from hub.figures import rollup
 

@@ -1,5 +1,5 @@
 """The SLA watch: the scheduler's jobs that keep the scheme's promises without anyone watching a
-spreadsheet (DESIGN.md, "SLA clock" and "Scheduler").
+spreadsheet (docs/design.md, "SLA clock" and "Scheduler").
 
 - A flag still ``received`` at the warning moment (20 hours) warns hub staff, one message per
   questionnaire listing its flags; at its forwarding deadline (24 hours) a forwarding breach is

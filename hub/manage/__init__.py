@@ -1,4 +1,4 @@
-"""Managers' pages (DESIGN.md: ``/manage/...``): the turnaround and outcome dashboard, and the
+"""Managers' pages (docs/design.md: ``/manage/...``): the turnaround and outcome dashboard, and the
 pseudonymised exports for evaluation. The figures themselves come from ``hub.figures.stats``."""
 
 from flask import Blueprint

@@ -1,4 +1,5 @@
-"""The SLA clock: every deadline the hub keeps is computed here, from the settings in DESIGN.md.
+"""The SLA clock: every deadline the hub keeps is computed here, from the settings that
+docs/design.md lists ("SLA clock").
 
 Deadlines are stored on the referral when it enters a stage, so changing a setting later never
 rewrites history.
