@@ -134,6 +134,21 @@ class Questionnaire:
     borough_names: dict[str, str] = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
+        self._check_heading()
+        # Normalise so that a definition built by hand equals its own to_dict/from_dict round trip.
+        object.__setattr__(self, "boroughs", tuple(self.boroughs))
+        object.__setattr__(self, "sections", tuple(self.sections))
+        self._check_boroughs()
+        # A borough without a name is shown by its slug.
+        object.__setattr__(
+            self,
+            "borough_names",
+            {slug: self.borough_names.get(slug, slug) for slug in self.boroughs},
+        )
+        self._check_sections()
+
+    def _check_heading(self) -> None:
+        """The slug, version, title and description, and the shapes of what follows them."""
         _check_slug(self.slug, "Questionnaire slug")
         # bool is an int subclass, and "version = true" is surely a mistake.
         if not isinstance(self.version, int) or isinstance(self.version, bool) or self.version < 1:
@@ -152,10 +167,9 @@ class Questionnaire:
             raise DefinitionError(f"Questionnaire “{self.slug}” boroughs must be a list of slugs")
         if not isinstance(self.borough_names, Mapping):
             raise DefinitionError(f"Questionnaire “{self.slug}” borough_names must be a mapping")
-        # Normalise so that a definition built by hand equals its own to_dict/from_dict round trip.
-        object.__setattr__(self, "boroughs", tuple(self.boroughs))
-        object.__setattr__(self, "sections", tuple(self.sections))
 
+    def _check_boroughs(self) -> None:
+        """Each borough declared once, and names only for declared boroughs."""
         seen: set[str] = set()
         for borough in self.boroughs:
             _check_slug(borough, "Borough")
@@ -167,13 +181,9 @@ class Questionnaire:
                 raise DefinitionError(f"Borough “{borough}” has a name but is not declared")
             if not isinstance(name, str) or not name.strip():
                 raise DefinitionError(f"Borough “{borough}” has no name")
-        # A borough without a name is shown by its slug.
-        object.__setattr__(
-            self,
-            "borough_names",
-            {slug: self.borough_names.get(slug, slug) for slug in self.boroughs},
-        )
 
+    def _check_sections(self) -> None:
+        """Section and question keys unique, and every routed borough one of ours."""
         section_keys: set[str] = set()
         question_keys: set[str] = set()
         for section in self.sections:
@@ -185,7 +195,7 @@ class Questionnaire:
                     raise DefinitionError(f"Question key “{question.key}” is used twice")
                 question_keys.add(question.key)
                 for borough in question.partners_by_borough:
-                    if borough not in seen:
+                    if borough not in self.boroughs:
                         raise DefinitionError(
                             f"Question “{question.key}” routes borough “{borough}”, which is not "
                             "one of this questionnaire's boroughs"
