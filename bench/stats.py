@@ -81,8 +81,9 @@ def make_app(url: str):
 def generator_key() -> str:
     """The generator's source and the migrations: a change to either builds a new database.
     (The figures' stored counts are counted again on every run: ``count_days``.)"""
-    digest = hashlib.sha256((ROOT / "hub" / "history.py").read_bytes())
-    for path in sorted((ROOT / "hub" / "migrations" / "versions").glob("*.py")):
+    digest = hashlib.sha256()
+    generator = sorted((ROOT / "hub" / "demo").glob("*.py"))
+    for path in generator + sorted((ROOT / "hub" / "migrations" / "versions").glob("*.py")):
         digest.update(path.read_bytes())
     return digest.hexdigest()[:10]
 

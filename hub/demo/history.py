@@ -47,6 +47,28 @@ from sqlalchemy import JSON, Date, DateTime, func, insert, select, text
 from hub.auth import accounts
 from hub.clock import LONDON, in_london, to_utc_naive
 from hub.demo.load import HUB_ORGANISATION, PARTNERS_WITH_ACCOUNTS, REFERRERS, load_demo
+from hub.demo.shapes import (
+    CANCEL_REASONS,
+    CONTACT_DAYS,
+    CONTACT_TIMES,
+    DECLINE_REASONS,
+    DECLINE_SHARE,
+    DISTRICTS,
+    FAMILY_NAMES,
+    FLAG_COUNTS,
+    FLAG_CUMULATIVE,
+    FLAG_WEIGHTS,
+    GIVEN_NAMES,
+    HOUR_CUMULATIVE,
+    INWARD_LETTERS,
+    OUTCOME_WEIGHTS,
+    OUTCOMES_AFTER_CONTACT,
+    QUESTION_WEIGHTS,
+    REROUTES,
+    STREETS,
+    WITHDRAWAL_REASONS,
+    cumulative,
+)
 from hub.extensions import db
 from hub.models import (
     ACCEPTED,
@@ -77,131 +99,6 @@ CHUNK = 10_000  # referrals per executemany round (and per commit)
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 PERSONS_REMEMBERED = 50_000  # who may come back for another questionnaire
-
-# How many flags a questionnaire has (0 to 6) and how often: about 2.4 on average.
-FLAG_COUNTS = (0, 1, 2, 3, 4, 5, 6)
-FLAG_WEIGHTS = (4, 19, 31, 26, 13, 5, 2)
-# How often each question is answered "yes", relative to one another.
-QUESTION_WEIGHTS = {
-    "smoke_alarms": 14,
-    "fire_risk": 5,
-    "home_security": 6,
-    "scams": 7,
-    "personal_alarm": 8,
-    "falls": 13,
-    "smoking": 2,
-    "alcohol_drugs": 1,
-    "memory": 5,
-    "caring": 4,
-    "lonely": 9,
-    "active": 6,
-    "eating": 3,
-    "low_mood": 5,
-    "cold_home": 6,
-    "repairs": 6,
-    "benefits": 8,
-    "money_worries": 4,
-}
-# Partners' typical days from forwarding to first contact (the median); the rest take 4.
-CONTACT_DAYS = {
-    "lfb-home-fire-safety": 3.0,
-    "met-police-crime-prevention": 4.5,
-    "london-trading-standards": 5.0,
-    "age-uk-personal-alarms": 2.0,
-    "nhs-falls-prevention": 6.5,
-    "stop-smoking-service": 2.0,
-    "nhs-memory-service": 9.0,
-    "age-uk-befriending": 7.0,
-    "talking-therapies": 8.0,
-    "lambeth-talking-therapies": 7.5,
-    "southwark-talking-therapies": 8.5,
-    "handyperson-service": 6.0,
-    "age-uk-information-advice": 3.0,
-}
-DECLINE_SHARE = {"nhs-memory-service": 0.07, "talking-therapies": 0.08, "handyperson-service": 0.06}
-DECLINE_REASONS = (
-    "Client lives outside our area",
-    "Not suitable for our service: the client's needs are too complex",
-    "Client already receives this service from us",
-    "Our waiting list is closed for new referrals",
-    "Referral is missing information we need: please send the client's GP details",
-)
-CANCEL_REASONS = (
-    "Duplicate of another referral for the same person",
-    "Client has moved into residential care",
-    "Client has died",
-    "Client is in hospital for the long term",
-)
-WITHDRAWAL_REASONS = (
-    "the client phoned to say they no longer want any referrals",
-    "the client's family asked us to stop on the client's behalf",
-)
-# Where the hub sends a need a partner declined, beside the question's own other partners.
-REROUTES = {
-    "falls": ("active-ageing-exercise",),
-    "active": ("nhs-falls-prevention",),
-    "lonely": ("lunch-clubs-nutrition", "active-ageing-exercise"),
-    "eating": ("age-uk-befriending",),
-    "cold_home": ("age-uk-information-advice",),
-    "repairs": ("affordable-warmth",),
-    "personal_alarm": ("handyperson-service",),
-}
-OUTCOMES_AFTER_CONTACT = (
-    "service_provided",
-    "client_declined",
-    "referred_elsewhere",
-    "not_eligible",
-)
-OUTCOME_WEIGHTS = (80, 12, 4, 4)
-
-GIVEN_NAMES = (
-    "Margaret", "Patricia", "Jean", "Barbara", "Joan", "Dorothy", "Eileen", "Doreen", "Irene",
-    "Sylvia", "Maureen", "Winifred", "Gladys", "Iris", "Beryl", "Pauline", "Valerie", "Hyacinth",
-    "Marcia", "Comfort", "Bernadette", "Kathleen", "Bridget", "Mary", "Rose", "Agnes", "Sheila",
-    "Brenda", "Yvonne", "Gloria", "Florence", "Olive", "Edna", "Shirley", "Ngozi", "Parveen",
-    "John", "David", "Michael", "Peter", "Brian", "Kenneth", "Roy", "Dennis", "Albert", "Frank",
-    "George", "Harold", "Ronald", "Derek", "Winston", "Lloyd", "Clifton", "Delroy", "Errol",
-    "Samuel", "Joseph", "Patrick", "Francis", "Tunde", "Kwame", "Anthony", "Leonard", "Stanley",
-)  # fmt: skip
-FAMILY_NAMES = (
-    "Smith", "Jones", "Williams", "Brown", "Taylor", "Johnson", "Davies", "Wilson", "Evans",
-    "Thomas", "Roberts", "Walker", "Wright", "Robinson", "Thompson", "White", "Hughes",
-    "Edwards", "Green", "Hall", "Campbell", "Francis", "Grant", "Clarke", "Murphy", "O'Brien",
-    "Kelly", "Okafor", "Adeyemi", "Mensah", "Patel", "Shah", "Khan", "Begum", "Ali", "Da Silva",
-    "Santos", "Kowalski", "Nguyen", "Chen", "Ahmed", "Baptiste", "Henry", "Morgan", "Reid",
-    "Lewis", "Stewart", "Bailey", "Powell", "Osei", "Byrne", "Doyle", "Gordon", "Palmer",
-)  # fmt: skip
-STREETS = {
-    "lambeth": (
-        "Brixton Hill", "Acre Lane", "Kennington Road", "Streatham High Road", "Clapham Road",
-        "Norwood Road", "Tulse Hill", "Stockwell Road", "Railton Road", "Knights Hill",
-    ),
-    "southwark": (
-        "Peckham Rye", "Rye Lane", "Walworth Road", "Camberwell Grove", "Lordship Lane",
-        "Old Kent Road", "Jamaica Road", "East Dulwich Grove", "Denmark Hill", "Tower Bridge Road",
-    ),
-}  # fmt: skip
-DISTRICTS = {
-    "lambeth": ("SE11", "SE24", "SE27", "SW2", "SW4", "SW8", "SW9", "SW16"),
-    "southwark": ("SE1", "SE5", "SE15", "SE16", "SE17", "SE21", "SE22"),
-}
-INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
-CONTACT_TIMES = (None, None, None, "Mornings are best", "After 2pm", "Not on Wednesdays")
-# Receipts by hour of the day (London): office hours, a little in the evening (the API).
-HOUR_WEIGHTS = (
-    1, 1, 1, 1, 1, 1, 2, 8, 40, 90, 120, 120, 95, 100, 120, 110, 90, 45, 22, 12, 7, 4, 2, 1,
-)  # fmt: skip
-
-
-def _cumulative(values):
-    total = 0.0
-    for value in values:
-        total += value
-        yield total
-
-
-HOUR_CUMULATIVE = tuple(_cumulative(HOUR_WEIGHTS))
-FLAG_CUMULATIVE = tuple(_cumulative(FLAG_WEIGHTS))
 
 
 class DemoHubMissing(LookupError):
@@ -247,6 +144,17 @@ class _Submission:
     flag_count: int
     numbered: int = 0
     reroutes: int = 0
+
+
+@dataclass
+class _Step:
+    """What one referral's steps write to: its row, its events and its contact attempts."""
+
+    row: dict
+    events: list
+    attempts: list
+    partner: str
+    partner_actor: int | None
 
 
 def submission_reference(number: int) -> str:
@@ -312,7 +220,7 @@ class _History:
         self.questionnaire = definition_of(version)
         self.questions = {q.key: q for q in self.questionnaire.questions}
         self.keys = list(self.questions)
-        self.key_weights = list(_cumulative(QUESTION_WEIGHTS.get(key, 4) for key in self.keys))
+        self.key_weights = list(cumulative(QUESTION_WEIGHTS.get(key, 4) for key in self.keys))
         self.partner_ids = {s: o.id for s, o in organisations.items() if o.kind == "partner"}
         self.partner_slugs = {id_: slug for slug, id_ in self.partner_ids.items()}
         missing = self.questionnaire.partner_slugs() - self.partner_ids.keys()
@@ -326,7 +234,7 @@ class _History:
                 self.partner_users[self.partner_ids[slug]] = user
         submitters = self._submitters(organisations)
         self.submitters = [(user, organisation) for user, organisation, _ in submitters]
-        self.submitter_weights = list(_cumulative(weight for _, _, weight in submitters))
+        self.submitter_weights = list(cumulative(weight for _, _, weight in submitters))
         self.next_id = {
             table: (db.session.scalar(select(func.max(model.id))) or 0) + 1
             for table, model in (
@@ -404,7 +312,7 @@ class _History:
             days.append(day)
             weights.append(busy * (0.8 + 0.4 * (day - first).days / span))
             day += DAY
-        return days, list(_cumulative(weights))
+        return days, list(cumulative(weights))
 
     # --- the run ------------------------------------------------------------------------------
 
@@ -732,69 +640,17 @@ class _History:
         ]
         attempts = []
         plan = self._plan(partner, key, received, forward_at)
-        partner_actor = self.partner_users.get(partner_id)
+        step = _Step(row, events, attempts, partner, self.partner_users.get(partner_id))
         for at, action, detail in plan:
             if sub.withdraw_at is not None and sub.withdraw_at <= at:
                 break
             if at > now:
                 break
-            if action == "cancel":
-                row.update(status=CANCELLED, cancelled_at=at, status_reason=detail)
-                events.append((at, "cancelled", self.hub_user, {"reason": detail}))
-            elif action == "forward":
-                row.update(
-                    status=FORWARDED, forwarded_at=at, contact_due_at=self._with_partner(at)[0]
-                )
-                events.append((at, "forwarded", self.hub_user, {"partner": partner}))
-            elif action == "accept":
-                row.update(status=ACCEPTED, accepted_at=at)
-                events.append((at, "accepted", partner_actor, {}))
-            elif action == "attempt":
-                attempts.append(
-                    {
-                        "referral_id": referral_id,
-                        "attempted_at": at,
-                        "method": detail,
-                        "reached": False,
-                        "notes": None,
-                        "recorded_by_id": partner_actor,
-                        "recorded_at": at,
-                    }
-                )
-                events.append(
-                    (
-                        at,
-                        "attempt",
-                        partner_actor,
-                        {"method": detail, "reached": False, "attempted_at": at.isoformat()},
-                    )
-                )
-            elif action == "contact":
-                row.update(status=CONTACTED, contacted_at=at)
-                events.append((at, "contacted", partner_actor, {}))
-            elif action == "close":
-                row.update(status=CLOSED, closed_at=at, outcome=detail)
-                events.append((at, "closed", partner_actor, {"outcome": detail}))
-            elif action == "decline":
-                row.update(status=DECLINED, declined_at=at, status_reason=detail)
-                events.append((at, "declined", partner_actor, {"reason": detail}))
-            elif action == "close_declined":
-                row.update(status=CLOSED, closed_at=at, outcome=NO_SUITABLE_SERVICE)
-                events.append((at, "closed", self.hub_user, {"outcome": NO_SUITABLE_SERVICE}))
-            elif action == "reroute" and rerouted_from is not None:
-                # Declined twice: the hub closes it rather than try a third partner.
-                row.update(status=CLOSED, closed_at=at, outcome=NO_SUITABLE_SERVICE)
-                events.append((at, "closed", self.hub_user, {"outcome": NO_SUITABLE_SERVICE}))
-            elif action == "reroute":
-                # This referral and the flags after it still to come, and re-routes planned.
-                coming = sub.flag_count - sub.numbered + 1 + sub.reroutes
-                if self.made["referrals"] + coming >= self.total:
-                    break  # no room left for another referral: it waits at the hub
-                sub.reroutes += 1
-                # Numbered after the questionnaire's flags, as ``lifecycle.add_referrals`` does.
-                reroutes.append((row, detail, at))
-                to = f"{sub.reference}-{sub.flag_count + sub.reroutes:02d}"
-                events.append((at, "rerouted", self.hub_user, {"partner": detail, "to": to}))
+            if action == "reroute" and rerouted_from is None:
+                if not self._reroute(sub, row, detail, at, events, reroutes):
+                    break
+                continue
+            self._apply(step, action, at, detail)
         withdraw_at = sub.withdraw_at
         if (
             withdraw_at is not None
@@ -826,6 +682,67 @@ class _History:
             self.made["events"] += len(events)
         self.made["referrals"] += 1
         return row
+
+    def _apply(self, step: _Step, action: str, at: datetime, detail) -> None:
+        """One step of a referral's plan, as the lifecycle would have stamped and recorded it."""
+        row, events, partner_actor = step.row, step.events, step.partner_actor
+        if action == "cancel":
+            row.update(status=CANCELLED, cancelled_at=at, status_reason=detail)
+            events.append((at, "cancelled", self.hub_user, {"reason": detail}))
+        elif action == "forward":
+            row.update(status=FORWARDED, forwarded_at=at, contact_due_at=self._with_partner(at)[0])
+            events.append((at, "forwarded", self.hub_user, {"partner": step.partner}))
+        elif action == "accept":
+            row.update(status=ACCEPTED, accepted_at=at)
+            events.append((at, "accepted", partner_actor, {}))
+        elif action == "attempt":
+            step.attempts.append(
+                {
+                    "referral_id": row["id"],
+                    "attempted_at": at,
+                    "method": detail,
+                    "reached": False,
+                    "notes": None,
+                    "recorded_by_id": partner_actor,
+                    "recorded_at": at,
+                }
+            )
+            events.append(
+                (
+                    at,
+                    "attempt",
+                    partner_actor,
+                    {"method": detail, "reached": False, "attempted_at": at.isoformat()},
+                )
+            )
+        elif action == "contact":
+            row.update(status=CONTACTED, contacted_at=at)
+            events.append((at, "contacted", partner_actor, {}))
+        elif action == "close":
+            row.update(status=CLOSED, closed_at=at, outcome=detail)
+            events.append((at, "closed", partner_actor, {"outcome": detail}))
+        elif action == "decline":
+            row.update(status=DECLINED, declined_at=at, status_reason=detail)
+            events.append((at, "declined", partner_actor, {"reason": detail}))
+        elif action in ("close_declined", "reroute"):
+            # "reroute" here is a re-routed referral declined again: the hub closes it rather
+            # than try a third partner.
+            row.update(status=CLOSED, closed_at=at, outcome=NO_SUITABLE_SERVICE)
+            events.append((at, "closed", self.hub_user, {"outcome": NO_SUITABLE_SERVICE}))
+
+    def _reroute(self, sub, row: dict, partner: str, at: datetime, events, reroutes) -> bool:
+        """Plan a declined referral's re-route to ``partner``; False when there is no room left
+        for another referral (it then waits at the hub)."""
+        # This referral and the flags after it still to come, and re-routes planned.
+        coming = sub.flag_count - sub.numbered + 1 + sub.reroutes
+        if self.made["referrals"] + coming >= self.total:
+            return False
+        sub.reroutes += 1
+        # Numbered after the questionnaire's flags, as ``lifecycle.add_referrals`` does.
+        reroutes.append((row, partner, at))
+        to = f"{sub.reference}-{sub.flag_count + sub.reroutes:02d}"
+        events.append((at, "rerouted", self.hub_user, {"partner": partner, "to": to}))
+        return True
 
     def _plan(self, partner, key, received, forward_at) -> list[tuple[datetime, str, object]]:
         """What will happen to one referral, in order, if nothing stops it first."""
