@@ -47,10 +47,9 @@ from hub.models import (
 )
 from hub.referrals.questionnaire_versions import definition_of
 from notifications import outbox
+from notifications.kinds import EMAIL, SMS, failed_words
 from partners import links
 
-EMAIL = "email"
-SMS = "sms"
 # Forwarded and still open: the agency is in touch with the client, or will be.
 OPEN_WITH_PARTNER = (FORWARDED, ACCEPTED, CONTACTED)
 
@@ -456,33 +455,8 @@ def hub_staff_recipients() -> list[str]:
     )
 
 
-# What a failed message was, in words; the recipient is described, never given, because it
-# may be a client's phone or email.
-_FAILED_WHAT = {
-    "referral_forwarded": "the new-referral {channel} to the partner agency {partner}",
-    "referral_cancelled": "the cancellation {channel} to the partner agency {partner}",
-    "partner_link_code": "the one-time code {channel} to the partner agency {partner}",
-    "referrer_forwarded": "the “passed on” {channel} to the referrer {referrer}",
-    "referrer_all_closed": "the “all finished” {channel} to the referrer {referrer}",
-    "client_forwarded": "the {channel} to the client saying which agencies will get in touch",
-    "partner_chase": "the reminder {channel} to the partner agency {partner}",
-    "partner_digest": "the daily summary {channel} to a partner agency",
-    "forward_warning": "the forwarding warning {channel} to hub staff",
-    "forward_overdue": "the forwarding breach {channel} to hub staff",
-    "contact_overdue": "the contact breach {channel} to hub staff",
-    "follow_ups_due": "the daily follow-ups {channel} to hub staff",
-}
-_CHANNEL_WORDS = {EMAIL: "email", SMS: "text message (SMS)"}
-
 # An email address, or a run of 8 or more digits (a phone number, perhaps with + and spaces).
 _ADDRESS_OR_NUMBER = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+|\+?\d[\d ]{6,}\d")
-
-
-def failed_message_words(kind: str, channel: str, partner: str, referrer: str) -> str:
-    template = _FAILED_WHAT.get(kind, "the {channel} “{kind}”")
-    return template.format(
-        channel=_CHANNEL_WORDS.get(channel, channel), partner=partner, referrer=referrer, kind=kind
-    )
 
 
 def scrubbed_error(error: str | None) -> str:
@@ -518,9 +492,10 @@ def _alert_key(message: OutboxMessage, recipient: str) -> str:
 
 def message_failed(message: OutboxMessage, now: datetime) -> list[OutboxMessage]:
     """A message failed for good (refused, or still failing at the retry limit): tell hub staff,
-    one email each (``hub_staff_recipients``), saying what it was, to whom in words, why, and
-    linking the referral's page. Called in the transaction that marks the message ``failed``.
-    A failed alert raises no alert of its own, so a broken mailbox cannot loop."""
+    one email each (``hub_staff_recipients``), saying what it was, to whom in words
+    (``notifications.kinds.failed_words``), why, and linking the referral's page. Called in the
+    transaction that marks the message ``failed``. A failed alert raises no alert of its own,
+    so a broken mailbox cannot loop."""
     log.warning(
         "Outbox message %s (%s to %s) failed: %s",
         message.id,
@@ -535,7 +510,7 @@ def message_failed(message: OutboxMessage, now: datetime) -> list[OutboxMessage]
     referrer = referral.submission.submitted_by.name if referral is not None else "(unknown)"
     rendered = message_failed_email(
         referral.reference if referral is not None else None,
-        failed_message_words(message.kind, message.channel, partner, referrer),
+        failed_words(message.kind, message.channel, partner, referrer),
         scrubbed_error(message.last_error),
         now,
         hub_referral_url(referral.id) if referral is not None else None,
@@ -885,7 +860,7 @@ def previews() -> list[Preview]:
             "When a message fails for good (refused, or still failing after a day of retries)",
             message_failed_email(
                 SAMPLE_REFERENCE,
-                failed_message_words("referral_forwarded", SMS, SAMPLE_PARTNER, SAMPLE_REFERRER),
+                failed_words("referral_forwarded", SMS, SAMPLE_PARTNER, SAMPLE_REFERRER),
                 "Twilio error 30003: undelivered",
                 SAMPLE_NOW,
                 hub_referral_url(5678),

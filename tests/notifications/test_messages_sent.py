@@ -449,10 +449,9 @@ def test_a_refused_client_email_is_described_without_the_address(db, demo_hub, n
 
 def test_every_kind_of_message_has_words_for_the_failure_alert(app):
     """An alert names the failed message in words, whatever kind it was (not its code)."""
-    from hub.admin.message_words import KINDS
-    from notifications import messages
+    from notifications import kinds
 
-    for kind in set(KINDS) - {"message_failed"}:
+    for kind in set(kinds.KINDS) - {"message_failed"}:
         for channel in ("email", "sms"):
-            words = messages.failed_message_words(kind, channel, "An Agency", "A Referrer")
+            words = kinds.failed_words(kind, channel, "An Agency", "A Referrer")
             assert kind not in words, words
