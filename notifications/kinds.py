@@ -1,9 +1,12 @@
 """The registry of message kinds: every kind of message the hub sends, once, with who it is for,
 what it is about, what hub staff's alert calls it if it fails, and the channels it goes by.
 
-Everything that names a kind reads it from here: the development mailbox and a referral's list
-of messages (``hub.admin.message_words``), the admins' page of message texts, and the "message
-failed" alert (``notifications.messages``).
+Everything that names a kind reads it from here: the admins' page of message texts and its
+samples (``notifications.messages.previews``), the development mailbox and a referral's list of
+messages (``hub.admin.message_words``), and the "message failed" alert
+(``notifications.messages.to_hub_staff``). The outbox writers refuse a kind or channel that is
+not registered (``notifications.messages.rendering.queue_email``), so a new kind is one entry
+here, its templates under ``templates/notifications/``, its builder and its sample.
 
 Plain data, no Flask: view modules and the messages alike may import it.
 """

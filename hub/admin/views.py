@@ -9,7 +9,8 @@ from hub.admin import queries
 from hub.admin.message_words import channel_words
 from hub.auth.access import roles_required
 from hub.pagination import PageNotFound
-from notifications import channels, kinds, messages
+from notifications import channels, kinds
+from notifications.messages import previews
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,7 +21,7 @@ ADMINS = ("admin",)
 @roles_required(*ADMINS)
 def message_texts():
     by_kind: dict[str, list] = {}
-    for preview in messages.previews():
+    for preview in previews.previews():
         by_kind.setdefault(preview.kind, []).append(preview)
     groups = [(kind, kinds.about(kind), group) for kind, group in by_kind.items()]
     return render_template("admin/messages.html", groups=groups)
