@@ -33,7 +33,8 @@ from sqlalchemy.orm.util import identity_key
 
 from hub.extensions import db
 from hub.models import OutboxMessage
-from notifications import channels, messages, receipts
+from notifications import channels, receipts
+from notifications.messages import to_hub_staff
 from notifications.outbox import FAILED, PENDING, SENDING, SENT
 
 log = logging.getLogger(__name__)
@@ -139,7 +140,7 @@ def _record(results: list[tuple[Row, str | None, Exception | None]], now: dateti
         message.last_error = str(error)[:2000]
         if isinstance(error, channels.PermanentError) or now - message.created_at >= GIVE_UP_AFTER:
             message.status = FAILED
-            messages.message_failed(message, now)
+            to_hub_staff.message_failed(message, now)
         else:
             message.status = PENDING
             message.next_attempt_at = now + backoff(message.attempts)

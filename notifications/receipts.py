@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from hub.extensions import db
 from hub.models import HeldReceipt, OutboxMessage
-from notifications import messages
+from notifications.messages import to_hub_staff
 from notifications.outbox import FAILED, PENDING, SENDING, SENT
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ def _apply(message: OutboxMessage, twilio_status: str, error_code: str | None, n
         message.sent_at = now
     if status == FAILED:
         message.last_error = failure_text(twilio_status, error_code)
-        messages.message_failed(message, now)
+        to_hub_staff.message_failed(message, now)
     log.info("Outbox message %s is %s (Twilio: %s)", message.id, status, twilio_status)
     return status
 

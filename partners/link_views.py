@@ -19,7 +19,7 @@ from hub.auth.access import public
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.models import Referral
-from notifications import messages
+from notifications.messages import to_partners
 from partners import links
 
 partner_links = Blueprint("partner_links", __name__, url_prefix="/partner/links")
@@ -110,7 +110,7 @@ def send_code(token: str):
             "hour. Use the latest one, wait an hour, or sign in instead.",
             status=429,
         )
-    messages.partner_link_code(referral, code, plain, now)
+    to_partners.partner_link_code(referral, code, plain, now)
     db.session.commit()
     return redirect(url_for(".enter_code", token=token))
 

@@ -1,7 +1,8 @@
-"""Outbox messages in words: what each kind is about, who it goes to, and its status as a tag.
+"""Outbox messages as pages show them: who each is for and what it is about, in the words of
+the registry of message kinds (``notifications.kinds``), and its status as a GOV.UK tag.
 
-The one place these words live: the admin's message texts and mailbox and the hub's referral
-page all use them, so a message is called the same thing wherever it appears.
+The admin's mailbox and the hub's referral page use these rows, and the admin's message texts
+the same words, so a message is called the same thing wherever it appears.
 """
 
 from __future__ import annotations
@@ -10,30 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hub.models import OutboxMessage
-
-PARTNER = "Partner agency"
-REFERRER = "Referrer"
-CLIENT = "Client"
-HUB_STAFF = "Hub staff"
-
-# kind -> (what it is about, who it is for)
-KINDS = {
-    "referral_forwarded": ("New referral for the partner", PARTNER),
-    "referral_cancelled": ("Referral cancelled: stop work", PARTNER),
-    "partner_link_code": ("One-time code to open a signed link", PARTNER),
-    "partner_chase": ("Reminder to contact the client", PARTNER),
-    "partner_digest": ("Summary of the agency's open referrals", PARTNER),
-    "referrer_forwarded": ("Referrals forwarded to partners", REFERRER),
-    "referrer_all_closed": ("All referrals closed", REFERRER),
-    "client_forwarded": ("Which agencies will contact the client, and by when", CLIENT),
-    "message_failed": ("A message could not be sent", HUB_STAFF),
-    "forward_warning": ("Referrals near their forwarding deadline", HUB_STAFF),
-    "forward_overdue": ("Referrals past their forwarding deadline", HUB_STAFF),
-    "contact_overdue": ("Partner has not contacted the client in time", HUB_STAFF),
-    "follow_ups_due": ("Follow-ups due", HUB_STAFF),
-}
-
-CHANNELS = {"email": "email", "sms": "SMS"}
+from notifications import kinds
 
 # status -> (label, GOV.UK tag class)
 STATUS_TAGS = {
@@ -45,18 +23,13 @@ STATUS_TAGS = {
 }
 
 
-def kind_words(kind: str) -> str:
-    """What a message is about, or its kind as stored when we have no words for it."""
-    return KINDS[kind][0] if kind in KINDS else kind
-
-
 def channel_words(channel: str) -> str:
-    return CHANNELS.get(channel, channel)
+    return kinds.CHANNEL_LABELS.get(channel, channel)
 
 
 def audience_words(kind: str, channel: str) -> str:
     """Who a message is for and how: "Partner agency by email", "Hub staff by SMS"."""
-    who = KINDS[kind][1] if kind in KINDS else "Recipient"
+    who = kinds.KINDS[kind].audience if kind in kinds.KINDS else "Recipient"
     return f"{who} by {channel_words(channel)}"
 
 
@@ -97,7 +70,7 @@ def message_row(message: OutboxMessage) -> MessageRow:
         channel=channel_words(message.channel),
         recipient=message.recipient,
         audience=audience_words(message.kind, message.channel),
-        about=kind_words(message.kind),
+        about=kinds.about(message.kind),
         kind=message.kind,
         subject=message.subject,
         body=message.body,

@@ -6,10 +6,11 @@ from __future__ import annotations
 from flask import Blueprint, abort, current_app, render_template, request
 
 from hub.admin import queries
-from hub.admin.message_words import channel_words, kind_words
+from hub.admin.message_words import channel_words
 from hub.auth.access import roles_required
 from hub.pagination import PageNotFound
-from notifications import channels, messages
+from notifications import channels, kinds
+from notifications.messages import previews
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -20,9 +21,9 @@ ADMINS = ("admin",)
 @roles_required(*ADMINS)
 def message_texts():
     by_kind: dict[str, list] = {}
-    for preview in messages.previews():
+    for preview in previews.previews():
         by_kind.setdefault(preview.kind, []).append(preview)
-    groups = [(kind, kind_words(kind), group) for kind, group in by_kind.items()]
+    groups = [(kind, kinds.about(kind), group) for kind, group in by_kind.items()]
     return render_template("admin/messages.html", groups=groups)
 
 

@@ -30,7 +30,7 @@ from hub.clock import in_london, london_midnight
 from hub.extensions import db, insert_or_skip
 from hub.models import ACCEPTED, FORWARDED, RECEIVED, JobMark, Organisation, Referral
 from hub.referrals import follow_ups, lifecycle, sla
-from notifications import messages
+from notifications.messages import to_hub_staff, to_partners
 
 BATCH = 500
 # Once-a-day messages go out at the first run on or after this hour, London time.
@@ -97,7 +97,7 @@ class _Look:
         now = self.now
         if now >= referral.contact_due_at:
             if lifecycle.record_sla_event(referral, "contact_breach", now):
-                messages.contact_overdue(referral, now)
+                to_hub_staff.contact_overdue(referral, now)
                 self.summary["escalated"] += 1
             return None
         chases = sla.chases_at(referral.forwarded_at)
@@ -107,7 +107,7 @@ class _Look:
             # would say nothing more.
             number = passed[-1]
             if lifecycle.record_sla_event(referral, "chase", now, number=number):
-                messages.partner_chase(referral, number, now)
+                to_partners.partner_chase(referral, number, now)
                 self.summary["chased"] += 1
         later = [at for at in chases if at > now]
         return later[0] if later else referral.contact_due_at
@@ -115,9 +115,9 @@ class _Look:
     def finish(self) -> None:
         """One message to hub staff per questionnaire, listing its flags."""
         for flags in self.warned.values():
-            messages.forward_warning(flags, self.now)
+            to_hub_staff.forward_warning(flags, self.now)
         for flags in self.breached.values():
-            messages.forward_overdue(flags, self.now)
+            to_hub_staff.forward_overdue(flags, self.now)
         self.warned.clear()
         self.breached.clear()
 
@@ -172,7 +172,7 @@ def follow_ups_digest(now: datetime) -> dict[str, int]:
     queued = []
     if due:
         listed = follow_ups.due_follow_ups(tonight, size=DAILY_LIST).items
-        queued = messages.follow_ups_due(due, listed, today, now)
+        queued = to_hub_staff.follow_ups_due(due, listed, today, now)
     db.session.commit()
     return {"questionnaires due": due, "messages": len(queued)}
 
@@ -214,7 +214,7 @@ def partner_digests(now: datetime) -> dict[str, int]:
         return {"digests": 0}
     sent = 0
     for partner, new, due_this_week, overdue in partner_counts(now):
-        if messages.partner_digest(partner, new, due_this_week, overdue, today, now):
+        if to_partners.partner_digest(partner, new, due_this_week, overdue, today, now):
             sent += 1
     db.session.commit()
     return {"digests": sent}

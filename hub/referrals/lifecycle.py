@@ -46,7 +46,7 @@ from hub.models import (
     User,
 )
 from hub.referrals import sla
-from notifications import messages
+from notifications.messages import to_partners, to_referrers_and_clients
 
 
 class TransitionNotAllowed(Exception):
@@ -220,8 +220,8 @@ def forward_referral(referral: Referral, actor: User | None, now: datetime) -> R
     chases = sla.chases_at(now)
     referral.sla_check_at = chases[0] if chases else referral.contact_due_at
     _record(referral, "forwarded", actor, now, partner=referral.partner.slug)
-    messages.referral_forwarded(referral, now)
-    messages.questionnaire_changed(referral, now)
+    to_partners.referral_forwarded(referral, now)
+    to_referrers_and_clients.questionnaire_changed(referral, now)
     return referral
 
 
@@ -356,7 +356,7 @@ def close_referral(
     referral.sla_check_at = None
     referral.outcome = outcome
     _record(referral, "closed", actor, now, outcome=outcome, notes=notes)
-    messages.questionnaire_changed(referral, now)
+    to_referrers_and_clients.questionnaire_changed(referral, now)
     return referral
 
 
@@ -381,7 +381,7 @@ def cancel_referral(referral: Referral, actor: User | None, now: datetime, reaso
     referral.sla_check_at = None
     referral.status_reason = reason
     _record(referral, "cancelled", actor, now, reason=reason)
-    messages.questionnaire_changed(referral, now)
+    to_referrers_and_clients.questionnaire_changed(referral, now)
     return referral
 
 
@@ -442,7 +442,7 @@ def close_declined(
         outcome=NO_SUITABLE_SERVICE,
         notes=(notes or "").strip() or None,
     )
-    messages.questionnaire_changed(referral, now)
+    to_referrers_and_clients.questionnaire_changed(referral, now)
     return referral
 
 
@@ -531,7 +531,7 @@ def withdraw_consent(
     )
     for referral in referrals:
         cancel_referral(referral, actor, now, f"{CONSENT_WITHDRAWN}: {reason}")
-        messages.referral_cancelled(referral, now)  # only those the partner had been sent
+        to_partners.referral_cancelled(referral, now)  # only those the partner had been sent
     db.session.execute(
         update(Client)
         .where(Client.match_key == client.match_key, Client.consent_withdrawn_at.is_(None))

@@ -10,12 +10,13 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import event
 
-from hub.admin.message_words import KINDS, audience_words, kind_words
+from hub.admin.message_words import audience_words
 from hub.clock import utcnow
 from hub.extensions import db as _db
 from hub.models import OutboxMessage
 from hub.referrals import lifecycle
-from notifications import dispatch, messages, outbox
+from notifications import dispatch, kinds, outbox
+from notifications.messages import previews
 from tests.factories import submit, user
 from tests.smtp_support import smtp_server_fixture  # noqa: F401
 
@@ -84,10 +85,10 @@ def test_the_message_texts_show_every_preview(app, client, sign_in_as):
     assert "samples with made-up references" in text
     assert "never a client’s name" in text
     with app.app_context():
-        previews = messages.previews()
-    assert previews
-    for preview in previews:
-        assert str(escape(kind_words(preview.kind))) in html, preview.kind
+        shown = previews.previews()
+    assert shown
+    for preview in shown:
+        assert str(escape(kinds.about(preview.kind))) in html, preview.kind
         assert str(escape(preview.audience)) in html, preview.kind
         assert str(escape(preview.when)) in html, preview.kind
         if preview.subject:
@@ -108,8 +109,8 @@ def test_every_kind_has_words_and_an_unknown_kind_keeps_its_name():
         "client_forwarded",
         "message_failed",
     ):
-        assert kind in KINDS and kind_words(kind) != kind
-    assert kind_words("something_new") == "something_new"
+        assert kind in kinds.KINDS and kinds.about(kind) != kind
+    assert kinds.about("something_new") == "something_new"
     assert audience_words("referral_forwarded", "sms") == "Partner agency by SMS"
     assert audience_words("referrer_forwarded", "email") == "Referrer by email"
     assert audience_words("message_failed", "email") == "Hub staff by email"

@@ -37,9 +37,9 @@ def outbox(kind: str) -> list[OutboxMessage]:
 
 
 def hub_staff() -> list[str]:
-    from notifications import messages
+    from notifications.messages import to_hub_staff
 
-    return messages.hub_staff_recipients()
+    return to_hub_staff.hub_staff_recipients()
 
 
 @pytest.fixture
@@ -279,7 +279,7 @@ def test_run_due_twice_for_the_same_moment_does_nothing_the_second_time(runner, 
 def test_a_run_that_dies_half_way_leaves_no_gap_and_no_duplicate(db, demo_hub, monkeypatch):
     """Each batch commits with its messages: a run that fails in its third batch keeps the first
     two, and the next run does the rest, chasing each referral exactly once."""
-    from notifications import messages
+    from notifications.messages import to_partners
 
     monkeypatch.setattr(watch, "BATCH", 5)
     hub = user("hub")
@@ -288,7 +288,7 @@ def test_a_run_that_dies_half_way_leaves_no_gap_and_no_duplicate(db, demo_hub, m
         for referral in submission.referrals:
             lifecycle.forward_referral(referral, hub, T0 + HOUR)
     db.session.commit()
-    real = messages.partner_chase
+    real = to_partners.partner_chase
     calls = []
 
     def dies_on_the_eleventh(referral, number, now):
@@ -297,12 +297,12 @@ def test_a_run_that_dies_half_way_leaves_no_gap_and_no_duplicate(db, demo_hub, m
             raise RuntimeError("the scheduler was killed")
         return real(referral, number, now)
 
-    monkeypatch.setattr(messages, "partner_chase", dies_on_the_eleventh)
+    monkeypatch.setattr(to_partners, "partner_chase", dies_on_the_eleventh)
     with pytest.raises(RuntimeError):
         watch.watch_referrals(T0 + HOUR + 7 * DAY)
     db.session.rollback()
     assert len(events("chase")) == 10
-    monkeypatch.setattr(messages, "partner_chase", real)
+    monkeypatch.setattr(to_partners, "partner_chase", real)
     assert run(T0 + HOUR + 7 * DAY)["chased"] == 2
     assert len(events("chase")) == 12
     keys = [m.key for m in outbox("partner_chase")]

@@ -101,15 +101,15 @@ def test_two_run_due_processes_at_once_chase_each_referral_exactly_once(
 # the 600th chase, half-way through its second batch of 500.
 KILLED_MID_RUN = """
 import os, signal, sys
-from notifications import messages
-real = messages.partner_chase
+from notifications.messages import to_partners
+real = to_partners.partner_chase
 calls = []
 def chase(referral, number, now):
     calls.append(referral.id)
     if len(calls) == 600:
         os.kill(os.getpid(), signal.SIGKILL)
     return real(referral, number, now)
-messages.partner_chase = chase
+to_partners.partner_chase = chase
 from flask.cli import main
 sys.argv = ["flask", "--app", "hub", "jobs", "run-due", "--now", sys.argv[1]]
 main()

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from hub.auth import accounts
 from hub.models import OutboxMessage
 from hub.referrals import lifecycle
-from notifications import dispatch, messages, receipts
+from notifications import dispatch, receipts
+from notifications.messages import previews, to_hub_staff
 from partners import links
 from tests.factories import submit, user
 from tests.fake_twilio import fake_twilio_fixture  # noqa: F401
@@ -39,7 +40,7 @@ def test_every_template_has_a_sample_and_every_variable_is_given(app):
         app.jinja_env.undefined = StrictUndefined  # a missing variable raises
         template_rendered.connect(record, app)
         try:
-            previews = messages.previews()
+            shown = previews.previews()
         finally:
             template_rendered.disconnect(record, app)
     expected = {
@@ -48,9 +49,9 @@ def test_every_template_has_a_sample_and_every_variable_is_given(app):
         if not path.name.startswith("_")
     }
     assert expected <= set(rendered)
-    kinds = {(preview.kind, preview.channel) for preview in previews}
-    assert len(kinds) == len(previews)  # one sample per kind and channel
-    for preview in previews:
+    kinds = {(preview.kind, preview.channel) for preview in shown}
+    assert len(kinds) == len(shown)  # one sample per kind and channel
+    for preview in shown:
         assert preview.audience in ("Partner agency", "Referrer", "Client", "Hub staff")
         assert preview.when and preview.body
         if preview.channel == "email":
@@ -357,9 +358,9 @@ def two_hub_users(db, demo_hub, now):
 def test_hub_staff_recipients_are_the_active_hub_users_or_the_shared_mailbox(
     app, db, two_hub_users
 ):
-    assert messages.hub_staff_recipients() == two_hub_users
+    assert to_hub_staff.hub_staff_recipients() == two_hub_users
     app.config["HUB_ALERT_EMAIL"] = "hub-team@hub.test"
-    assert messages.hub_staff_recipients() == ["hub-team@hub.test"]
+    assert to_hub_staff.hub_staff_recipients() == ["hub-team@hub.test"]
 
 
 def test_a_refused_sms_alerts_each_hub_user_once(db, two_hub_users, now, fake_twilio, smtp_server):
@@ -449,10 +450,9 @@ def test_a_refused_client_email_is_described_without_the_address(db, demo_hub, n
 
 def test_every_kind_of_message_has_words_for_the_failure_alert(app):
     """An alert names the failed message in words, whatever kind it was (not its code)."""
-    from hub.admin.message_words import KINDS
-    from notifications import messages
+    from notifications import kinds
 
-    for kind in set(KINDS) - {"message_failed"}:
+    for kind in set(kinds.KINDS) - {"message_failed"}:
         for channel in ("email", "sms"):
-            words = messages.failed_message_words(kind, channel, "An Agency", "A Referrer")
+            words = kinds.failed_words(kind, channel, "An Agency", "A Referrer")
             assert kind not in words, words
