@@ -32,7 +32,8 @@ from sqlalchemy.orm import aliased
 
 from hub.clock import LONDON
 from hub.extensions import db
-from hub.figures import stats
+from hub.figures import counts
+from hub.figures.filters import Filters, referral_conditions
 from hub.models import (
     WELLBEING_QUESTIONS,
     Client,
@@ -108,7 +109,7 @@ def postcode_district(postcode: str | None) -> str:
     return compact[:-3] if len(compact) > 3 else ""
 
 
-def filename(kind: str, filters: stats.Filters, file_format: str) -> str:
+def filename(kind: str, filters: Filters, file_format: str) -> str:
     """``sail-referrals-2026-01-01-to-2026-12-31.csv``, with the other filters named in it."""
     parts = ["sail", kind, filters.start.isoformat(), "to", filters.end.isoformat()]
     for name in ("partner", "referrer", "borough", "question"):
@@ -276,15 +277,15 @@ _before = aliased(WellbeingScore, name="wellbeing_before")
 _after = aliased(WellbeingScore, name="wellbeing_after")
 
 
-def _filtered(statement: Select, filters: stats.Filters) -> Select:
+def _filtered(statement: Select, filters: Filters) -> Select:
     """The referrals received in the period (London dates), with the other filters applied:
-    ``hub.figures.stats``'s own conditions, so the rows are the ones the figures count."""
+    ``hub.figures.filters``' own conditions, so the rows are the ones the figures count."""
     return (
         statement.join(Submission, Submission.id == Referral.submission_id)
         .join(Client, Client.id == Submission.client_id)
         .join(_referrer, _referrer.id == Submission.referrer_organisation_id)
         .join(_partner, _partner.id == Referral.partner_id)
-        .where(*stats.referral_conditions(filters))
+        .where(*referral_conditions(filters))
     )
 
 
@@ -299,7 +300,7 @@ class ReferralSnapshot:
     last_id: int
 
 
-def referral_snapshot(filters: stats.Filters) -> ReferralSnapshot:
+def referral_snapshot(filters: Filters) -> ReferralSnapshot:
     count, first, last = db.session.execute(
         _filtered(
             select(func.count(Referral.id), func.min(Referral.id), func.max(Referral.id)), filters
@@ -308,7 +309,7 @@ def referral_snapshot(filters: stats.Filters) -> ReferralSnapshot:
     return ReferralSnapshot(rows=count, first_id=first or 0, last_id=last or 0)
 
 
-def _rows_statement(filters: stats.Filters, snapshot: ReferralSnapshot, now: datetime) -> Select:
+def _rows_statement(filters: Filters, snapshot: ReferralSnapshot, now: datetime) -> Select:
     columns = [
         Referral.id.label("id"),
         Referral.reference.label("reference"),
@@ -338,8 +339,8 @@ def _rows_statement(filters: stats.Filters, snapshot: ReferralSnapshot, now: dat
                 "outcome",
             )
         ),
-        stats.forwarding_met(now).label("forwarding_met"),
-        stats.contact_met(now).label("contact_met"),
+        counts.forwarding_met(now).label("forwarding_met"),
+        counts.contact_met(now).label("contact_met"),
         FollowUp.needs_met.label("needs_met"),
         *(getattr(_before, key).label(f"before_{key}") for key in WELLBEING_QUESTIONS),
         *(getattr(_after, key).label(f"after_{key}") for key in WELLBEING_QUESTIONS),
@@ -382,7 +383,7 @@ class _LondonDates:
 
 
 def referral_rows(
-    filters: stats.Filters,
+    filters: Filters,
     now: datetime,
     key: bytes,
     snapshot: ReferralSnapshot,
@@ -479,14 +480,14 @@ def _referral_csv_cells(row: list) -> list:
 
 
 def referral_csv(
-    filters: stats.Filters, now: datetime, key: bytes, snapshot: ReferralSnapshot
+    filters: Filters, now: datetime, key: bytes, snapshot: ReferralSnapshot
 ) -> Iterator[str]:
     rows = referral_rows(filters, now, key, snapshot)
     return csv_chunks(REFERRAL_HEADER, rows, _referral_csv_cells)
 
 
 def referral_xlsx(
-    filters: stats.Filters, now: datetime, key: bytes, snapshot: ReferralSnapshot, out: IO[bytes]
+    filters: Filters, now: datetime, key: bytes, snapshot: ReferralSnapshot, out: IO[bytes]
 ) -> None:
     write_xlsx([("Referrals", REFERRAL_HEADER, referral_rows(filters, now, key, snapshot))], out)
 
@@ -525,7 +526,7 @@ def _sla_rows(section: str, breakdown: str, stage: str, figures: Mapping) -> lis
 
 
 def figure_rows(figures: Mapping) -> list[tuple]:
-    """The figures of ``hub.figures.stats.figures`` as tidy rows: (section, breakdown, measure,
+    """The figures of ``hub.figures.report.figures`` as tidy rows: (section, breakdown, measure,
     value).
     ``breakdown`` names the month, question, partner, referrer, borough, outcome or reason; it
     is blank for a figure of the whole filter."""
@@ -599,7 +600,7 @@ def figures_xlsx(figures: Mapping, out: IO[bytes]) -> int:
 
 
 def record_export(
-    user: User, kind: str, file_format: str, filters: stats.Filters, rows: int, now: datetime
+    user: User, kind: str, file_format: str, filters: Filters, rows: int, now: datetime
 ) -> ExportAudit:
     """Who exported what, when, with which filter: in the caller's transaction."""
     if kind not in KINDS or file_format not in FORMATS:

@@ -20,7 +20,8 @@ from hub.auth.access import roles_required
 from hub.clock import in_london, utcnow
 from hub.extensions import db
 from hub.figures import exports as service
-from hub.figures import stats
+from hub.figures import report
+from hub.figures.filters import FilterError, Filters, filter_choices, parse_filters
 from hub.filters import london_date
 from hub.forms import HubForm
 from hub.manage import manage
@@ -67,8 +68,8 @@ def exports_page():
     now = utcnow()
     form = ExportForm()
     try:
-        filters = stats.parse_filters(request.args, in_london(now).date())
-    except stats.FilterError as error:
+        filters = parse_filters(request.args, in_london(now).date())
+    except FilterError as error:
         return _page(form, None, error.errors, status=400)
     if request.method == "POST":
         if not form.validate():
@@ -86,8 +87,8 @@ def exports_page():
     return _page(form, filters, {})
 
 
-def _page(form: ExportForm, filters: stats.Filters | None, errors: dict, status: int = 200):
-    choices = stats.filter_choices(db.session)
+def _page(form: ExportForm, filters: Filters | None, errors: dict, status: int = 200):
+    choices = filter_choices(db.session)
     return (
         render_template(
             "manage/exports.html",
@@ -109,7 +110,7 @@ def _page(form: ExportForm, filters: stats.Filters | None, errors: dict, status:
     )
 
 
-def describe(filters: stats.Filters, choices: dict) -> list[str]:
+def describe(filters: Filters, choices: dict) -> list[str]:
     """The filter in words, one line each: the period first, then any narrowing."""
     lines = [
         f"Referrals the hub received from {london_date(filters.start)} to "
@@ -128,7 +129,7 @@ def describe(filters: stats.Filters, choices: dict) -> list[str]:
     return lines
 
 
-def _download(kind: str, file_format: str, filters: stats.Filters, now):
+def _download(kind: str, file_format: str, filters: Filters, now):
     """Record the export, commit, then send the file: a CSV streamed as it is written, an XLSX
     written to a temporary file first (and recorded only once it is written)."""
     if kind == service.REFERRALS:
@@ -142,7 +143,7 @@ def _download(kind: str, file_format: str, filters: stats.Filters, now):
             def write(out):
                 service.referral_xlsx(filters, now, key, snapshot, out)
     else:
-        figures = stats.figures(db.session, filters, now)
+        figures = report.figures(db.session, filters, now)
         if file_format == service.CSV:
             rows, chunks = service.figures_csv(figures)
         else:
@@ -165,7 +166,7 @@ def _download(kind: str, file_format: str, filters: stats.Filters, now):
     return _private(send_file(out, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name))
 
 
-def _record(kind: str, file_format: str, filters: stats.Filters, rows: int, now) -> None:
+def _record(kind: str, file_format: str, filters: Filters, rows: int, now) -> None:
     """The audit row, committed before anything is sent."""
     service.record_export(current_user._get_current_object(), kind, file_format, filters, rows, now)
     db.session.commit()

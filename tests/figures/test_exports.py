@@ -11,8 +11,8 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from hub.figures import exports
-from hub.figures.stats import Filters
+from hub.figures import exports, report
+from hub.figures.filters import Filters
 from hub.models import ExportAudit
 from hub.referrals import lifecycle
 from tests.factories import submit, user
@@ -318,9 +318,7 @@ def test_an_export_is_recorded(db, demo_hub, now):
 
 
 def test_figures_as_tidy_rows(db, history, now):
-    from hub.figures import stats
-
-    figures = stats.figures(db.session, YEAR, now)
+    figures = report.figures(db.session, YEAR, now)
     rows = exports.figure_rows(figures)
     assert all(len(row) == 4 for row in rows)
     by_key = {(section, breakdown, measure): value for section, breakdown, measure, value in rows}
@@ -518,9 +516,7 @@ def test_a_download_needs_a_choice(client, sign_in_as, history, db, data):
 
 @pytest.mark.parametrize("moment", [FEB + timedelta(days=3), datetime(2026, 3, 2, 9, 0)])
 def test_the_rows_add_up_to_the_figures(db, history, moment):
-    from hub.figures import stats
-
-    figures = stats.figures(db.session, YEAR, moment)
+    figures = report.figures(db.session, YEAR, moment)
     rows = rows_of(YEAR, moment)
     for stage, column in (
         ("forwarding", "forwarded_within_sla"),
