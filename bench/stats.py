@@ -13,14 +13,14 @@ PostgreSQL (127.0.0.1, user ``postgres``; dropped afterwards) instead. Either wa
 the figures' day and month counts afresh with the code as it is (``figures refresh --all``) and
 prints how long that took.
 
-Then it times ``hub.figures.stats.figures`` for the whole period (the first run, and the best of
+Then it times ``hub.figures.report.figures`` for the whole period (the first run, and the best of
 ``--runs``) beside hand-written SQL (below: raw SQL text, window functions for the medians and
 90th percentiles on SQLite, ``percentile_cont`` on PostgreSQL) that works out the same numbers,
 checks that the two agree and prints any difference. Target: under 1 second on SQLite, and
 within twice the hand-written SQL's time. It also times the figures with a partner, question,
-referrer and borough filter (``hub.figures.stats`` only). ``--queries`` also times each statement of
-both, to its first row (a statement that streams its rows finishes during the fetch, which is
-not shown).
+referrer and borough filter (``hub.figures.report`` only). ``--queries`` also times each
+statement of both, to its first row (a statement that streams its rows finishes during the
+fetch, which is not shown).
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ from hub import create_app  # noqa: E402
 from hub.clock import london_midnight  # noqa: E402
 from hub.demo import history  # noqa: E402
 from hub.extensions import db  # noqa: E402
-from hub.figures import rollup, stats  # noqa: E402
+from hub.figures import report, stored  # noqa: E402
+from hub.figures.filters import Filters  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 10, 0)  # a Monday morning
 MONTHS = 12
@@ -57,7 +58,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
 CACHE = Path(tempfile.gettempdir()) / "sail-bench-stats"
-# Also timed (hub.figures.stats only): the year for one partner, question, referrer and borough.
+# Also timed (hub.figures.report only): the year for one partner, question, referrer and borough.
 FILTERS = (
     ("partner", "lfb-home-fire-safety"),
     ("question", "falls"),
@@ -66,9 +67,9 @@ FILTERS = (
 )
 
 
-def period() -> stats.Filters:
+def period() -> Filters:
     """The whole year the history covers, as London dates."""
-    return stats.Filters(start=(NOW - timedelta(days=365)).date(), end=NOW.date())
+    return Filters(start=(NOW - timedelta(days=365)).date(), end=NOW.date())
 
 
 def make_app(url: str):
@@ -118,8 +119,8 @@ def count_days(app) -> tuple[int, float]:
     --app hub figures refresh --all``): (days counted, seconds)."""
     with app.app_context():
         started = time.perf_counter()
-        rollup.note_every_day(db.session)
-        days = rollup.refresh(db.session)
+        stored.note_every_day(db.session)
+        days = stored.refresh(db.session)
         seconds = time.perf_counter() - started
         db.session.remove()
         db.engine.dispose()
@@ -144,7 +145,7 @@ def sqlite_database(referrals: int, seed: int, rebuild: bool) -> tuple[str, floa
 # --- Hand-written SQL --------------------------------------------------------------------------
 
 
-def month_starts(filters: stats.Filters) -> list[date]:
+def month_starts(filters: Filters) -> list[date]:
     months, day = [], filters.start.replace(day=1)
     while day <= filters.end:
         months.append(day)
@@ -243,7 +244,7 @@ def interpolate(rows) -> dict[int, tuple[float, float]]:
     return answer
 
 
-def hand_written(connection, filters: stats.Filters, now: datetime) -> dict:
+def hand_written(connection, filters: Filters, now: datetime) -> dict:
     """The dashboard's numbers from raw SQL: one pass over the period's referrals for the counts,
     one ranking per duration, and small queries for the rest."""
     dialect = connection.dialect.name
@@ -338,7 +339,7 @@ def hand_written(connection, filters: stats.Filters, now: datetime) -> dict:
 
 
 def in_figures_form(raw: dict) -> dict:
-    """The hand-written numbers arranged as ``hub.figures.stats.figures`` answers them, for
+    """The hand-written numbers arranged as ``hub.figures.report.figures`` answers them, for
     comparing."""
     organisations = raw["organisations"]
 
@@ -443,7 +444,7 @@ def in_figures_form(raw: dict) -> dict:
 
 
 def comparable(figures: dict) -> dict:
-    """``hub.figures.stats.figures``' answer keyed the same way as ``in_figures_form``'s."""
+    """``hub.figures.report.figures``' answer keyed the same way as ``in_figures_form``'s."""
     return {
         "submissions": figures["submissions"],
         "referrals": figures["referrals"],
@@ -501,7 +502,7 @@ def differences(ours, theirs, path: str = "") -> list[str]:
         return []
     if ours == theirs:
         return []
-    return [f"{path}: hub.figures.stats {ours!r}, hand-written SQL {theirs!r}"]
+    return [f"{path}: hub.figures.report {ours!r}, hand-written SQL {theirs!r}"]
 
 
 def timed(function, runs: int) -> tuple[float, float, object]:
@@ -537,12 +538,14 @@ def statement_times(function) -> list[str]:
 
 
 def measure(app, runs: int, queries: bool = False) -> dict:
-    """Time hub.figures.stats.figures and the hand-written SQL for the period; compare their
+    """Time hub.figures.report.figures and the hand-written SQL for the period; compare their
     numbers.     With ``queries``, one more run of each times every statement."""
     filters = period()
     with app.app_context():
         session = db.session
-        stats_first, stats_best, figures = timed(lambda: stats.figures(session, filters, NOW), runs)
+        stats_first, stats_best, figures = timed(
+            lambda: report.figures(session, filters, NOW), runs
+        )
         session.rollback()
         connection = session.connection()
         hand_first, hand_best, raw = timed(lambda: hand_written(connection, filters, NOW), runs)
@@ -551,13 +554,13 @@ def measure(app, runs: int, queries: bool = False) -> dict:
         filtered = {}
         for name, value in FILTERS:
             narrowed = dataclasses.replace(filters, **{name: value})
-            first, best, _ = timed(lambda f=narrowed: stats.figures(session, f, NOW), runs)
+            first, best, _ = timed(lambda f=narrowed: report.figures(session, f, NOW), runs)
             filtered[f"{name} {value}"] = (first, best)
             session.rollback()
         statements = {}
         if queries:
-            statements["hub.figures.stats"] = statement_times(
-                lambda: stats.figures(session, filters, NOW)
+            statements["hub.figures.report"] = statement_times(
+                lambda: report.figures(session, filters, NOW)
             )
             session.rollback()
             connection = session.connection()
@@ -580,7 +583,7 @@ def measure(app, runs: int, queries: bool = False) -> dict:
     }
 
 
-def report(label: str, size: int, built: float | None, result: dict, counted) -> None:
+def print_results(label: str, size: int, built: float | None, result: dict, counted) -> None:
     made = "reused" if built is None else f"built in {built:.0f} s"
     ratio = result["stats_best"] / result["hand_best"]
     print(
@@ -588,7 +591,7 @@ def report(label: str, size: int, built: float | None, result: dict, counted) ->
         f"{result['referrals']:,} referrals, {result['submissions']:,} questionnaires"
     )
     print(f"  storing the figures' counts for {counted[0]} days took {counted[1]:.1f} s")
-    for name, key in (("hub.figures.stats.figures", "stats"), ("hand-written SQL ", "hand")):
+    for name, key in (("hub.figures.report.figures", "stats"), ("hand-written SQL ", "hand")):
         print(
             f"  {name}   first {result[key + '_first']:7.3f} s   "
             f"best {result[key + '_best']:7.3f} s"
@@ -608,7 +611,7 @@ def report(label: str, size: int, built: float | None, result: dict, counted) ->
         for line in result["differences"][:40]:
             print(f"    {line}")
     else:
-        print("  hub.figures.stats and the hand-written SQL agree on every number")
+        print("  hub.figures.report and the hand-written SQL agree on every number")
 
 
 def run_postgres(referrals: int, seed: int, runs: int, queries: bool) -> dict:
@@ -622,7 +625,7 @@ def run_postgres(referrals: int, seed: int, runs: int, queries: bool) -> dict:
         built = build(app, referrals, seed)
         counted = count_days(app)
         result = measure(app, runs, queries)
-        report("PostgreSQL", referrals, built, result, counted)
+        print_results("PostgreSQL", referrals, built, result, counted)
         return result
     finally:
         with admin.connect() as connection:
@@ -648,7 +651,7 @@ def main(argv: list[str] | None = None) -> int:
         url, built = sqlite_database(args.referrals, args.seed, args.rebuild)
         counted = count_days(make_app(url))
         result = measure(make_app(url), args.runs, args.queries)
-        report("SQLite", args.referrals, built, result, counted)
+        print_results("SQLite", args.referrals, built, result, counted)
     return 1 if result["differences"] else 0
 
 

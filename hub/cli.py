@@ -18,7 +18,7 @@ from hub.auth import accounts
 from hub.clock import parse_iso, utcnow
 from hub.demo import history, load
 from hub.extensions import db
-from hub.figures import rollup
+from hub.figures import stored
 from hub.jobs import schedule
 from partners import directory
 
@@ -85,7 +85,7 @@ def demo_generate(referrals, months, seed, as_of, events):
             referrals, now, months=months, seed=seed, progress=bar.update, events=events
         )
     click.echo("Counting the figures for each day…")
-    rollup.refresh(db.session)
+    stored.refresh(db.session)
     db.session.execute(db.text("ANALYZE"))  # fresh planner statistics for the figures
     db.session.commit()
     click.echo(
@@ -164,8 +164,8 @@ def figures_refresh(every_day):
     were last worked out (the scheduler does this every run; after a migration or a bulk load,
     this does it at once)."""
     if every_day:
-        rollup.note_every_day(db.session)
-    days = rollup.refresh(db.session)
+        stored.note_every_day(db.session)
+    days = stored.refresh(db.session)
     click.echo(f"Counted {days:,} days again.")
 
 

@@ -85,8 +85,8 @@ def from_environment(instance_path: str) -> dict:
         # The hub team's shared mailbox for alerts (e.g. a message that failed for good); several
         # addresses may be separated by commas. Unset: every active hub user gets them.
         "HUB_ALERT_EMAIL": os.environ.get("HUB_ALERT_EMAIL") or None,
-        # The secret behind the client pseudonyms in exports (hub/figures/exports.py); unset, one is
-        # derived from SECRET_KEY, so changing SECRET_KEY would change every pseudonym.
+        # The secret behind the client pseudonyms in exports (hub/figures/export_rows.py); unset,
+        # one is derived from SECRET_KEY, so changing SECRET_KEY would change every pseudonym.
         "HUB_PSEUDONYM_KEY": os.environ.get("HUB_PSEUDONYM_KEY") or None,
         # A visit can take an hour or more: the CSRF token lives as long as the session does.
         "WTF_CSRF_TIME_LIMIT": None,

@@ -184,7 +184,7 @@ class Referral(db.Model):
     __table_args__ = (
         Index("ix_referral_status_forward_due", "status", "forward_due_at"),
         Index("ix_referral_partner_status", "partner_id", "status"),
-        # For the figures (``hub.figures.rollup``): a day's referrals; the declines; and the few
+        # For the figures (``hub.figures.stored``): a day's referrals; the declines; and the few
         # whose deadline is still ahead (the only ones whose counts change with the clock).
         Index("ix_referral_received_at", "received_at"),
         Index(
@@ -413,16 +413,16 @@ class ExportAudit(db.Model):
     user: Mapped[User] = relationship()
 
 
-# --- The figures' running counts (``hub.figures.rollup``) -----------------------------------------
+# --- The figures' running counts (``hub.figures.stored``) -----------------------------------------
 # Managers' figures are sums of these small tables rather than passes over every referral. Each row
 # counts the referrals (or questionnaires) received on one London day, or in one London month
 # (``span``), with one combination of what the figures can be filtered by. Database triggers
-# (migration 0005) note the day of every change in ``figures_stale``; ``hub.figures.rollup`` works
+# (migration 0005) note the day of every change in ``figures_stale``; ``hub.figures.stored`` works
 # those days out again, and until it has, the figures count them from the referrals.
 
 ROLLUP_SPANS = ("day", "month")
 # Referral counts that do not depend on the moment the figures are asked for
-# (``hub.figures.rollup``).
+# (``hub.figures.counts``).
 REFERRAL_COUNTS = (
     "referrals",
     "forwarded",
@@ -444,7 +444,7 @@ SUBMISSION_COUNTS = (
 )
 # How many durations fall under each of these many seconds (a minute, then 20% more each step,
 # to past two months): what lets a median be found by a short walk of an index
-# (``hub.figures.rollup``).
+# (``hub.figures.percentiles``).
 DURATION_STEPS = tuple(round(60 * 1.2**step) for step in range(64))
 DURATION_COUNTS = (
     "forwarded",
@@ -498,7 +498,7 @@ duration_counts = _rollup_table(
     "duration_counts", [db.Column("partner_id", db.Integer, nullable=False)], DURATION_COUNTS
 )
 # The UTC date of the ``received_at`` of every referral or questionnaire changed since the
-# counts were last worked out (written by triggers; emptied by ``hub.figures.rollup.refresh``).
+# counts were last worked out (written by triggers; emptied by ``hub.figures.stored.refresh``).
 figures_stale = db.Table(
     "figures_stale",
     db.Column("id", db.Integer, primary_key=True),

@@ -235,7 +235,7 @@ def test_upgrading_a_database_with_questionnaires_keeps_them_and_fills_the_new_c
                 )
 
                 # The figures count every day that already has history afresh until
-                # ``hub.figures.rollup.refresh`` has stored its counts (migration 0005).
+                # ``hub.figures.stored.refresh`` has stored its counts (migration 0005).
                 noted = connection.execute(sa.text("SELECT DISTINCT day FROM figures_stale"))
                 assert sorted(_as_date(day) for (day,) in noted) == [
                     received_at.date() for received_at in RECEIVED

@@ -2,7 +2,8 @@
 
 ``from`` and ``to`` (dates, inclusive, as YYYY-MM-DD) are required, as docs/design.md has them;
 ``partner`` narrows the figures to one agency. ``referrer``, ``borough`` and ``question`` narrow
-them as on the dashboard. The figures and how misses are counted are ``hub.figures.stats``'s.
+them as on the dashboard. The answer is ``hub.figures.report.turnaround``; how misses are counted
+is ``hub.figures.counts``'.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from hub.api.auth import api_roles
 from hub.api.parsing import invalid
 from hub.clock import in_london, utcnow
 from hub.extensions import db
-from hub.figures import stats
+from hub.figures import report
+from hub.figures.filters import FilterError, parse_filters
 
 
 @api.get("/stats/turnaround")
@@ -27,9 +29,9 @@ def turnaround():
         if not (request.args.get(name) or "").strip()
     }
     try:
-        filters = stats.parse_filters(request.args, in_london(now).date(), db.session)
-    except stats.FilterError as error:
+        filters = parse_filters(request.args, in_london(now).date(), db.session)
+    except FilterError as error:
         raise invalid({**error.errors, **missing}) from None
     if missing:
         raise invalid(missing)
-    return jsonify(stats.turnaround(db.session, filters, now))
+    return jsonify(report.turnaround(db.session, filters, now))

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from hub.figures import rollup
+from hub.figures import stored
 from hub.jobs import watch
 from notifications import dispatch
 
@@ -23,7 +23,7 @@ JOBS: list[tuple[str, Callable[[datetime], Summary]]] = [
     ("sweep", dispatch.sweep_stuck),
     ("dispatch", dispatch.dispatch_due),
     # Last, so the figures' counts take in everything this run changed.
-    ("figures", rollup.refresh_job),
+    ("figures", stored.refresh_job),
 ]
 
 

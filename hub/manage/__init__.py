@@ -1,5 +1,5 @@
 """Managers' pages (docs/design.md: ``/manage/...``): the turnaround and outcome dashboard, and the
-pseudonymised exports for evaluation. The figures themselves come from ``hub.figures.stats``."""
+pseudonymised exports for evaluation. The figures themselves come from ``hub.figures.report``."""
 
 from flask import Blueprint
 

@@ -1,10 +1,10 @@
 """The managers' dashboard at ``/manage``: headline turnaround figures, monthly charts with a table
 beside each, breakdowns, the per-partner table and what is overdue right now.
 
-The filter form is a GET form with no side effects; ``hub.figures.stats`` parses it and computes
-every figure in the database. Sorting the per-partner table happens here, on the server, by a
-``sort`` query parameter, so the column headers are plain links that work with a keyboard and
-without JavaScript.
+The filter form is a GET form with no side effects; ``hub.figures.filters`` parses it and
+``hub.figures.report`` computes every figure in the database. Sorting the per-partner table
+happens here, on the server, by a ``sort`` query parameter, so the column headers are plain links
+that work with a keyboard and without JavaScript.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from flask import current_app, render_template, request, url_for
 from hub.auth.access import roles_required
 from hub.clock import in_london, utcnow
 from hub.extensions import db
-from hub.figures import stats
+from hub.figures import report
+from hub.figures.filters import FilterError, Filters, filter_choices, parse_filters
 from hub.manage import manage
 
 
@@ -68,7 +69,7 @@ def sorted_partners(rows: list[dict], key: str, descending: bool) -> list[dict]:
     return sorted(known, key=value, reverse=descending) + unknown
 
 
-def sort_links(filters: stats.Filters | None, key: str, descending: bool) -> list[dict]:
+def sort_links(filters: Filters | None, key: str, descending: bool) -> list[dict]:
     """Each header's link: the sorted column flips direction, any other starts ascending."""
     args = filters.as_args() if filters is not None else {}
     settings = {
@@ -115,15 +116,15 @@ def dashboard():
     session = db.session
     sort_key, descending = chosen_sort(request.args.get("sort"))
     try:
-        filters = stats.parse_filters(request.args, in_london(now).date())
-    except stats.FilterError as problem:
+        filters = parse_filters(request.args, in_london(now).date())
+    except FilterError as problem:
         filters, errors, figures = None, problem.errors, None
     else:
-        errors, figures = {}, stats.figures(session, filters, now)
+        errors, figures = {}, report.figures(session, filters, now)
     values = filters.as_args() if filters is not None else request.args
     return render_template(
         "manage/dashboard.html",
-        choices=stats.filter_choices(session),
+        choices=filter_choices(session),
         values=values,
         errors=errors,
         filters=filters,
@@ -132,6 +133,6 @@ def dashboard():
         partners=sorted_partners(figures["partners"], sort_key, descending) if figures else [],
         partner_headers=sort_links(filters, sort_key, descending),
         sort="" if (sort_key, descending) == DEFAULT_SORT else f"{'-' * descending}{sort_key}",
-        overdue=stats.overdue_now(session, filters, now) if filters is not None else [],
+        overdue=report.overdue_now(session, filters, now) if filters is not None else [],
         now=now,
     ), (400 if errors else 200)

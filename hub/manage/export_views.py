@@ -19,8 +19,8 @@ from wtforms.validators import InputRequired
 from hub.auth.access import roles_required
 from hub.clock import in_london, utcnow
 from hub.extensions import db
-from hub.figures import exports as service
-from hub.figures import stats
+from hub.figures import export_rows, exports, report
+from hub.figures.filters import FilterError, Filters, filter_choices, parse_filters
 from hub.filters import london_date
 from hub.forms import HubForm
 from hub.manage import manage
@@ -33,19 +33,19 @@ class ExportForm(HubForm):
     kind = RadioField(
         "What do you want to download?",
         choices=[
-            SelectChoice(service.REFERRALS, "Referral rows: one for each referral, pseudonymised"),
-            SelectChoice(service.FIGURES, "Figures: the dashboard’s figures as a table"),
+            SelectChoice(exports.REFERRALS, "Referral rows: one for each referral, pseudonymised"),
+            SelectChoice(exports.FIGURES, "Figures: the dashboard’s figures as a table"),
         ],
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select what you want to download")],
     )
     file_format = RadioField(
         "Which format?",
-        description=f"An Excel file holds up to {service.XLSX_REFERRAL_LIMIT:,} referral rows; "
+        description=f"An Excel file holds up to {exports.XLSX_REFERRAL_LIMIT:,} referral rows; "
         "CSV has no limit.",
         choices=[
-            SelectChoice(service.XLSX, "Excel (XLSX)"),
-            SelectChoice(service.CSV, "CSV (comma-separated values)"),
+            SelectChoice(exports.XLSX, "Excel (XLSX)"),
+            SelectChoice(exports.CSV, "CSV (comma-separated values)"),
         ],
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select a format: Excel or CSV")],
@@ -67,18 +67,18 @@ def exports_page():
     now = utcnow()
     form = ExportForm()
     try:
-        filters = stats.parse_filters(request.args, in_london(now).date())
-    except stats.FilterError as error:
+        filters = parse_filters(request.args, in_london(now).date())
+    except FilterError as error:
         return _page(form, None, error.errors, status=400)
     if request.method == "POST":
         if not form.validate():
             form.pre_validate_messages()
             return _page(form, filters, {}, status=400)
-        if form.kind.data == service.REFERRALS and form.file_format.data == service.XLSX:
-            rows = service.referral_snapshot(filters).rows
-            if rows > service.XLSX_REFERRAL_LIMIT:
+        if form.kind.data == exports.REFERRALS and form.file_format.data == exports.XLSX:
+            rows = export_rows.referral_snapshot(filters).rows
+            if rows > exports.XLSX_REFERRAL_LIMIT:
                 form.file_format.errors = [
-                    f"An Excel file holds up to {service.XLSX_REFERRAL_LIMIT:,} referral rows "
+                    f"An Excel file holds up to {exports.XLSX_REFERRAL_LIMIT:,} referral rows "
                     f"and this filter has {rows:,}: choose CSV, or fewer referrals"
                 ]
                 return _page(form, filters, {}, status=400)
@@ -86,21 +86,21 @@ def exports_page():
     return _page(form, filters, {})
 
 
-def _page(form: ExportForm, filters: stats.Filters | None, errors: dict, status: int = 200):
-    choices = stats.filter_choices(db.session)
+def _page(form: ExportForm, filters: Filters | None, errors: dict, status: int = 200):
+    choices = filter_choices(db.session)
     return (
         render_template(
             "manage/exports.html",
             form=form,
             filters=filters,
             in_words=describe(filters, choices) if filters else [],
-            referral_rows=service.referral_snapshot(filters).rows if filters else None,
+            referral_rows=export_rows.referral_snapshot(filters).rows if filters else None,
             errors=errors,
             values=request.args,
             choices=choices,
-            columns=service.REFERRAL_COLUMNS,
-            age_bands=service.AGE_BANDS,
-            decline_reason_minimum=service.DECLINE_REASON_MINIMUM,
+            columns=export_rows.REFERRAL_COLUMNS,
+            age_bands=export_rows.AGE_BANDS,
+            decline_reason_minimum=exports.DECLINE_REASON_MINIMUM,
             error_list=[
                 {"text": message, "href": f"#{field}"} for field, message in errors.items()
             ],
@@ -109,7 +109,7 @@ def _page(form: ExportForm, filters: stats.Filters | None, errors: dict, status:
     )
 
 
-def describe(filters: stats.Filters, choices: dict) -> list[str]:
+def describe(filters: Filters, choices: dict) -> list[str]:
     """The filter in words, one line each: the period first, then any narrowing."""
     lines = [
         f"Referrals the hub received from {london_date(filters.start)} to "
@@ -128,32 +128,32 @@ def describe(filters: stats.Filters, choices: dict) -> list[str]:
     return lines
 
 
-def _download(kind: str, file_format: str, filters: stats.Filters, now):
+def _download(kind: str, file_format: str, filters: Filters, now):
     """Record the export, commit, then send the file: a CSV streamed as it is written, an XLSX
     written to a temporary file first (and recorded only once it is written)."""
-    if kind == service.REFERRALS:
-        snapshot = service.referral_snapshot(filters)
-        key = service.pseudonym_key(current_app.config)
+    if kind == exports.REFERRALS:
+        snapshot = export_rows.referral_snapshot(filters)
+        key = export_rows.pseudonym_key(current_app.config)
         rows = snapshot.rows
-        if file_format == service.CSV:
-            chunks = service.referral_csv(filters, now, key, snapshot)
+        if file_format == exports.CSV:
+            chunks = exports.referral_csv(filters, now, key, snapshot)
         else:
 
             def write(out):
-                service.referral_xlsx(filters, now, key, snapshot, out)
+                exports.referral_xlsx(filters, now, key, snapshot, out)
     else:
-        figures = stats.figures(db.session, filters, now)
-        if file_format == service.CSV:
-            rows, chunks = service.figures_csv(figures)
+        figures = report.figures(db.session, filters, now)
+        if file_format == exports.CSV:
+            rows, chunks = exports.figures_csv(figures)
         else:
 
             def write(out):
-                return service.figures_xlsx(figures, out)
+                return exports.figures_xlsx(figures, out)
 
-            rows = len(service.figure_rows(figures))
+            rows = len(exports.figure_rows(figures))
 
-    name = service.filename(kind, filters, file_format)
-    if file_format == service.CSV:
+    name = exports.filename(kind, filters, file_format)
+    if file_format == exports.CSV:
         _record(kind, file_format, filters, rows, now)
         response = Response(stream_with_context(chunks), mimetype="text/csv")
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -165,9 +165,9 @@ def _download(kind: str, file_format: str, filters: stats.Filters, now):
     return _private(send_file(out, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name))
 
 
-def _record(kind: str, file_format: str, filters: stats.Filters, rows: int, now) -> None:
+def _record(kind: str, file_format: str, filters: Filters, rows: int, now) -> None:
     """The audit row, committed before anything is sent."""
-    service.record_export(current_user._get_current_object(), kind, file_format, filters, rows, now)
+    exports.record_export(current_user._get_current_object(), kind, file_format, filters, rows, now)
     db.session.commit()
 
 

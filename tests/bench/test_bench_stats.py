@@ -1,4 +1,4 @@
-"""The figures bench: its hand-written SQL and ``hub.figures.stats.figures`` agree on generated
+"""The figures bench: its hand-written SQL and ``hub.figures.report.figures`` agree on generated
 history (on SQLite and PostgreSQL), and the script runs end to end at a tiny size (no timing
 asserted)."""
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from hub.demo import history
 from hub.demo.load import load_demo
-from hub.figures import rollup, stats
+from hub.figures import report, stored
 
 ROOT = Path(__file__).resolve().parents[2]
 # The bench is a script, not a package the tests can import by name.
@@ -31,12 +31,12 @@ def test_the_hand_written_sql_and_hub_stats_agree_on_every_number(db):
     filters = bench.period()
     raw = bench.hand_written(db.session.connection(), filters, bench.NOW)
     # Counted afresh (every day is still noted stale), then from the stored counts.
-    figures = stats.figures(db.session, filters, bench.NOW)
+    figures = report.figures(db.session, filters, bench.NOW)
     ours, theirs = bench.comparable(figures), bench.in_figures_form(raw)
     assert bench.differences(ours, theirs) == []
-    assert rollup.refresh(db.session) > 60
+    assert stored.refresh(db.session) > 60
     assert (
-        bench.differences(bench.comparable(stats.figures(db.session, filters, bench.NOW)), theirs)
+        bench.differences(bench.comparable(report.figures(db.session, filters, bench.NOW)), theirs)
         == []
     )
     assert figures["referrals"] == 2_000

@@ -1,5 +1,6 @@
-"""Exports for evaluators (hub/figures/exports.py and /manage/exports): pseudonymised referral rows
-and the figures, as CSV and XLSX, audited; only managers and admins may export."""
+"""Exports for evaluators (hub/figures/export_rows.py, hub/figures/exports.py and /manage/exports):
+pseudonymised referral rows and the figures, as CSV and XLSX, audited; only managers and admins
+may export."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from hub.figures import exports
-from hub.figures.stats import Filters
+from hub.figures import export_rows, exports, report
+from hub.figures.filters import Filters
 from hub.models import ExportAudit
 from hub.referrals import lifecycle
 from tests.factories import submit, user
@@ -44,15 +45,15 @@ YEAR = Filters(date(2025, 12, 1), date(2026, 3, 2))
     ],
 )
 def test_age_bands(born, day, band):
-    assert exports.age_band(born, day) == band
+    assert export_rows.age_band(born, day) == band
 
 
 def test_the_bands_cover_every_age_once():
-    assert exports.AGE_BANDS == (
+    assert export_rows.AGE_BANDS == (
         "under 50", "50-54", "55-59", "60-64", "65-69", "70-74", "75-79", "80-84", "85-89", "90+",
     )  # fmt: skip
-    seen = {exports.age_band(date(1900, 6, 1), date(1900 + age, 6, 1)) for age in range(0, 110)}
-    assert seen == set(exports.AGE_BANDS)
+    seen = {export_rows.age_band(date(1900, 6, 1), date(1900 + age, 6, 1)) for age in range(0, 110)}
+    assert seen == set(export_rows.AGE_BANDS)
 
 
 @pytest.mark.parametrize(
@@ -60,24 +61,24 @@ def test_the_bands_cover_every_age_once():
     [("SE5 8AB", "SE5"), ("sw1a1aa", "SW1A"), ("N1 9GU", "N1"), ("EC1A 1BB", "EC1A"), ("", "")],
 )
 def test_postcode_district_is_the_outward_code(postcode, district):
-    assert exports.postcode_district(postcode) == district
+    assert export_rows.postcode_district(postcode) == district
 
 
 def test_pseudonyms_are_stable_short_and_need_the_key():
-    one = exports.pseudonym("edna|clarke|1941-05-17", KEY)
-    assert one == exports.pseudonym("edna|clarke|1941-05-17", KEY)
+    one = export_rows.pseudonym("edna|clarke|1941-05-17", KEY)
+    assert one == export_rows.pseudonym("edna|clarke|1941-05-17", KEY)
     assert one.startswith("C-") and len(one) == 2 + 16
-    assert one != exports.pseudonym("edna|clarke|1941-05-18", KEY)
-    assert one != exports.pseudonym("edna|clarke|1941-05-17", b"another key")
+    assert one != export_rows.pseudonym("edna|clarke|1941-05-18", KEY)
+    assert one != export_rows.pseudonym("edna|clarke|1941-05-17", b"another key")
 
 
 def test_the_pseudonym_key_comes_from_its_setting_or_else_from_the_secret_key():
-    own = exports.pseudonym_key({"HUB_PSEUDONYM_KEY": "own", "SECRET_KEY": "s"})
+    own = export_rows.pseudonym_key({"HUB_PSEUDONYM_KEY": "own", "SECRET_KEY": "s"})
     assert own == b"own"
-    derived = exports.pseudonym_key({"HUB_PSEUDONYM_KEY": None, "SECRET_KEY": "s"})
+    derived = export_rows.pseudonym_key({"HUB_PSEUDONYM_KEY": None, "SECRET_KEY": "s"})
     assert derived not in (b"s", b"own") and len(derived) == 32
-    assert derived == exports.pseudonym_key({"SECRET_KEY": "s"})
-    assert derived != exports.pseudonym_key({"SECRET_KEY": "t"})
+    assert derived == export_rows.pseudonym_key({"SECRET_KEY": "s"})
+    assert derived != export_rows.pseudonym_key({"SECRET_KEY": "t"})
 
 
 def test_csv_cells_that_look_like_formulas_are_made_text():
@@ -149,7 +150,7 @@ def history(db, demo_hub, now):
 
 
 def rows_of(filters, now) -> list[dict]:
-    snapshot = exports.referral_snapshot(filters)
+    snapshot = export_rows.referral_snapshot(filters)
     text = "".join(exports.referral_csv(filters, now, KEY, snapshot))
     rows = list(csv.DictReader(io.StringIO(text)))
     assert len(rows) == snapshot.rows
@@ -222,17 +223,17 @@ def test_the_period_is_london_dates_inclusive(db, demo_hub, now):
 
 
 def test_rows_are_read_in_pages(db, history, now):
-    snapshot = exports.referral_snapshot(YEAR)
-    paged = list(exports.referral_rows(YEAR, now, KEY, snapshot, page_size=1))
-    whole = list(exports.referral_rows(YEAR, now, KEY, snapshot))
+    snapshot = export_rows.referral_snapshot(YEAR)
+    paged = list(export_rows.referral_rows(YEAR, now, KEY, snapshot, page_size=1))
+    whole = list(export_rows.referral_rows(YEAR, now, KEY, snapshot))
     assert paged == whole and len(whole) == 4
 
 
 def test_referrals_received_after_the_count_are_left_out(db, history, now):
-    snapshot = exports.referral_snapshot(YEAR)
+    snapshot = export_rows.referral_snapshot(YEAR)
     submit(user("frontline"), FEB_LATER, yes=("memory",))
     db.session.commit()
-    rows = list(exports.referral_rows(YEAR, now, KEY, snapshot))
+    rows = list(export_rows.referral_rows(YEAR, now, KEY, snapshot))
     assert len(rows) == snapshot.rows == 4
 
 
@@ -244,7 +245,7 @@ PERSONAL = (
 
 
 def test_no_personal_details_in_either_format(db, history, now, tmp_path):
-    snapshot = exports.referral_snapshot(YEAR)
+    snapshot = export_rows.referral_snapshot(YEAR)
     text = "".join(exports.referral_csv(YEAR, now, KEY, snapshot))
     path = tmp_path / "rows.xlsx"
     with path.open("wb") as out:
@@ -259,13 +260,13 @@ def test_no_personal_details_in_either_format(db, history, now, tmp_path):
 
 
 def test_xlsx_rows_match_the_csv(db, history, now, tmp_path):
-    snapshot = exports.referral_snapshot(YEAR)
+    snapshot = export_rows.referral_snapshot(YEAR)
     path = tmp_path / "rows.xlsx"
     with path.open("wb") as out:
         exports.referral_xlsx(YEAR, now, KEY, snapshot, out)
     sheet = openpyxl.load_workbook(path, read_only=True)["Referrals"]
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == exports.REFERRAL_HEADER
+    assert list(rows[0]) == export_rows.REFERRAL_HEADER
     assert len(rows) == 1 + 4
     first = dict(zip(rows[0], rows[1], strict=False))  # trailing blank cells are not stored
     assert first["received_at"] == JAN  # a real date and time (UTC) in Excel
@@ -318,9 +319,7 @@ def test_an_export_is_recorded(db, demo_hub, now):
 
 
 def test_figures_as_tidy_rows(db, history, now):
-    from hub.figures import stats
-
-    figures = stats.figures(db.session, YEAR, now)
+    figures = report.figures(db.session, YEAR, now)
     rows = exports.figure_rows(figures)
     assert all(len(row) == 4 for row in rows)
     by_key = {(section, breakdown, measure): value for section, breakdown, measure, value in rows}
@@ -518,9 +517,7 @@ def test_a_download_needs_a_choice(client, sign_in_as, history, db, data):
 
 @pytest.mark.parametrize("moment", [FEB + timedelta(days=3), datetime(2026, 3, 2, 9, 0)])
 def test_the_rows_add_up_to_the_figures(db, history, moment):
-    from hub.figures import stats
-
-    figures = stats.figures(db.session, YEAR, moment)
+    figures = report.figures(db.session, YEAR, moment)
     rows = rows_of(YEAR, moment)
     for stage, column in (
         ("forwarding", "forwarded_within_sla"),

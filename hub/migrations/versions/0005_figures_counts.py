@@ -5,7 +5,7 @@ Revises: 0004
 Create Date: 2026-11-23 22:00:00
 
 The counts tables start empty, and every day that has referrals or questionnaires is noted as
-stale: the figures count stale days from the referrals themselves until ``hub.figures.rollup.refresh``
+stale: the figures count stale days from the referrals themselves until ``hub.figures.stored.refresh``
 (the scheduler's "figures" job, or ``flask --app hub figures refresh``) has worked them out.
 """
 from alembic import op
@@ -71,7 +71,7 @@ WELLBEING_COLUMNS = "submission_id, stage, life_satisfaction, worthwhile, happy,
 
 # Expression indexes on each duration (in days on SQLite, seconds on PostgreSQL), for the whole
 # hub and by partner, so that a median is a short walk along an index from a known count
-# (hub.figures.stats). Each is exactly the expression hub.figures.stats._durations writes.
+# (hub.figures.percentiles). Each is exactly the expression hub.figures.counts.durations writes.
 DURATIONS = {
     'sqlite': (
         "julianday(forwarded_at) - julianday(received_at)",

@@ -1,4 +1,4 @@
-"""The figures' stored counts (``hub.figures.rollup``): every change that can move a figure notes
+"""The figures' stored counts (``hub.figures.stored``): every change that can move a figure notes
 its day, counting again stores what counting afresh gives, and the figures are the same whether
 they sum stored rows, count stale days afresh, or mix the two; on SQLite and PostgreSQL."""
 
@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import delete, func, insert, select
 
 from hub.extensions import db
-from hub.figures import rollup, stats
+from hub.figures import percentiles, report, stored
+from hub.figures.filters import Filters, referral_conditions
 from hub.jobs import schedule
 from hub.models import figures_stale, referral_counts
 from hub.referrals import lifecycle
@@ -35,7 +36,7 @@ def _referral(submission, question):
 
 def _refreshed() -> None:
     db.session.commit()
-    rollup.refresh(db.session)
+    stored.refresh(db.session)
     assert _noted() == set()
 
 
@@ -45,7 +46,7 @@ def test_every_change_that_can_move_a_figure_notes_its_day(db, demo_hub):
     submission = submit(frontline, received, yes=("smoke_alarms", "falls"))
     db.session.commit()
     assert _noted() == {date(2026, 3, 2)}
-    assert rollup.stale_days(db.session) == {date(2026, 3, 2), date(2026, 3, 3)}
+    assert stored.stale_days(db.session) == {date(2026, 3, 2), date(2026, 3, 3)}
     _refreshed()
 
     fire = _referral(submission, "smoke_alarms")
@@ -117,11 +118,11 @@ def _history():
 
 
 PERIODS = [
-    stats.Filters(date(2026, 2, 1), date(2026, 3, 31)),  # two whole months
-    stats.Filters(date(2026, 2, 10), date(2026, 4, 20)),  # parts of months
-    stats.Filters(date(2026, 1, 1), date(2026, 4, 30), partner="lfb-home-fire-safety"),
-    stats.Filters(date(2026, 1, 1), date(2026, 4, 30), borough="southwark"),
-    stats.Filters(date(2026, 1, 1), date(2026, 4, 30), question="falls"),
+    Filters(date(2026, 2, 1), date(2026, 3, 31)),  # two whole months
+    Filters(date(2026, 2, 10), date(2026, 4, 20)),  # parts of months
+    Filters(date(2026, 1, 1), date(2026, 4, 30), partner="lfb-home-fire-safety"),
+    Filters(date(2026, 1, 1), date(2026, 4, 30), borough="southwark"),
+    Filters(date(2026, 1, 1), date(2026, 4, 30), question="falls"),
 ]
 
 
@@ -131,7 +132,7 @@ def _afresh(filters) -> dict:
     days = [date(2026, 1, 1) + step * D for step in range(130)]
     db.session.execute(insert(figures_stale), [{"day": day} for day in days])
     try:
-        return stats.figures(db.session, filters, NOW)
+        return report.figures(db.session, filters, NOW)
     finally:
         db.session.execute(delete(figures_stale).where(figures_stale.c.id > before))
 
@@ -141,9 +142,9 @@ def test_stored_counts_give_the_figures_counted_afresh(db, demo_hub, filters):
     made = _history()
     counted_afresh = _afresh(filters)
     assert counted_afresh["referrals"] > 0
-    rollup.refresh(db.session)
+    stored.refresh(db.session)
     assert db.session.scalar(select(func.count()).select_from(referral_counts)) > 0
-    assert stats.figures(db.session, filters, NOW) == counted_afresh
+    assert report.figures(db.session, filters, NOW) == counted_afresh
 
     # Changes after the counts were stored: their days are counted afresh, the rest summed.
     hub = user("hub")
@@ -156,12 +157,12 @@ def test_stored_counts_give_the_figures_counted_afresh(db, demo_hub, filters):
         made[3], [lifecycle.NewReferral("falls", late.partner)], hub, NOW - 3 * D
     )
     db.session.commit()
-    assert rollup.stale_days(db.session)
-    mixed = stats.figures(db.session, filters, NOW)
+    assert stored.stale_days(db.session)
+    mixed = report.figures(db.session, filters, NOW)
     assert mixed == _afresh(filters)
-    rollup.refresh(db.session)
-    assert stats.figures(db.session, filters, NOW) == mixed
-    assert stats.turnaround(db.session, filters, NOW)["referrals"] == mixed["referrals"]
+    stored.refresh(db.session)
+    assert report.figures(db.session, filters, NOW) == mixed
+    assert report.turnaround(db.session, filters, NOW)["referrals"] == mixed["referrals"]
 
 
 def test_the_scheduler_counts_again_what_changed(db, demo_hub):
@@ -194,33 +195,33 @@ def runner_output(app, *args) -> str:
 @pytest.mark.parametrize("partner", [None, "lfb-home-fire-safety"])
 def test_index_walks_find_the_medians_a_sort_finds(db, demo_hub, partner):
     _history()
-    rollup.refresh(db.session)
-    filters = stats.Filters(date(2026, 2, 1), date(2026, 4, 20), partner=partner)
-    walked = stats._walked_percentiles(
-        db.session, filters, rollup.plan(db.session, filters.start, filters.end)
+    stored.refresh(db.session)
+    filters = Filters(date(2026, 2, 1), date(2026, 4, 20), partner=partner)
+    walked = percentiles._walked_percentiles(
+        db.session, filters, stored.plan(db.session, filters.start, filters.end)
     )
     # What every other filter takes (``_percentiles``: percentile_cont on PostgreSQL, a sort on
     # SQLite), over the same referrals.
     dialect = db.engine.dialect.name
-    r = stats.referral.c
-    conditions = stats.referral_conditions(filters)
+    r = percentiles.referral.c
+    conditions = referral_conditions(filters)
     sorted_ = {
-        "forward": stats._percentiles(
+        "forward": percentiles._percentiles(
             db.session,
             r.partner_id,
-            stats._seconds_between(dialect, r.received_at, r.forwarded_at) / 3600.0,
-            stats.referral,
+            percentiles._seconds_between(dialect, r.received_at, r.forwarded_at) / 3600.0,
+            percentiles.referral,
             [*conditions, r.forwarded_at.is_not(None)],
         ),
-        "contact": stats._percentiles(
+        "contact": percentiles._percentiles(
             db.session,
             r.partner_id,
-            stats._seconds_between(dialect, r.forwarded_at, r.contacted_at) / 86400.0,
-            stats.referral,
+            percentiles._seconds_between(dialect, r.forwarded_at, r.contacted_at) / 86400.0,
+            percentiles.referral,
             [*conditions, r.contacted_at.is_not(None), r.forwarded_at.is_not(None)],
         ),
     }
-    assert walked["forward"][stats.ALL] != (None, None)
+    assert walked["forward"][percentiles.ALL] != (None, None)
     for measure in ("forward", "contact"):
         assert walked[measure].keys() == sorted_[measure].keys()
         for group, values in sorted_[measure].items():
@@ -244,7 +245,7 @@ def test_two_refreshes_at_once_store_each_day_once(app, db, demo_hub):
     def refresh():
         with app.app_context():
             ready.wait()
-            counted.append(rollup.refresh(db.session, batch_days=5))
+            counted.append(stored.refresh(db.session, batch_days=5))
             db.session.remove()
 
     threads = [threading.Thread(target=refresh) for _ in range(2)]
@@ -258,4 +259,4 @@ def test_two_refreshes_at_once_store_each_day_once(app, db, demo_hub):
     twice = db.session.execute(select(*keys).group_by(*keys).having(func.count() > 1)).all()
     assert twice == []
     assert _noted() == set()
-    assert stats.figures(db.session, filters, NOW) == counted_afresh
+    assert report.figures(db.session, filters, NOW) == counted_afresh

@@ -9,13 +9,14 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from hub.extensions import db
-from hub.figures import rollup, stats
+from hub.figures import report, stored
+from hub.figures.filters import FilterError, Filters, parse_filters
 from hub.referrals import lifecycle
 from hub.referrals.follow_ups import record_follow_up, record_wellbeing
 from tests.api_support import bearer
 from tests.factories import submit, user
 
-MARCH = stats.Filters(date(2026, 3, 1), date(2026, 3, 31))
+MARCH = Filters(date(2026, 3, 1), date(2026, 3, 31))
 AS_OF = datetime(2026, 4, 10, 12, 0)  # every figure is worked out as of this moment
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -30,7 +31,7 @@ def _referral(submission, question):
 def history(request, demo_hub):
     """Questionnaires around March 2026 (GMT until 29 March, BST after). The comments give each
     referral's hours to forward and days to contact. Every test runs twice: with each day still
-    noted as stale, so the figures count the referrals themselves; and after ``hub.figures.rollup``
+    noted as stale, so the figures count the referrals themselves; and after ``hub.figures.stored``
     has stored the day and month counts, so the figures sum those."""
     frontline, hub = user("frontline"), user("hub")
 
@@ -104,12 +105,12 @@ def history(request, demo_hub):
         )
     db.session.commit()
     if request.param == "stored counts":
-        assert rollup.refresh(db.session) > 0
-        assert rollup.stale_days(db.session) == set()
+        assert stored.refresh(db.session) > 0
+        assert stored.stale_days(db.session) == set()
 
 
 def test_march_figures_worked_by_hand(db, history):
-    result = stats.figures(db.session, MARCH, AS_OF)
+    result = report.figures(db.session, MARCH, AS_OF)
 
     assert result["submissions"] == 6
     assert result["referrals"] == 8
@@ -170,7 +171,7 @@ def test_march_figures_worked_by_hand(db, history):
 
 
 def test_per_partner_figures(db, history):
-    partners = {row["partner"]: row for row in stats.figures(db.session, MARCH, AS_OF)["partners"]}
+    partners = {row["partner"]: row for row in report.figures(db.session, MARCH, AS_OF)["partners"]}
 
     assert set(partners) == {"lfb-home-fire-safety", "nhs-falls-prevention", "age-uk-befriending"}
     fire = partners["lfb-home-fire-safety"]
@@ -205,59 +206,57 @@ def test_per_partner_figures(db, history):
 def test_a_partner_cannot_look_better_by_not_acting(db, history):
     """The overdue open referral is a miss now; had it been contacted late it would still be a
     miss, and on time a hit. Doing nothing never improves the share."""
-    fire = stats.Filters(MARCH.start, MARCH.end, partner="lfb-home-fire-safety")
-    before = stats.figures(db.session, fire, AS_OF)["contact"]
+    fire = Filters(MARCH.start, MARCH.end, partner="lfb-home-fire-safety")
+    before = report.figures(db.session, fire, AS_OF)["contact"]
     assert (before["within_sla"], before["due"]) == (1, 2)
 
     # Before its deadline (24 March 14:00) it was not yet due at all.
-    early = stats.figures(db.session, fire, datetime(2026, 3, 24, 13, 0))["contact"]
+    early = report.figures(db.session, fire, datetime(2026, 3, 24, 13, 0))["contact"]
     assert (early["within_sla"], early["due"], early["overdue_open"]) == (1, 1, 0)
 
 
 def test_filters_narrow_every_figure(db, history):
-    falls = stats.figures(
-        db.session, stats.Filters(MARCH.start, MARCH.end, partner="nhs-falls-prevention"), AS_OF
+    falls = report.figures(
+        db.session, Filters(MARCH.start, MARCH.end, partner="nhs-falls-prevention"), AS_OF
     )
     assert (falls["submissions"], falls["referrals"]) == (2, 2)
     assert [row["partner"] for row in falls["partners"]] == ["nhs-falls-prevention"]
     assert falls["follow_ups"]["recorded"] == 1  # S1 has a falls flag; S3 no follow-up
 
-    southwark = stats.figures(
-        db.session, stats.Filters(MARCH.start, MARCH.end, borough="southwark"), AS_OF
+    southwark = report.figures(
+        db.session, Filters(MARCH.start, MARCH.end, borough="southwark"), AS_OF
     )
     assert (southwark["submissions"], southwark["referrals"]) == (1, 2)
     assert southwark["forwarding"]["overdue_open"] == 1
     assert southwark["follow_ups"]["needs_met"]["partly"] == 1
 
-    lonely = stats.figures(
-        db.session, stats.Filters(MARCH.start, MARCH.end, question="lonely"), AS_OF
-    )
+    lonely = report.figures(db.session, Filters(MARCH.start, MARCH.end, question="lonely"), AS_OF)
     assert (lonely["submissions"], lonely["referrals"]) == (3, 3)
     assert lonely["forwarding"]["due"] == 2
 
-    other = stats.figures(
+    other = report.figures(
         db.session,
-        stats.Filters(MARCH.start, MARCH.end, referrer="southwark-community-nursing"),
+        Filters(MARCH.start, MARCH.end, referrer="southwark-community-nursing"),
         AS_OF,
     )
     assert (other["submissions"], other["referrals"]) == (0, 0)
 
 
 def test_period_boundaries_follow_london_dates(db, history):
-    spring = stats.figures(db.session, stats.Filters(date(2026, 2, 1), date(2026, 4, 30)), AS_OF)
+    spring = report.figures(db.session, Filters(date(2026, 2, 1), date(2026, 4, 30)), AS_OF)
     assert [(row["month"], row["submissions"], row["referrals"]) for row in spring["by_month"]] == [
         ("2026-02", 1, 1),  # 23:59 GMT on 28 February
         ("2026-03", 6, 8),
         ("2026-04", 1, 1),  # 23:30 UTC on 31 March is 00:30 BST on 1 April
     ]
-    first_day = stats.figures(db.session, stats.Filters(date(2026, 3, 1), date(2026, 3, 1)), AS_OF)
+    first_day = report.figures(db.session, Filters(date(2026, 3, 1), date(2026, 3, 1)), AS_OF)
     assert first_day["referrals"] == 1
-    last_day = stats.figures(db.session, stats.Filters(date(2026, 3, 31), date(2026, 3, 31)), AS_OF)
+    last_day = report.figures(db.session, Filters(date(2026, 3, 31), date(2026, 3, 31)), AS_OF)
     assert last_day["referrals"] == 1
 
 
 def test_an_empty_period(db, history):
-    result = stats.figures(db.session, stats.Filters(date(2025, 1, 1), date(2025, 1, 31)), AS_OF)
+    result = report.figures(db.session, Filters(date(2025, 1, 1), date(2025, 1, 31)), AS_OF)
     assert result["submissions"] == result["referrals"] == 0
     assert result["flags_per_questionnaire"] is None
     assert result["forwarding"] == {
@@ -280,19 +279,19 @@ def test_an_empty_period(db, history):
 
 def test_overdue_now_lists_open_referrals_past_their_deadline(db, history):
     """Whenever they were received: the period is for the figures, not for what is late now."""
-    rows = stats.overdue_now(db.session, MARCH, AS_OF)
+    rows = report.overdue_now(db.session, MARCH, AS_OF)
     assert [(row["partner"], row["stage"], row["due_at"]) for row in rows] == [
         ("lfb-home-fire-safety", "forward", datetime(2026, 3, 1, 23, 59)),  # received in February
         ("age-uk-befriending", "forward", datetime(2026, 3, 11, 10, 0)),
         ("lfb-home-fire-safety", "contact", datetime(2026, 3, 24, 14, 0)),
         ("lfb-home-fire-safety", "forward", datetime(2026, 4, 1, 23, 30)),  # received in April
     ]
-    narrowed = stats.overdue_now(
-        db.session, stats.Filters(MARCH.start, MARCH.end, partner="lfb-home-fire-safety"), AS_OF
+    narrowed = report.overdue_now(
+        db.session, Filters(MARCH.start, MARCH.end, partner="lfb-home-fire-safety"), AS_OF
     )
     assert [row["stage"] for row in narrowed] == ["forward", "contact", "forward"]
-    southwark = stats.Filters(MARCH.start, MARCH.end, borough="southwark")
-    assert [row["stage"] for row in stats.overdue_now(db.session, southwark, AS_OF)] == [
+    southwark = Filters(MARCH.start, MARCH.end, borough="southwark")
+    assert [row["stage"] for row in report.overdue_now(db.session, southwark, AS_OF)] == [
         "forward",
         "contact",
     ]
@@ -300,19 +299,19 @@ def test_overdue_now_lists_open_referrals_past_their_deadline(db, history):
 
 def test_parse_filters_reports_every_problem(db, demo_hub):
     today = date(2026, 11, 23)
-    assert stats.parse_filters({}, today) == stats.Filters(date(2025, 12, 1), today)
-    with pytest.raises(stats.FilterError) as refused:
-        stats.parse_filters(
+    assert parse_filters({}, today) == Filters(date(2025, 12, 1), today)
+    with pytest.raises(FilterError) as refused:
+        parse_filters(
             {"from": "2026-02-30", "to": "soon", "partner": "nobody", "question": "x"}, today
         )
     assert set(refused.value.errors) == {"from", "to", "partner", "question"}
     assert refused.value.errors["from"] == "Enter the start date as a real date, like 2026-01-31"
-    with pytest.raises(stats.FilterError) as backwards:
-        stats.parse_filters({"from": "2026-03-02", "to": "2026-03-01"}, today)
+    with pytest.raises(FilterError) as backwards:
+        parse_filters({"from": "2026-03-02", "to": "2026-03-01"}, today)
     assert backwards.value.errors == {
         "to": "The end date must be the same as or after the start date"
     }
-    chosen = stats.parse_filters(
+    chosen = parse_filters(
         {"from": "2026-03-01", "to": "2026-03-31", "borough": "southwark", "referrer": ""}, today
     )
     assert chosen.as_args() == {"from": "2026-03-01", "to": "2026-03-31", "borough": "southwark"}
@@ -372,13 +371,13 @@ def test_api_turnaround_refuses_bad_input_and_other_roles(client, db, history):
 
 @pytest.mark.parametrize(
     "filters",
-    [MARCH, stats.Filters(MARCH.start, MARCH.end, borough="southwark")],
+    [MARCH, Filters(MARCH.start, MARCH.end, borough="southwark")],
     ids=["march", "southwark"],
 )
 def test_the_api_answer_is_the_dashboards_headline(db, history, filters):
     """The API works out only what it answers; those numbers are the dashboard's own."""
-    answer = stats.turnaround(db.session, filters, AS_OF)
-    shown = stats.figures(db.session, filters, AS_OF)
+    answer = report.turnaround(db.session, filters, AS_OF)
+    shown = report.figures(db.session, filters, AS_OF)
 
     def without_overdue(block):
         return {key: value for key, value in block.items() if key != "overdue_open"}

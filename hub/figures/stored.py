@@ -1,7 +1,7 @@
-"""The running counts behind the managers' figures: what makes them quick at a million
-referrals a year.
+"""The stored day and month counts behind the managers' figures: what makes them quick at a
+million referrals a year.
 
-``hub.figures.stats`` owns what each figure means; this module keeps three small tables of counts
+``hub.figures.counts`` owns what each count means; this module keeps three small tables of counts
 (``hub.models``: ``referral_counts``, ``submission_counts``, ``duration_counts``), one row per
 London day, or per London month (``span``), and per combination of what the figures can be
 filtered by. A figure for a period is then the sum of a few thousand rows rather than a pass
@@ -15,12 +15,12 @@ Keeping them true:
 - ``refresh`` (the scheduler's "figures" job, ``flask --app hub figures refresh``, and the end of
   ``demo generate``) takes those notes, counts each noted day again from the referrals, sums its
   month again from its days, and removes the notes, in one transaction.
-- Until then, ``plan`` leaves stale days out of the sums and ``hub.figures.stats`` counts them
-  from the referrals themselves. So the figures are never out of date; a stale day is only slower.
+- Until then, ``plan`` leaves stale days out of the sums and ``hub.figures.period_counts`` counts
+  them from the referrals themselves. So the figures are never out of date; a stale day is only
+  slower.
 
 The stored counts never depend on the moment they are read: each counts a referral as it will
-stand once its deadlines have passed (``FOREVER``). ``hub.figures.stats`` takes away, live, the few
-referrals whose deadline is still ahead (``timed_corrections``).
+stand once its deadlines have passed (``hub.figures.counts.FOREVER``).
 """
 
 from __future__ import annotations
@@ -33,9 +33,14 @@ from sqlalchemy import Date, and_, cast, delete, func, insert, literal, or_, sel
 from sqlalchemy.orm import Session
 
 from hub.clock import london_midnight
+from hub.extensions import db
+from hub.figures.counts import (
+    duration_counts_query,
+    referral_counts_query,
+    submission_counts_query,
+)
 from hub.models import (
     DURATION_COUNTS,
-    DURATION_STEPS,
     REFERRAL_COUNTS,
     SUBMISSION_COUNTS,
     Referral,
@@ -46,7 +51,6 @@ from hub.models import (
     submission_counts,
 )
 
-FOREVER = datetime(9999, 12, 31)
 DAY, MONTH = "day", "month"
 # Held while counting again on PostgreSQL, so two schedulers never count the same day at once.
 LOCK_KEY = 72_410_006
@@ -142,14 +146,12 @@ _TABLES = (referral_counts, submission_counts, duration_counts)
 
 def _day_rows(session: Session, day: date):
     """The INSERTs that store ``day``'s counts, from the referrals and questionnaires."""
-    from hub.figures import stats
-
     window = (london_midnight(day), london_midnight(day + DAY_STEP))
     dialect = session.get_bind().dialect.name
     for table, query in (
-        (referral_counts, stats.referral_counts_query(window)),
-        (submission_counts, stats.submission_counts_query(window)),
-        (duration_counts, stats.duration_counts_query(window, dialect)),
+        (referral_counts, referral_counts_query(window)),
+        (submission_counts, submission_counts_query(window)),
+        (duration_counts, duration_counts_query(window, dialect)),
     ):
         columns = [column.name for column in query.selected_columns]
         source = select(literal(DAY).label("span"), literal(day).label("day"), *query.subquery().c)
@@ -253,18 +255,4 @@ def refresh(session: Session, batch_days: int = BATCH_DAYS) -> int:
 
 def refresh_job(now: datetime) -> dict[str, int]:
     """The scheduler's job: count again whatever changed since the last run."""
-    from hub.extensions import db
-
     return {"days counted": refresh(db.session)}
-
-
-__all__ = [
-    "DURATION_STEPS",
-    "FOREVER",
-    "Plan",
-    "note_every_day",
-    "plan",
-    "refresh",
-    "refresh_job",
-    "stale_days",
-]
