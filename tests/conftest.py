@@ -1,6 +1,9 @@
-"""Fixtures: ``app``, ``client``, ``runner``, ``db`` on SQLite and on PostgreSQL, and ``now``.
+"""Fixtures: ``app``, ``client``, ``runner``, ``db`` on SQLite and, for the tests marked
+``both_databases``, on PostgreSQL too; and ``now``.
 
-Every test that asks for ``app`` runs twice, once per database. The schema is built once per
+Every test that asks for ``app`` runs on SQLite. A test whose SQL differs between the two
+databases (the figures and their stored counts, claims and locks, migrations, processes that
+race each other) is marked ``both_databases`` and runs once on each. The schema is built once per
 database by the real migrations, and every table is emptied after each test. Outside CI a test
 whose PostgreSQL server or browser is missing is skipped with the reason; with ``CI=true`` it fails.
 """
@@ -28,6 +31,7 @@ TEST_CONFIG = {
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "HUB_BASE_URL": "http://hub.test",
 }
+BACKENDS = ("sqlite", "postgresql")
 
 
 def missing(reason: str):
@@ -46,10 +50,35 @@ def _create_postgres_database() -> tuple[str, sa.Engine, str]:
     return url.render_as_string(hide_password=False), admin, name
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
-def database_url(request, tmp_path_factory):
+def _parametrized(metafunc, name: str) -> bool:
+    for marker in metafunc.definition.iter_markers("parametrize"):
+        names = marker.args[0]
+        if isinstance(names, str):
+            names = [part.strip() for part in names.split(",")]
+        if name in names:
+            return True
+    return False
+
+
+def pytest_generate_tests(metafunc):
+    """SQLite for every test; PostgreSQL as well for a test marked ``both_databases``."""
+    if "backend" in metafunc.fixturenames and not _parametrized(metafunc, "backend"):
+        both = metafunc.definition.get_closest_marker("both_databases") is not None
+        metafunc.parametrize(
+            "backend", BACKENDS if both else BACKENDS[:1], indirect=True, scope="session"
+        )
+
+
+@pytest.fixture(scope="session")
+def backend(request) -> str:
+    """``sqlite`` or ``postgresql``, as ``pytest_generate_tests`` chose for the test."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def database_url(backend, tmp_path_factory):
     """A database with the migrated schema, one per backend for the whole session."""
-    if request.param == "sqlite":
+    if backend == "sqlite":
         url = "sqlite:///" + str(tmp_path_factory.mktemp("sqlite") / "hub.db")
         admin = name = None
     else:

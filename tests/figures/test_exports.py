@@ -18,6 +18,9 @@ from hub.models import ExportAudit
 from hub.referrals import lifecycle
 from tests.factories import submit, user
 
+# The figures' SQL differs between SQLite and PostgreSQL (dates, durations, medians).
+pytestmark = pytest.mark.both_databases
+
 JAN = datetime(2026, 1, 10, 10, 0)
 FEB = datetime(2026, 2, 1, 11, 0)
 FEB_LATER = datetime(2026, 2, 10, 12, 0)
