@@ -236,6 +236,7 @@ def test_index_walks_find_the_medians_a_sort_finds(db, demo_hub, partner):
 # lock covers two refreshes that took different notes for neighbouring days, which this test
 # cannot time on purpose.)
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.committed  # the threads read what the test wrote
 def test_two_refreshes_at_once_store_each_day_once(app, db, demo_hub):
     _history()
     filters = PERIODS[1]

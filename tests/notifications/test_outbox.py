@@ -140,6 +140,7 @@ def test_smtp_down_is_retried_with_backoff_then_sent_once(db, forwarded, now, sm
 
 
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.committed  # the other connection locks a row the test wrote
 def test_two_dispatchers_never_claim_the_same_message(db, forwarded, now):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite has one writer at a time")
