@@ -1,12 +1,14 @@
 """Fixtures: ``app``, ``client``, ``runner``, ``db``, ``demo_hub`` and ``now``, on SQLite and, for
-the tests marked ``both_databases``, on PostgreSQL too.
+the tests marked ``both_databases``, on PostgreSQL too; ``referral``, ``sign_in_as``,
+``smtp_server`` and ``fake_twilio``; and for browser tests ``live_server``, ``browser`` and
+``page``. The helpers the tests share are in ``tests/support.py``.
 
 Every test that asks for ``app`` runs on SQLite. A test whose SQL differs between the two
 databases (the figures and their stored counts, claims and locks, migrations, processes that
 race each other) is marked ``both_databases`` and runs once on each. The schema is built once per
-database by the real migrations, and the demo hub is loaded once into a copy of it; each app
-(one per database and kind of test) is made once per session, and a test's changes to its
-config are undone after it.
+database (in each worker, under pytest-xdist) by the real migrations, and the demo hub is loaded
+once into a copy of it; each app (one per database and kind of test) is made once, and a test's
+changes to its config are undone after it.
 
 A test runs inside a transaction that is rolled back at its end: what it and the code it calls
 commit goes to a savepoint. A test whose data another connection must read (a live server's
@@ -34,8 +36,13 @@ from sqlalchemy import orm
 
 from hub import create_app
 from hub.extensions import db as _db
+from tests.factories import submit, user
+from tests.fake_twilio import fake_twilio_fixture  # noqa: F401  (the ``fake_twilio`` fixture)
+from tests.smtp_support import smtp_server_fixture  # noqa: F401  (the ``smtp_server`` fixture)
 
-IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Tests import these from here as well as from tests.support, where they live.
+from tests.support import axe_violations, missing, sign_in  # noqa: F401
+
 POSTGRES_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -48,13 +55,6 @@ TEST_CONFIG = {
 }
 BACKENDS = ("sqlite", "postgresql")
 NOW = datetime(2026, 3, 2, 9, 0, 0)  # the ``now`` fixture, and when the demo hub was loaded
-
-
-def missing(reason: str):
-    """Skip a test whose outside part is missing, except in CI, where it must run."""
-    if IN_CI:
-        pytest.fail(f"{reason} (CI=true: this test must run)")
-    pytest.skip(reason)
 
 
 def _create_postgres_database(template: str | None = None) -> tuple[str, sa.Engine, str]:
@@ -337,10 +337,12 @@ def demo_hub(request, db, now, backend):
     return {user.role: user for user in users}
 
 
-def sign_in(client, email: str, password: str):
-    response = client.post("/login", data={"email": email, "password": password})
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return response
+@pytest.fixture
+def referral(db, demo_hub, now):
+    """A fire-safety referral, received at ``now``."""
+    submission = submit(user("frontline"), now, yes=("smoke_alarms",))
+    db.session.commit()
+    return submission.referrals[0]
 
 
 @pytest.fixture
@@ -357,7 +359,6 @@ def sign_in_as(client, demo_hub):
 
 # --- Browser tests: the app served on loopback, driven by Playwright in Debian's chromium ---
 
-AXE_SCRIPT = os.path.join(os.path.dirname(__file__), "..", "node_modules", "axe-core", "axe.min.js")
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -407,18 +408,3 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
-
-
-def axe_violations(page) -> list[dict]:
-    """WCAG 2.2 A and AA violations on the page as axe-core finds them."""
-    if not os.path.exists(AXE_SCRIPT):
-        missing("axe-core is not installed (npm ci)")
-    page.add_script_tag(path=AXE_SCRIPT)
-    result = page.evaluate(
-        """() => axe.run(document, {runOnly: {type: 'tag',
-            values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']}})"""
-    )
-    return [
-        {"id": v["id"], "help": v["help"], "nodes": [n["target"] for n in v["nodes"]][:5]}
-        for v in result["violations"]
-    ]

@@ -5,8 +5,8 @@ It answers ``POST /2010-04-01/Accounts/{sid}/Messages.json`` as Twilio does: for
 new message's JSON (``sid`` "SM…", ``status`` "queued"). It keeps every message it accepts;
 ``outage(n)`` answers 503 to the next ``n`` requests; ``invalid`` numbers get 400, code 21211.
 
-The ``fake_twilio`` fixture (import ``fake_twilio_fixture`` to use it) starts one and points the
-app's Twilio settings at it.
+The ``fake_twilio`` fixture (``tests/conftest.py`` makes it every test's) starts one and points
+the app's Twilio settings at it.
 """
 
 from __future__ import annotations

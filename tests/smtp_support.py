@@ -1,6 +1,6 @@
 """A real SMTP server on loopback (aiosmtpd) that keeps what it receives, for email tests.
 
-The ``smtp_server`` fixture (import ``smtp_server_fixture`` to use it) starts it and points
+The ``smtp_server`` fixture (``tests/conftest.py`` makes it every test's) starts it and points
 the app's SMTP settings at it; ``stop()`` and ``start()`` take it down and bring it back on the
 same port, to test retries.
 """

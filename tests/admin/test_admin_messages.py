@@ -18,14 +18,9 @@ from hub.referrals import lifecycle
 from notifications import dispatch, kinds, outbox
 from notifications.messages import previews
 from tests.factories import submit, user
-from tests.smtp_support import smtp_server_fixture  # noqa: F401
+from tests.support import page_text
 
 ADMIN_PAGES = ("/admin/messages", "/admin/mailbox")
-
-
-def page_text(response) -> str:
-    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", text).replace("&#39;", "'")
 
 
 def without_credentials(app) -> None:

@@ -7,12 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from hub.models import OutboxMessage
-from tests.api_support import bearer
+from tests.api_support import get, ids
 from tests.factories import submit, user
-
-
-def get(client, url, role, now):
-    return client.get(url, headers=bearer(role, now))
 
 
 def add(db, referral, now, key, **values) -> OutboxMessage:
@@ -59,11 +55,6 @@ def outbox(db, demo_hub, now):
     ]
     db.session.commit()
     return {"smoke": smoke, "falls": falls, "rows": rows}
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.json
-    return [item["id"] for item in response.json["items"]]
 
 
 def every_message_newest_first(db, *conditions) -> list[int]:

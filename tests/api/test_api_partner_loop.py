@@ -15,10 +15,7 @@ from hub.models import ContactAttempt, Organisation, Referral, ReferralEvent
 from hub.referrals import lifecycle
 from tests.api_support import bearer, fresh
 from tests.factories import submit, user
-
-
-def hours_ago(hours: float):
-    return utcnow() - timedelta(hours=hours)
+from tests.support import forwarded_smoke_alarm, hours_ago
 
 
 def post(client, path, role, **kwargs):
@@ -40,13 +37,6 @@ def snapshot(referral) -> tuple:
         _db.session.scalar(select(func.count()).where(ContactAttempt.referral_id == row.id)),
         _db.session.scalar(select(func.count(Referral.id))),
     )
-
-
-def forwarded_smoke_alarm(hours: float = 50, **details) -> Referral:
-    submission = submit(user("frontline"), hours_ago(hours + 1), yes=("smoke_alarms",), **details)
-    referral = submission.referrals[0]
-    lifecycle.forward_referral(referral, user("hub"), hours_ago(hours))
-    return referral
 
 
 @pytest.fixture

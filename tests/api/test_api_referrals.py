@@ -7,12 +7,8 @@ import pytest
 
 from hub.clock import utcnow
 from hub.referrals import lifecycle
-from tests.api_support import bearer
+from tests.api_support import get, ids
 from tests.factories import submit, user
-
-
-def get(client, url, role, now):
-    return client.get(url, headers=bearer(role, now))
 
 
 @pytest.fixture
@@ -119,11 +115,6 @@ def test_an_absent_referral_is_404(client, demo_hub, now):
 
 
 # --- The list ---------------------------------------------------------------------------------
-
-
-def ids(response) -> list[int]:
-    assert response.status_code == 200, response.json
-    return [item["id"] for item in response.json["items"]]
 
 
 @pytest.fixture

@@ -22,8 +22,8 @@ from hub.clock import utcnow
 from hub.extensions import db as _db
 from hub.models import Client, Organisation, Referral, Submission
 from hub.referrals import lifecycle
-from tests.conftest import sign_in
 from tests.factories import submit, user
+from tests.support import sign_in
 
 ID_ARGUMENTS = {"referral_id", "submission_id"}
 OUT_OF_WALK = ("/partner/links/",)  # a signed token, not an id

@@ -15,8 +15,8 @@ from sqlalchemy import select
 
 from hub.clock import utcnow
 from hub.models import ExportAudit
-from tests.conftest import axe_violations
 from tests.factories import submit, user
+from tests.support import axe_violations, sign_in_with_the_keyboard
 
 pytestmark = pytest.mark.browser
 
@@ -31,14 +31,6 @@ def assert_fits_the_screen(page) -> None:
     assert page.evaluate(WIDER_THAN_THE_SCREEN) == [], page.url
 
 
-def sign_in(page, live_server, who) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email address", exact=True).fill(who.email)
-    page.get_by_label("Password", exact=True).fill(who.password)
-    page.keyboard.press("Enter")
-    expect(page.get_by_text("Signed in as")).to_be_visible()
-
-
 def choose_with_keyboard(page, label: str) -> None:
     radio = page.get_by_label(label)
     radio.focus()
@@ -49,7 +41,7 @@ def choose_with_keyboard(page, label: str) -> None:
 def test_a_manager_downloads_referral_rows(page, live_server, db, demo_hub):
     submit(user("frontline"), utcnow() - timedelta(days=3), yes=("smoke_alarms", "falls"))
     db.session.commit()
-    sign_in(page, live_server, demo_hub["manager"])
+    sign_in_with_the_keyboard(page, live_server, demo_hub["manager"])
 
     page.goto(f"{live_server}/manage/exports")
     expect(page.get_by_role("heading", level=1)).to_have_text("Export data for evaluation")
@@ -76,7 +68,7 @@ def test_a_manager_downloads_referral_rows(page, live_server, db, demo_hub):
 
 
 def test_a_bad_filter_shows_what_to_correct(page, live_server, db, demo_hub):
-    sign_in(page, live_server, demo_hub["manager"])
+    sign_in_with_the_keyboard(page, live_server, demo_hub["manager"])
     page.goto(f"{live_server}/manage/exports?from=2026-02-30")
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Enter the start date as a real date")

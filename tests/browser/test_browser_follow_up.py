@@ -10,17 +10,12 @@ from playwright.sync_api import expect
 
 from hub.clock import utcnow
 from hub.referrals import follow_ups
-from tests.browser.test_browser_journey import sign_in
-from tests.conftest import axe_violations
 from tests.factories import submit, user
+from tests.support import assert_accessible, sign_in_on_the_page
 
 pytestmark = pytest.mark.browser
 
 SCORES = {"life_satisfaction": 5, "worthwhile": 6, "happy": 4, "anxious": 7}
-
-
-def assert_accessible(page) -> None:
-    assert axe_violations(page) == [], page.url
 
 
 def test_hub_staff_record_a_partly_follow_up_with_wellbeing_and_refer_again(
@@ -32,7 +27,7 @@ def test_hub_staff_record_a_partly_follow_up_with_wellbeing_and_refer_again(
     db.session.commit()
     reference = submission.reference
 
-    sign_in(page, live_server, demo_hub["hub"])
+    sign_in_on_the_page(page, live_server, demo_hub["hub"])
     page.get_by_role("button", name="Menu").click()  # the navigation folds away on a phone
     page.get_by_role("link", name="Follow-ups").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("1 questionnaire due a follow-up")

@@ -6,23 +6,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.conftest import axe_violations
+from tests.support import assert_accessible, sign_in_on_the_page
 
 pytestmark = pytest.mark.browser
 
 YES = {"smoke_alarms", "falls", "lonely"}
-
-
-def sign_in(page, base_url: str, user) -> None:
-    page.goto(f"{base_url}/login")
-    assert_accessible(page)
-    page.get_by_label("Email address", exact=True).fill(user.email)
-    page.get_by_label("Password", exact=True).fill(user.password)
-    page.get_by_role("button", name="Sign in").click()
-
-
-def assert_accessible(page) -> None:
-    assert axe_violations(page) == [], page.url
 
 
 def answer_sections(page) -> None:
@@ -42,7 +30,7 @@ def test_a_worker_completes_the_questionnaire_and_the_hub_sees_three_referrals(
     worker_context = browser.new_context(viewport={"width": 390, "height": 844})
     page = worker_context.new_page()
     page.set_default_timeout(15_000)
-    sign_in(page, live_server, demo_hub["frontline"])
+    sign_in_on_the_page(page, live_server, demo_hub["frontline"])
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Safe and Independent Living")
     assert_accessible(page)
@@ -118,7 +106,7 @@ def test_a_worker_completes_the_questionnaire_and_the_hub_sees_three_referrals(
     hub_context = browser.new_context(viewport={"width": 1280, "height": 900})
     hub_page = hub_context.new_page()
     hub_page.set_default_timeout(15_000)
-    sign_in(hub_page, live_server, demo_hub["hub"])
+    sign_in_on_the_page(hub_page, live_server, demo_hub["hub"])
     expect(hub_page).to_have_url(re.compile(r"/hub/referrals"))
     rows = hub_page.locator("main tbody tr", has_text=reference)
     expect(rows).to_have_count(3)

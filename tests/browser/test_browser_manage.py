@@ -12,9 +12,8 @@ import pytest
 from playwright.sync_api import expect
 
 from hub.referrals import lifecycle
-from tests.browser.test_browser_journey import sign_in
-from tests.conftest import axe_violations
 from tests.factories import submit, user
+from tests.support import assert_accessible, sign_in_on_the_page
 
 pytestmark = pytest.mark.browser
 
@@ -38,10 +37,6 @@ def history(db, demo_hub):
     db.session.commit()
 
 
-def assert_accessible(page) -> None:
-    assert axe_violations(page) == [], page.url
-
-
 def assert_no_sideways_scroll(page) -> None:
     width, viewport = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
     assert width <= viewport, f"the page is {width}px wide on a {viewport}px screen"
@@ -50,7 +45,7 @@ def assert_no_sideways_scroll(page) -> None:
 def test_a_manager_sees_the_charts_and_their_tables_on_a_phone(
     page, live_server, demo_hub, history
 ):
-    sign_in(page, live_server, demo_hub["manager"])
+    sign_in_on_the_page(page, live_server, demo_hub["manager"])
     expect(page).to_have_url(re.compile(r"/manage$"))  # where a manager lands
     expect(page.get_by_role("heading", level=1)).to_have_text("Turnaround and outcomes")
 
@@ -69,7 +64,7 @@ def test_a_manager_sees_the_charts_and_their_tables_on_a_phone(
 
 
 def test_the_partner_table_sorts_from_the_keyboard(page, live_server, demo_hub, history):
-    sign_in(page, live_server, demo_hub["manager"])
+    sign_in_on_the_page(page, live_server, demo_hub["manager"])
     page.goto(f"{live_server}/manage?{PERIOD}")
     table = page.locator("#table-partners")
     header = table.locator("th", has=page.get_by_role("link", name=re.compile("^Referrals")))
@@ -91,7 +86,7 @@ def test_the_partner_table_sorts_from_the_keyboard(page, live_server, demo_hub, 
 
 
 def test_bad_filters_show_errors_that_lead_to_the_field(page, live_server, demo_hub, history):
-    sign_in(page, live_server, demo_hub["manager"])
+    sign_in_on_the_page(page, live_server, demo_hub["manager"])
     page.get_by_label("Received from").fill("2026-02-31")
     page.get_by_role("button", name="Show figures").click()
 

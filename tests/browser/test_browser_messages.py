@@ -13,14 +13,10 @@ from hub.clock import utcnow
 from hub.models import OutboxMessage
 from hub.referrals import lifecycle
 from notifications import dispatch, outbox
-from tests.conftest import axe_violations
 from tests.factories import submit, user
+from tests.support import assert_accessible, sign_in_with_the_keyboard
 
 pytestmark = pytest.mark.browser
-
-
-def assert_accessible(page) -> None:
-    assert axe_violations(page) == [], page.url
 
 
 def assert_fits_the_screen(page) -> None:
@@ -29,14 +25,6 @@ def assert_fits_the_screen(page) -> None:
         "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
     )
     assert overflow <= 0, page.url
-
-
-def sign_in(page, live_server, who) -> None:
-    page.goto(f"{live_server}/login")
-    page.get_by_label("Email address", exact=True).fill(who.email)
-    page.get_by_label("Password", exact=True).fill(who.password)
-    page.keyboard.press("Enter")
-    expect(page.get_by_text("Signed in as")).to_be_visible()
 
 
 def open_from_navigation(page, name: str) -> None:
@@ -67,7 +55,7 @@ def sent_to_the_log(app, db, demo_hub):
 def test_an_admin_reads_the_message_texts_and_the_mailbox(
     page, live_server, demo_hub, sent_to_the_log
 ):
-    sign_in(page, live_server, demo_hub["admin"])
+    sign_in_with_the_keyboard(page, live_server, demo_hub["admin"])
 
     open_from_navigation(page, "Message texts")
     expect(page.get_by_role("heading", level=1)).to_have_text("Message texts")
@@ -109,7 +97,7 @@ def test_hub_staff_see_a_referrals_messages(page, live_server, db, demo_hub, sen
     failed.last_error = "Twilio error 30003: undelivered"
     db.session.commit()
 
-    sign_in(page, live_server, demo_hub["hub"])
+    sign_in_with_the_keyboard(page, live_server, demo_hub["hub"])
     page.goto(f"{live_server}/hub/referrals/{referral.id}")
     expect(page.get_by_role("heading", name="Messages", exact=True)).to_be_visible()
     messages = page.get_by_role("region", name="Messages, oldest first")

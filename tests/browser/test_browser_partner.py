@@ -12,16 +12,12 @@ from playwright.sync_api import expect
 
 from hub.clock import in_london, utcnow
 from hub.referrals import lifecycle
-from tests.conftest import axe_violations
 from tests.factories import submit, user
+from tests.support import assert_accessible
 
 pytestmark = pytest.mark.browser
 
 SMOKE_QUESTION = "Would you like a free home fire safety visit"
-
-
-def assert_accessible(page) -> None:
-    assert axe_violations(page) == [], page.url
 
 
 def banner(page):

@@ -15,6 +15,7 @@ from hub.referrals import lifecycle
 from hub.referrals.follow_ups import record_follow_up, record_wellbeing
 from tests.api_support import bearer
 from tests.factories import submit, user
+from tests.support import referral_for
 
 # The figures' SQL differs between SQLite and PostgreSQL (dates, durations, medians).
 pytestmark = pytest.mark.both_databases
@@ -23,11 +24,6 @@ MARCH = Filters(date(2026, 3, 1), date(2026, 3, 31))
 AS_OF = datetime(2026, 4, 10, 12, 0)  # every figure is worked out as of this moment
 H = timedelta(hours=1)
 D = timedelta(days=1)
-
-
-def _referral(submission, question):
-    (found,) = [row for row in submission.referrals if row.question_key == question]
-    return found
 
 
 @pytest.fixture(params=["counted afresh", "stored counts"])
@@ -45,14 +41,14 @@ def history(request, demo_hub):
     # S7, the first moment of the period: befriending forwarded at exactly 24 h (within), contact
     # at exactly 14 days (within).
     s7 = submit(frontline, datetime(2026, 3, 1, 0, 0), yes=("lonely",))
-    r8 = _referral(s7, "lonely")
+    r8 = referral_for(s7, "lonely")
     lifecycle.forward_referral(r8, hub, r8.received_at + 24 * H)
     lifecycle.record_contact(r8, None, r8.forwarded_at + 14 * D)
 
     # S1: fire safety forwarded in 2 h, contact in 3 days, closed; falls forwarded in 30 h
     # (a miss), contact in 20 days (a miss), closed as client declined.
     s1 = submit(frontline, datetime(2026, 3, 2, 9, 0), yes=("smoke_alarms", "falls"))
-    r1, r2 = _referral(s1, "smoke_alarms"), _referral(s1, "falls")
+    r1, r2 = referral_for(s1, "smoke_alarms"), referral_for(s1, "falls")
     lifecycle.forward_referral(r1, hub, r1.received_at + 2 * H)
     lifecycle.record_contact(r1, None, r1.forwarded_at + 3 * D)
     lifecycle.close_referral(r1, None, r1.contacted_at + H, "service_provided")
@@ -76,22 +72,22 @@ def history(request, demo_hub):
         borough="southwark",
         postcode="SE5 8AB",
     )
-    r3 = _referral(s2, "smoke_alarms")
+    r3 = referral_for(s2, "smoke_alarms")
     lifecycle.forward_referral(r3, hub, r3.received_at + 4 * H)
 
     # S3: falls forwarded in 10 h, declined two days later: contact never fell due.
     s3 = submit(frontline, datetime(2026, 3, 20, 12, 0), yes=("falls",))
-    r5 = _referral(s3, "falls")
+    r5 = referral_for(s3, "falls")
     lifecycle.forward_referral(r5, hub, r5.received_at + 10 * H)
     lifecycle.decline_referral(r5, None, r5.forwarded_at + 2 * D, "  Not in our area ")
 
     # S4: befriending cancelled after an hour: forwarding never fell due.
     s4 = submit(frontline, datetime(2026, 3, 25, 8, 0), yes=("lonely",))
-    lifecycle.cancel_referral(_referral(s4, "lonely"), hub, s4.received_at + H, "Duplicate")
+    lifecycle.cancel_referral(referral_for(s4, "lonely"), hub, s4.received_at + H, "Duplicate")
 
     # S5, 23:30 BST on 31 March, the last hour of the period: forwarded in 1 h, contact not due.
     s5 = submit(frontline, datetime(2026, 3, 31, 22, 30), yes=("smoke_alarms",))
-    r7 = _referral(s5, "smoke_alarms")
+    r7 = referral_for(s5, "smoke_alarms")
     lifecycle.forward_referral(r7, hub, r7.received_at + H)
 
     for submission, needs_met in ((s1, "yes"), (s2, "partly")):

@@ -18,6 +18,7 @@ from hub.models import figures_stale, referral_counts
 from hub.referrals import lifecycle
 from hub.referrals.follow_ups import record_follow_up, record_wellbeing
 from tests.factories import submit, user
+from tests.support import referral_for
 
 # The stored counts' SQL and triggers differ between SQLite and PostgreSQL.
 pytestmark = pytest.mark.both_databases
@@ -30,11 +31,6 @@ SCORES = {"life_satisfaction": 5, "worthwhile": 6, "happy": 5, "anxious": 5}
 
 def _noted() -> set[date]:
     return set(db.session.scalars(select(figures_stale.c.day)))
-
-
-def _referral(submission, question):
-    (found,) = [row for row in submission.referrals if row.question_key == question]
-    return found
 
 
 def _refreshed() -> None:
@@ -52,7 +48,7 @@ def test_every_change_that_can_move_a_figure_notes_its_day(db, demo_hub):
     assert stored.stale_days(db.session) == {date(2026, 3, 2), date(2026, 3, 3)}
     _refreshed()
 
-    fire = _referral(submission, "smoke_alarms")
+    fire = referral_for(submission, "smoke_alarms")
     fire.sla_check_at = received + 5 * H  # the SLA watch's own bookkeeping moves no figure
     db.session.commit()
     assert _noted() == set()
@@ -151,7 +147,7 @@ def test_stored_counts_give_the_figures_counted_afresh(db, demo_hub, filters):
 
     # Changes after the counts were stored: their days are counted afresh, the rest summed.
     hub = user("hub")
-    late = _referral(made[6], made[6].referrals[0].question_key)
+    late = referral_for(made[6], made[6].referrals[0].question_key)
     if late.status == "received":
         lifecycle.forward_referral(late, hub, NOW - D)
     made[9].client.borough = "lambeth" if made[9].client.borough == "southwark" else "southwark"

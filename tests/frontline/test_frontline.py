@@ -13,8 +13,8 @@ from hub.auth import accounts
 from hub.extensions import db as _db
 from hub.models import QuestionnaireDraft, Submission
 from tests.api_support import count
-from tests.conftest import sign_in
 from tests.factories import SAIL_KEYS
+from tests.support import sign_in, the_draft
 
 SECTIONS = {
     "security_fire": ("smoke_alarms", "fire_risk", "home_security", "scams", "personal_alarm"),
@@ -101,11 +101,6 @@ def complete_to_check(client, yes=("smoke_alarms", "scams", "falls"), **details)
 def submissions() -> list[Submission]:
     _db.session.expire_all()
     return list(_db.session.scalars(select(Submission)))
-
-
-def the_draft() -> QuestionnaireDraft:
-    _db.session.expire_all()
-    return _db.session.scalars(select(QuestionnaireDraft)).one()
 
 
 def test_the_whole_visit_makes_one_submission_with_a_referral_per_yes(client, sign_in_as, db):

@@ -9,10 +9,10 @@ from playwright.sync_api import expect
 
 from hub.auth import accounts
 from hub.frontline import submitted_queries
-from hub.models import FollowUp, Organisation
+from hub.models import FollowUp
 from hub.referrals import lifecycle
-from tests.conftest import axe_violations
 from tests.factories import submit, user
+from tests.support import axe_violations, partner
 
 OTHER_EMAIL = "other.worker@lambeth.example"
 OTHER_PASSWORD = "other-worker-password"
@@ -27,10 +27,6 @@ def other_worker(db, demo_hub, now):
     )
     db.session.commit()
     return worker
-
-
-def partner(slug: str) -> Organisation:
-    return accounts.find_organisation(slug)
 
 
 def text_of(response) -> str:

@@ -17,6 +17,7 @@ import pytest
 
 from hub.referrals import lifecycle
 from tests.factories import submit, user
+from tests.support import page_text, referral_for
 
 H = timedelta(hours=1)
 D = timedelta(days=1)
@@ -66,16 +67,6 @@ def tables_of(response) -> Tables:
     return parser
 
 
-def page_text(response) -> str:
-    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", text).replace("&#39;", "'")
-
-
-def _referral(submission, question):
-    (found,) = [row for row in submission.referrals if row.question_key == question]
-    return found
-
-
 @pytest.fixture
 def history(db, demo_hub):
     """Three questionnaires; the comments give each referral's hours to forward and days to
@@ -88,7 +79,7 @@ def history(db, demo_hub):
     # provided; falls forwarded in 30 h (a miss), contact in 20 days (a miss), closed as
     # client declined.
     s1 = submit(frontline, datetime(2026, 1, 5, 9, 0), yes=("smoke_alarms", "falls"))
-    fire, falls = _referral(s1, "smoke_alarms"), _referral(s1, "falls")
+    fire, falls = referral_for(s1, "smoke_alarms"), referral_for(s1, "falls")
     lifecycle.forward_referral(fire, hub, fire.received_at + 2 * H)
     lifecycle.record_contact(fire, None, fire.forwarded_at + 3 * D)
     lifecycle.close_referral(fire, None, fire.contacted_at + H, "service_provided")
@@ -99,12 +90,12 @@ def history(db, demo_hub):
     # S2 (February): fire safety forwarded in 4 h and never contacted (open and overdue: a
     # contact miss); befriending never forwarded (open and overdue: a forwarding miss).
     s2 = submit(frontline, datetime(2026, 2, 10, 10, 0), yes=("smoke_alarms", "lonely"))
-    waiting_contact, waiting_forward = _referral(s2, "smoke_alarms"), _referral(s2, "lonely")
+    waiting_contact, waiting_forward = referral_for(s2, "smoke_alarms"), referral_for(s2, "lonely")
     lifecycle.forward_referral(waiting_contact, hub, waiting_contact.received_at + 4 * H)
 
     # S3 (February): falls forwarded in 10 h, declined two days later, before contact was due.
     s3 = submit(frontline, datetime(2026, 2, 20, 12, 0), yes=("falls",))
-    declined = _referral(s3, "falls")
+    declined = referral_for(s3, "falls")
     lifecycle.forward_referral(declined, hub, declined.received_at + 10 * H)
     lifecycle.decline_referral(declined, None, declined.forwarded_at + 2 * D, "Not in our area")
     db.session.commit()

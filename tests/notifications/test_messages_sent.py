@@ -21,8 +21,7 @@ from notifications import dispatch, receipts
 from notifications.messages import previews, to_hub_staff
 from partners import links
 from tests.factories import submit, user
-from tests.fake_twilio import fake_twilio_fixture  # noqa: F401
-from tests.smtp_support import html_of, smtp_server_fixture, text_of  # noqa: F401
+from tests.smtp_support import html_of, text_of
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates" / "notifications"
 

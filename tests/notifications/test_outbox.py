@@ -13,7 +13,7 @@ from hub.models import OutboxMessage
 from hub.referrals import lifecycle
 from notifications import channels, dispatch, outbox
 from tests.factories import submit, user
-from tests.smtp_support import html_of, smtp_server_fixture, text_of  # noqa: F401
+from tests.smtp_support import html_of, text_of
 
 # Claiming messages (FOR UPDATE SKIP LOCKED) and queueing each once (ON CONFLICT DO NOTHING).
 pytestmark = pytest.mark.both_databases

@@ -11,8 +11,8 @@ import pytest
 
 from hub.models import OutboxMessage
 from notifications import channels, dispatch, outbox
-from tests.fake_twilio import FROM_NUMBER, fake_twilio_fixture  # noqa: F401
-from tests.smtp_support import free_port, smtp_server_fixture  # noqa: F401
+from tests.fake_twilio import FROM_NUMBER
+from tests.smtp_support import free_port
 
 BODY = "SAIL hub: referral R-000042 was forwarded to you. Open it at http://hub.test/r/42"
 

@@ -8,16 +8,11 @@ import pytest
 from hub.auth import accounts
 from hub.clock import utcnow
 from hub.referrals import lifecycle
-from tests.conftest import sign_in
 from tests.factories import submit, user
+from tests.support import page_text, sign_in
 
 FALLS_EMAIL = "falls@nhs-falls.example.org"
 FALLS_PASSWORD = "falls-partner-password"
-
-
-def page_text(response) -> str:
-    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", text)
 
 
 @pytest.fixture

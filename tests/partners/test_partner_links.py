@@ -18,18 +18,13 @@ from hub.models import OutboxMessage, PartnerLinkCode, Referral, User
 from hub.referrals import lifecycle
 from notifications import dispatch
 from partners import links
-from tests.conftest import axe_violations, sign_in
 from tests.factories import submit, user
-from tests.smtp_support import smtp_server_fixture, text_of  # noqa: F401
+from tests.smtp_support import text_of
+from tests.support import axe_violations, page_text, sign_in
 
 FALLS_EMAIL = "referrals@nhs-falls-prevention.example.org"
 MASKED = "r•••@nhs-falls-prevention.example.org"
 CLIENT_DETAILS = ("Edna", "Clarke", "020 7946 0123", "SW2 5SG", "Acre Lane", "17 May 1941")
-
-
-def page_text(response) -> str:
-    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", text)
 
 
 @pytest.fixture

@@ -12,18 +12,13 @@ from hub.auth import accounts
 from hub.clock import in_london, to_utc_naive, utcnow
 from hub.models import ContactAttempt, Referral, ReferralEvent
 from hub.referrals import lifecycle
-from tests.conftest import sign_in
 from tests.factories import submit, user
+from tests.support import page_text, sign_in
 
 FALLS_EMAIL = "falls@nhs-falls.example.org"
 FALLS_PASSWORD = "falls-partner-password"
 SMOKE_QUESTION = "Would you like a free home fire safety visit"
 FALLS_QUESTION = "Have you had a fall in the last year"
-
-
-def page_text(response) -> str:
-    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", text).replace("&#39;", "'").replace("&quot;", '"')
 
 
 def typed_moment(moment_utc, **overrides) -> dict:

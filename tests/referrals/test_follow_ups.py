@@ -17,6 +17,7 @@ from hub.referrals import follow_ups, lifecycle
 from hub.triage import queries
 from tests.api_support import bearer, count
 from tests.factories import submit, user
+from tests.support import fresh
 
 SCORES = {"life_satisfaction": 6, "worthwhile": 7, "happy": 5, "anxious": 3}
 LATER = {"life_satisfaction": 8, "worthwhile": 7, "happy": 4, "anxious": 1}
@@ -26,11 +27,6 @@ YES = ("smoke_alarms", "falls", "lonely")  # lfb-home-fire-safety, nhs-falls-pre
 def received(now, days=28, hours=0, **kwargs) -> Submission:
     """A questionnaire the hub received that long before ``now``."""
     return submit(user("frontline"), now - timedelta(days=days, hours=hours), **kwargs)
-
-
-def fresh(submission: Submission) -> Submission:
-    _db.session.expire_all()
-    return _db.session.get(Submission, submission.id)
 
 
 def record(submission, now, needs_met="partly", helped=("lfb-home-fire-safety",), **kwargs):

@@ -4,16 +4,9 @@ from datetime import timedelta
 
 import pytest
 
-from hub.models import Referral, ReferralEvent
+from hub.models import ReferralEvent
 from hub.referrals import lifecycle
 from tests.factories import submit, user
-
-
-@pytest.fixture
-def referral(db, demo_hub, now) -> Referral:
-    submission = submit(user("frontline"), now, yes=("smoke_alarms",))
-    db.session.commit()
-    return submission.referrals[0]
 
 
 def test_a_new_referral_is_received_with_a_24_hour_forwarding_deadline(referral, now):

@@ -7,14 +7,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from hub.auth import accounts
 from hub.models import ContactAttempt, Referral, ReferralEvent
 from hub.referrals import lifecycle
 from tests.factories import submit, user
-
-
-def partner(slug: str):
-    return accounts.find_organisation(slug)
+from tests.support import partner
 
 
 def event_count(db, referral: Referral) -> int:
@@ -60,14 +56,6 @@ class Unchanged:
 
     def check(self):
         assert self._state() == self.before
-
-
-@pytest.fixture
-def referral(db, demo_hub, now) -> Referral:
-    """A fire-safety referral, received at ``now``."""
-    submission = submit(user("frontline"), now, yes=("smoke_alarms",))
-    db.session.commit()
-    return submission.referrals[0]
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from hub.extensions import db as _db
-from hub.models import QuestionnaireDraft, Submission, WellbeingScore
+from hub.models import Submission, WellbeingScore
 from hub.referrals.follow_ups import clean_wellbeing
 from tests.api_support import bearer, count
 from tests.factories import client_details, sail_answers, user
@@ -19,6 +19,7 @@ from tests.frontline.test_frontline import (
     page,
     start,
 )
+from tests.support import the_draft
 
 SCORES = {"life_satisfaction": 6, "worthwhile": 7, "happy": 5, "anxious": 3}
 
@@ -68,11 +69,6 @@ def to_wellbeing(client, yes=("smoke_alarms", "falls")) -> str:
     client.post(client_url, data=client_form())
     assert answer_sections(client, client_url, yes) == draft_url(client_url, "wellbeing")
     return draft_url(client_url)
-
-
-def the_draft() -> QuestionnaireDraft:
-    _db.session.expire_all()
-    return _db.session.scalars(select(QuestionnaireDraft)).one()
 
 
 def form_scores(**overrides) -> dict:

@@ -15,22 +15,9 @@ from hub.extensions import db as _db
 from hub.models import Organisation, Referral, ReferralEvent
 from hub.referrals import lifecycle
 from tests.factories import submit, user
+from tests.support import forwarded_smoke_alarm, fresh, hours_ago, page_text
 
 LFB = "London Fire Brigade – Home Fire Safety Visits"
-
-
-def fresh(row):
-    _db.session.expire_all()
-    return _db.session.get(type(row), row.id)
-
-
-def page_text(response) -> str:
-    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", text).replace("&#39;", "'").replace("&#34;", '"')
-
-
-def hours_ago(hours: float):
-    return utcnow() - timedelta(hours=hours)
 
 
 def event_count(referral) -> int:
@@ -43,14 +30,6 @@ def referral_count() -> int:
 
 def partner_named(slug: str) -> Organisation:
     return _db.session.scalar(select(Organisation).filter_by(slug=slug))
-
-
-def forwarded_smoke_alarm(hours: float = 50, **details) -> Referral:
-    """A smoke alarm referral (to the fire brigade), forwarded ``hours`` ago."""
-    referral = submit(user("frontline"), hours_ago(hours + 1), yes=("smoke_alarms",), **details)
-    referral = referral.referrals[0]
-    lifecycle.forward_referral(referral, user("hub"), hours_ago(hours))
-    return referral
 
 
 @pytest.fixture
@@ -469,7 +448,7 @@ def test_the_hub_pages_for_declines_reopening_and_consent_are_accessible(
 ):
     from playwright.sync_api import expect
 
-    from tests.conftest import axe_violations
+    from tests.support import axe_violations
 
     main = page.locator("main")
 

@@ -15,12 +15,7 @@ from hub.extensions import db as _db
 from hub.models import Referral, ReferralEvent
 from hub.referrals import lifecycle
 from tests.factories import SAIL_KEYS, submit, user
-
-
-def fresh(row):
-    """The row as the database has it now (a request commits in its own transaction)."""
-    _db.session.expire_all()
-    return _db.session.get(type(row), row.id)
+from tests.support import fresh, hours_ago, page_text
 
 
 def events_of(referral, kind: str) -> int:
@@ -29,16 +24,6 @@ def events_of(referral, kind: str) -> int:
             ReferralEvent.referral_id == referral.id, ReferralEvent.kind == kind
         )
     )
-
-
-def page_text(response) -> str:
-    """The page's text with tags removed and spaces collapsed, as a reader would see it."""
-    text = re.sub(r"<[^>]+>", " ", response.get_data(as_text=True))
-    return re.sub(r"\s+", " ", text).replace("&#39;", "'")
-
-
-def hours_ago(hours: float):
-    return utcnow() - timedelta(hours=hours)
 
 
 def referral_links(response) -> list[str]:
