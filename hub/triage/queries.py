@@ -1,4 +1,4 @@
-"""The data layer for the hub's triage pages and the partner inbox.
+"""The data layer for the hub's triage pages (the partner portal reuses its rows and paging).
 
 Filtered, ordered and paginated queries that return rows ready to show: everything a template
 reads is loaded here, so templates never query. ``now`` comes from the view (see ``hub.clock``).
@@ -10,7 +10,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, false, func, null, select, true
+from sqlalchemy import and_, exists, false, func, select, true
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from hub.extensions import db
@@ -36,7 +36,6 @@ OPEN = "open"
 ALL = "all"
 # Declined by the partner and not yet re-routed: the hub owes it a decision.
 DECLINED_WAITING = "declined_waiting"
-WITH_PARTNER = lifecycle.WITH_PARTNER
 
 
 # --- Rows and pages ---------------------------------------------------------------------------
@@ -415,46 +414,3 @@ def history(referral: Referral) -> list[HistoryEntry]:
     ]
     # Newest first; of events at the same moment, the one recorded last comes first.
     return sorted(reversed(entries), key=lambda entry: entry.at, reverse=True)
-
-
-# --- The partner inbox ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InboxSummary:
-    total: int
-    to_contact: int
-    overdue: int
-
-
-def _partner_visible(partner_id: int):
-    """As ``hub.auth.access.referrals_visible_to`` for a user of that partner agency."""
-    return and_(Referral.partner_id == partner_id, Referral.forwarded_at.is_not(None))
-
-
-def partner_inbox(partner_id: int, now: datetime, number: int = 1) -> Page:
-    """One partner's forwarded referrals: those waiting for contact first, soonest deadline first;
-    then the rest, most recently forwarded first."""
-    query = (
-        select(Referral)
-        .where(_partner_visible(partner_id))
-        .order_by(
-            case((Referral.status.in_(WITH_PARTNER), 0), else_=1),
-            case((Referral.status.in_(WITH_PARTNER), Referral.contact_due_at), else_=null()),
-            Referral.forwarded_at.desc(),
-            Referral.id,
-        )
-    )
-    return _paginate(query, number, now)
-
-
-def partner_inbox_summary(partner_id: int, now: datetime) -> InboxSummary:
-    with_partner = Referral.status.in_(WITH_PARTNER)
-    total, to_contact, overdue = db.session.execute(
-        select(
-            func.count(),
-            func.count(case((with_partner, 1))),
-            func.count(case((and_(with_partner, Referral.contact_due_at <= now), 1))),
-        ).where(_partner_visible(partner_id))
-    ).one()
-    return InboxSummary(total=total, to_contact=to_contact, overdue=overdue)
