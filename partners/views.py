@@ -18,9 +18,12 @@ from flask_login import current_user
 from hub.auth.access import roles_required
 from hub.clock import utcnow
 from hub.extensions import db
-from hub.filters import OUTCOME_LABELS, london_time
-from hub.models import CONTACTED, OUTCOMES, Referral
+from hub.filters import london_time
+from hub.labels import outcome_label
+from hub.models import Referral
 from hub.referrals import lifecycle, sla
+from hub.referrals.overdue import current_deadline, is_overdue
+from hub.status import OUTCOMES_WITHOUT_CONTACT, PARTNER_OUTCOMES, Status
 from hub.triage.queries import ReferralRow
 from partners import queries
 from partners.forms import AttemptForm, CloseForm, ContactForm, DeclineForm, PartnerForm
@@ -78,7 +81,7 @@ def _locked_or_404(referral_id: int) -> Referral:
 def _referral_page(referral_id: int, error: str | None = None, status: int = 200):
     referral = _visible_or_404(referral_id)
     now = utcnow()
-    deadline, kind = lifecycle.current_deadline(referral)
+    deadline, kind = current_deadline(referral)
     return (
         render_template(
             "partners/referral.html",
@@ -88,15 +91,13 @@ def _referral_page(referral_id: int, error: str | None = None, status: int = 200
                 queries.question_text(referral),
                 deadline,
                 kind,
-                overdue=lifecycle.is_overdue(referral, now),
+                overdue=is_overdue(referral, now),
             ),
             client=referral.submission.client,
             attempts=referral.attempts,
             attempts_needed=sla.unable_to_contact_attempts(),
             history=queries.history(referral),
             actions=queries.available_actions(referral),
-            outcome_label=queries.outcome_label(referral.outcome),
-            METHOD_LABELS=queries.METHOD_LABELS,
             error=error,
             now=now,
         ),
@@ -194,7 +195,7 @@ def record_attempt(referral_id: int):
 
     def change(referral, form):
         nonlocal made_contact
-        was_contacted = referral.status == CONTACTED
+        was_contacted = referral.status == Status.CONTACTED
         lifecycle.record_attempt(
             referral,
             _me(),
@@ -214,7 +215,7 @@ def record_attempt(referral_id: int):
                 "when your work with them is done."
             )
         made, needed = lifecycle.attempt_count(referral), sla.unable_to_contact_attempts()
-        if referral.status == CONTACTED:
+        if referral.status == Status.CONTACTED:
             return f"Attempt recorded. {_plural(made, 'attempt')} recorded for this referral."
         if made < needed:
             return (
@@ -261,17 +262,17 @@ def close(referral_id: int):
     def confirmation(referral):
         return (
             f"Referral {referral.reference} closed: "
-            f"{OUTCOME_LABELS[referral.outcome].lower()}. The hub and the person who referred "
+            f"{outcome_label(referral.outcome).lower()}. The hub and the person who referred "
             "the client can now see the outcome. There is nothing more to do."
         )
 
     def context(referral, form):
         made, needed = lifecycle.attempt_count(referral), sla.unable_to_contact_attempts()
-        contacted = referral.status == CONTACTED
+        contacted = referral.status == Status.CONTACTED
         offered = tuple(
             outcome
-            for outcome in OUTCOMES
-            if contacted or outcome in lifecycle.OUTCOMES_WITHOUT_CONTACT
+            for outcome in PARTNER_OUTCOMES
+            if contacted or outcome in OUTCOMES_WITHOUT_CONTACT
         )
         form.offer(
             offered,

@@ -14,6 +14,7 @@ from hub.clock import iso_z, utcnow
 from hub.extensions import db
 from hub.models import FollowUp, Referral, Submission, WellbeingScore
 from hub.referrals import follow_ups as service
+from hub.referrals.wellbeing import clean_wellbeing, scores_of
 
 MAX_PAGE_SIZE = 200
 
@@ -62,7 +63,7 @@ def _follow_up(row: FollowUp, wellbeing: WellbeingScore | None, referrals, now) 
         "helped": list(row.helped or []),
         "notes": row.notes,
         "recorded_at": iso_z(row.recorded_at),
-        "wellbeing": service.scores_of(wellbeing),
+        "wellbeing": scores_of(wellbeing),
         "referrals": [serialise.referral(referral, now) for referral in referrals],
     }
 
@@ -85,7 +86,7 @@ def _read_body() -> dict:
     if wellbeing is not None:
         if not isinstance(wellbeing, dict):
             errors["wellbeing"] = "Send the wellbeing answers as an object of four whole numbers"
-        elif service.clean_wellbeing(wellbeing) == (None, {}):
+        elif clean_wellbeing(wellbeing) == (None, {}):
             errors["wellbeing"] = "Send all four wellbeing answers, or leave wellbeing out"
     refer_again = body.get("refer_again")
     if refer_again is not None and (

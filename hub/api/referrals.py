@@ -19,17 +19,11 @@ from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_
 from hub.auth.access import referrals_visible_to
 from hub.clock import parse_iso, utcnow
 from hub.extensions import db
-from hub.models import (
-    CONTACT_METHODS,
-    DECLINED,
-    NO_SUITABLE_SERVICE,
-    STATUSES,
-    ContactAttempt,
-    Organisation,
-    Referral,
-    Submission,
-)
+from hub.models import CONTACT_METHODS, ContactAttempt, Organisation, Referral, Submission
 from hub.referrals import lifecycle
+from hub.referrals.overdue import overdue_clause
+from hub.status import STATUSES, Outcome, Status
+from partners.directory import partner_by_slug
 
 READERS = ("hub", "manager", "partner")
 MAX_PAGE_SIZE = 200
@@ -87,19 +81,17 @@ def _filters(now: datetime) -> list:
             errors["status"] = "status must be one of: " + ", ".join(STATUSES)
     partner = request.args.get("partner")
     if partner:
-        partner_id = db.session.scalar(
-            select(Organisation.id).filter_by(slug=partner, kind="partner")
-        )
-        if partner_id is None:
+        found = partner_by_slug(partner)
+        if found is None:
             errors["partner"] = "There is no partner agency with that slug"
         else:
-            conditions.append(Referral.partner_id == partner_id)
+            conditions.append(Referral.partner_id == found.id)
     overdue = request.args.get("overdue")
     if overdue:
         if overdue.lower() == "true":
-            conditions.append(lifecycle.overdue_clause(now))
+            conditions.append(overdue_clause(now))
         elif overdue.lower() == "false":
-            conditions.append(not_(lifecycle.overdue_clause(now)))
+            conditions.append(not_(overdue_clause(now)))
         else:
             errors["overdue"] = "overdue must be true or false"
     if errors:
@@ -190,7 +182,11 @@ def close_referral(referral_id: int):
 
 def _close(row: Referral, actor, now: datetime, outcome=None, notes=None) -> Referral:
     """Close with an outcome; hub staff close a declined referral as "no suitable service"."""
-    if actor.role == "hub" and row.status == DECLINED and outcome == NO_SUITABLE_SERVICE:
+    if (
+        actor.role == "hub"
+        and row.status == Status.DECLINED
+        and outcome == Outcome.NO_SUITABLE_SERVICE
+    ):
         return lifecycle.close_declined(row, actor, now, notes)
     return lifecycle.close_referral(row, actor, now, outcome, notes)
 
@@ -265,7 +261,7 @@ def reroute_referral(referral_id: int):
     note = optional_text(body, "note")
     if not slug:
         raise invalid({"partner": "partner is required: the slug of the partner agency"})
-    partner = db.session.scalar(select(Organisation).filter_by(slug=slug, kind="partner"))
+    partner = partner_by_slug(slug)
     if partner is None:
         raise invalid({"partner": "There is no partner agency with that slug"})
     now = utcnow()

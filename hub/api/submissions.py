@@ -15,9 +15,9 @@ from hub.clock import utcnow
 from hub.extensions import db
 from hub.models import QuestionnaireVersion, Submission
 from hub.referrals.client_details import ClientDetails, clean_client_details
-from hub.referrals.follow_ups import clean_wellbeing
 from hub.referrals.questionnaire_versions import definition_of, latest
 from hub.referrals.submissions import submit_questionnaire
+from hub.referrals.wellbeing import clean_wellbeing
 from questionnaires import AnswersInvalid
 
 CLIENT_FIELDS = (

@@ -25,7 +25,7 @@ from hub.frontline.forms import (
 )
 from hub.models import QuestionnaireDraft, User
 from hub.referrals import questionnaire_versions
-from hub.referrals.follow_ups import WELLBEING_TEXT
+from hub.referrals.wellbeing import WELLBEING_TEXT
 
 frontline = Blueprint("frontline", __name__, url_prefix="/questionnaires")
 WHO = ("frontline", "hub")  # hub staff also take questionnaires over the phone

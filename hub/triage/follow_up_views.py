@@ -16,6 +16,7 @@ from hub.extensions import db
 from hub.models import Submission
 from hub.referrals import follow_ups as service
 from hub.referrals.questionnaire_versions import definition_of
+from hub.referrals.wellbeing import wellbeing_changes
 from hub.triage.follow_up_forms import FollowUpForm, ReferAgainForm
 
 follow_ups = Blueprint("follow_ups", __name__, url_prefix="/hub/follow-ups")
@@ -46,7 +47,6 @@ def due_list():
         heading=due_heading(due.total),
         status_counts={s.id: service.status_counts(s) for s in due.items},
         recent=service.recent_follow_ups(),
-        needs_met_labels=service.NEEDS_MET_LABELS,
         now=now,
     )
 
@@ -140,7 +140,7 @@ def _recorded_page(
         form = ReferAgainForm(formdata=None)
     if form is not None:
         form.set_options(options)
-    changes = service.wellbeing_changes(submission)
+    changes = wellbeing_changes(submission)
     return (
         render_template(
             "hub/follow_up_recorded.html",

@@ -14,12 +14,15 @@ from sqlalchemy import and_, exists, false, func, select, true
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from hub.extensions import db
-from hub.filters import CONTACT_METHOD_LABELS, OUTCOME_LABELS, london_time
+from hub.filters import london_time
+from hub.labels import (
+    HUB_HISTORY_METHOD_LABELS,
+    SOURCE_LABELS,
+    detail_label,
+    event_label,
+    outcome_label,
+)
 from hub.models import (
-    DECLINED,
-    OPEN_STATUSES,
-    RECEIVED,
-    STATUSES,
     Client,
     Organisation,
     Referral,
@@ -28,8 +31,15 @@ from hub.models import (
     User,
 )
 from hub.pagination import Page, PageNotFound  # noqa: F401  (the views catch it from here)
-from hub.referrals import lifecycle
+from hub.referrals.overdue import (
+    current_deadline,
+    current_deadline_clause,
+    is_overdue,
+    overdue_clause,
+)
 from hub.referrals.questionnaire_versions import definition_of
+from hub.status import OPEN_STATUSES, STATUSES, Status
+from partners.directory import partner_names
 
 PAGE_SIZE = 50
 OPEN = "open"
@@ -43,7 +53,7 @@ DECLINED_WAITING = "declined_waiting"
 
 @dataclass(frozen=True)
 class QueueFilters:
-    status: str = RECEIVED
+    status: str = Status.RECEIVED
     partner: Organisation | None = None
     overdue: bool = False
 
@@ -70,13 +80,13 @@ def question_text(referral: Referral) -> str:
 
 
 def _row(referral: Referral, now: datetime) -> ReferralRow:
-    deadline, kind = lifecycle.current_deadline(referral)
+    deadline, kind = current_deadline(referral)
     return ReferralRow(
         referral=referral,
         question=question_text(referral),
         deadline=deadline,
         deadline_kind=kind,
-        overdue=lifecycle.is_overdue(referral, now),
+        overdue=is_overdue(referral, now),
     )
 
 
@@ -109,7 +119,7 @@ def _status_condition(status: str):
     if status == OPEN:
         return Referral.status.in_(OPEN_STATUSES)
     if status == DECLINED_WAITING:
-        return and_(Referral.status == DECLINED, _not_rerouted())
+        return and_(Referral.status == Status.DECLINED, _not_rerouted())
     if status in STATUSES:
         return Referral.status == status
     return false()
@@ -121,8 +131,8 @@ def queue(filters: QueueFilters, now: datetime, number: int = 1) -> Page:
     if filters.partner is not None:
         conditions.append(Referral.partner_id == filters.partner.id)
     if filters.overdue:
-        conditions.append(lifecycle.overdue_clause(now))
-    deadline = lifecycle.current_deadline_clause()
+        conditions.append(overdue_clause(now))
+    deadline = current_deadline_clause()
     query = (
         select(Referral)
         .where(*conditions)
@@ -135,7 +145,7 @@ def queue(filters: QueueFilters, now: datetime, number: int = 1) -> Page:
 
 def _add_successors(page: Page) -> None:
     """Mark the declined referrals on a page that were re-routed, with one query."""
-    declined = [row.referral.id for row in page.items if row.referral.status == DECLINED]
+    declined = [row.referral.id for row in page.items if row.referral.status == Status.DECLINED]
     if not declined:
         return
     successors = dict(
@@ -175,12 +185,6 @@ def reroute_options(declined: Referral) -> list[Organisation]:
             )
             .order_by(Organisation.name)
         )
-    )
-
-
-def partner_by_slug(slug: str) -> Organisation | None:
-    return db.session.scalar(
-        select(Organisation).where(Organisation.slug == slug, Organisation.kind == "partner")
     )
 
 
@@ -264,7 +268,7 @@ def lock_referrals_of(submission: Submission) -> list[Referral]:
 
 
 def waiting_to_forward(submission: Submission) -> list[Referral]:
-    return [referral for referral in submission.referrals if referral.status == RECEIVED]
+    return [referral for referral in submission.referrals if referral.status == Status.RECEIVED]
 
 
 @dataclass(frozen=True)
@@ -301,42 +305,6 @@ def answers_by_section(submission: Submission) -> list[AnswerSection]:
 
 # --- History ----------------------------------------------------------------------------------
 
-EVENT_LABELS = {
-    "received": "Received from the referrer",
-    "forwarded": "Forwarded to the partner",
-    "accepted": "Accepted by the partner",
-    "attempt": "Contact attempt",
-    "contacted": "Partner contacted the client",
-    "closed": "Closed",
-    "declined": "Declined by the partner",
-    "cancelled": "Cancelled",
-    "rerouted": "Re-routed to another partner",
-    "reopened": "Reopened",
-    "note": "Note added",
-    # Recorded by the scheduler's SLA watch (hub/jobs/watch.py).
-    "forward_warning": "Hub staff warned: not yet forwarded",
-    "forward_breach": "Not forwarded within the forwarding deadline",
-    "chase": "Partner reminded to contact the client",
-    "contact_breach": "Client not contacted by the deadline: escalated to hub staff",
-}
-DETAIL_LABELS = {
-    "reason": "Reason",
-    "note": "Note",
-    "notes": "Notes",
-    "outcome": "Outcome",
-    "previous_outcome": "Previous outcome",
-    "partner": "Partner",
-    "possible_duplicate_of": "Possible duplicate of",
-    "method": "How",
-    "reached": "Reached the client",
-    "attempted_at": "When",
-    "number": "Reminder",
-    "contacted_at": "Contacted",
-    "to": "New referral",
-    "rerouted_from": "Re-routed from",
-    "source": "Added from",
-}
-SOURCE_LABELS = {"follow_up": "The hub’s follow-up with the client"}
 TIME_DETAILS = {"attempted_at", "contacted_at"}  # stored as ISO text, shown in UK time
 HIDDEN_DETAILS = {"question"}  # the page already says what the referral is about
 
@@ -356,23 +324,19 @@ def _who(actor: User | None) -> str:
 
 
 def _partner_names(events: list[ReferralEvent]) -> dict[str, str]:
-    slugs = {event.details.get("partner") for event in events if event.details} - {None}
-    if not slugs:
-        return {}
-    rows = db.session.execute(
-        select(Organisation.slug, Organisation.name).where(Organisation.slug.in_(slugs))
+    return partner_names(
+        {event.details.get("partner") for event in events if event.details} - {None}
     )
-    return dict(rows.all())
 
 
 def _detail(key: str, value, partner_names: dict[str, str]) -> tuple[str, str]:
-    label = DETAIL_LABELS.get(key, key.replace("_", " ").capitalize())
+    label = detail_label(key)
     if key == "partner":
         value = partner_names.get(value, value)
     elif key in ("outcome", "previous_outcome"):
-        value = OUTCOME_LABELS.get(value, value) if value else "None"
+        value = outcome_label(value) if value else "None"
     elif key == "method":
-        value = CONTACT_METHOD_LABELS.get(value, value)
+        value = HUB_HISTORY_METHOD_LABELS.get(value, value)
     elif key == "reached":
         value = "Yes" if value else "No"
     elif key == "source":
@@ -392,7 +356,7 @@ def _what(event: ReferralEvent, partner_names: dict[str, str]) -> str:
         return "Re-routed here by the hub"
     if event.kind == "received" and details.get("source"):
         return "Added by the hub"
-    return EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize())
+    return event_label(event.kind)
 
 
 def history(referral: Referral) -> list[HistoryEntry]:

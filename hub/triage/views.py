@@ -16,10 +16,13 @@ from hub.admin.queries import messages_of_referral
 from hub.auth.access import roles_required
 from hub.clock import utcnow
 from hub.extensions import db
-from hub.filters import STATUS_TAGS, london_time
-from hub.models import DECLINED, RECEIVED, Referral
+from hub.filters import london_time
+from hub.labels import status_label
+from hub.models import Referral
 from hub.referrals import lifecycle
+from hub.referrals.overdue import current_deadline, is_overdue
 from hub.referrals.questionnaire_versions import definition_of
+from hub.status import Status
 from hub.triage import queries
 from hub.triage.forms import (
     CancelForm,
@@ -30,6 +33,7 @@ from hub.triage.forms import (
     RerouteForm,
     WithdrawConsentForm,
 )
+from partners.directory import partner_by_slug
 
 hub_views = Blueprint("hub_views", __name__, url_prefix="/hub")
 
@@ -37,13 +41,13 @@ VIEWERS = ("hub", "manager", "admin")
 ACTORS = ("hub",)
 
 STATUS_PHRASES = {
-    RECEIVED: "{count} {noun} waiting to be forwarded",
-    "forwarded": "{count} {noun} forwarded, waiting for the partner",
-    "accepted": "{count} {noun} accepted by the partner",
-    "contacted": "{count} {noun} where the partner has contacted the client",
-    "closed": "{count} closed {noun}",
-    "declined": "{count} {noun} declined by the partner",
-    "cancelled": "{count} cancelled {noun}",
+    Status.RECEIVED: "{count} {noun} waiting to be forwarded",
+    Status.FORWARDED: "{count} {noun} forwarded, waiting for the partner",
+    Status.ACCEPTED: "{count} {noun} accepted by the partner",
+    Status.CONTACTED: "{count} {noun} where the partner has contacted the client",
+    Status.CLOSED: "{count} closed {noun}",
+    Status.DECLINED: "{count} {noun} declined by the partner",
+    Status.CANCELLED: "{count} cancelled {noun}",
     queries.DECLINED_WAITING: "{count} declined {noun} waiting to be re-routed or closed",
     queries.OPEN: "{count} open {noun}",
     queries.ALL: "{count} {noun}",
@@ -113,8 +117,8 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
             row=queries.ReferralRow(
                 referral,
                 queries.question_text(referral),
-                *lifecycle.current_deadline(referral),
-                overdue=lifecycle.is_overdue(referral, now),
+                *current_deadline(referral),
+                overdue=is_overdue(referral, now),
             ),
             submission=submission,
             client=submission.client,
@@ -124,7 +128,7 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
             waiting=queries.waiting_to_forward(submission),
             rerouted_from=queries.referral_reference(referral.rerouted_from_id),
             rerouted_to=rerouted_to,
-            awaiting_hub=referral.status == DECLINED and rerouted_to is None,
+            awaiting_hub=referral.status == Status.DECLINED and rerouted_to is None,
             history=queries.history(referral),
             messages=messages_of_referral(referral.id),
             can_act=current_user.role in ACTORS,
@@ -272,7 +276,7 @@ def reroute(referral_id: int):
     error = None
     if form.validate_on_submit():
         referral = _locked_or_404(referral_id)
-        partner = queries.partner_by_slug(form.partner.data)
+        partner = partner_by_slug(form.partner.data)
         try:
             new = lifecycle.reroute_referral(referral, partner, _me(), utcnow(), form.note.data)
         except lifecycle.InvalidTransitionInput as problem:
@@ -339,7 +343,7 @@ def reopen(referral_id: int):
             error = str(refused)
         else:
             db.session.commit()
-            label = STATUS_TAGS[referral.status][0].lower()
+            label = status_label(referral.status).lower()
             flash(f"Referral {referral.reference} reopened: it is {label} again.", "success")
             return _back_to(referral)
     elif request.method == "GET":
