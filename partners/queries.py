@@ -151,13 +151,6 @@ def available_actions(referral: Referral) -> set[str]:
     }
 
 
-def refusal(referral: Referral, action: str) -> str | None:
-    """Why the action cannot be taken now, in the lifecycle's words; None if it can."""
-    if action in available_actions(referral):
-        return None
-    return str(lifecycle.TransitionNotAllowed(referral, lifecycle.PAST_TENSE[action]))
-
-
 # --- History, as the partner sees it ----------------------------------------------------------
 
 # Hub staff's notes are internal, and so are the hub's own forwarding deadlines (the partner

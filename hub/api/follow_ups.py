@@ -8,8 +8,9 @@ from __future__ import annotations
 from flask import current_app, jsonify, request, url_for
 
 from hub.api import api, serialise
-from hub.api.auth import api_roles, current_api_user
+from hub.api.auth import api_roles
 from hub.api.parsing import ApiError, invalid, json_object, not_found, query_int
+from hub.auth.access import acting_user
 from hub.clock import iso_z, utcnow
 from hub.extensions import db
 from hub.models import FollowUp, Referral, Submission, WellbeingScore
@@ -113,7 +114,7 @@ def record_follow_up(submission_id: int):
     body = _read_body()
     now = utcnow()
     try:
-        recorded = service.record_follow_up(submission, current_api_user(), now, **body)
+        recorded = service.record_follow_up(submission, acting_user(), now, **body)
     except service.FollowUpRefused as refused:
         db.session.rollback()
         raise ApiError(409, "not_allowed", str(refused)) from None

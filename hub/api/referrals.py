@@ -14,9 +14,9 @@ from sqlalchemy import not_, select
 from sqlalchemy.orm import selectinload
 
 from hub.api import api, serialise
-from hub.api.auth import api_roles, current_api_user
+from hub.api.auth import api_roles
 from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text, query_int
-from hub.auth.access import referrals_visible_to
+from hub.auth.access import acting_user, referrals_visible_to
 from hub.clock import parse_iso, utcnow
 from hub.extensions import db
 from hub.models import CONTACT_METHODS, ContactAttempt, Organisation, Referral, Submission
@@ -30,9 +30,7 @@ MAX_PAGE_SIZE = 200
 
 
 def _visible_referral(referral_id: int, for_update: bool = False) -> Referral:
-    query = select(Referral).where(
-        Referral.id == referral_id, referrals_visible_to(current_api_user())
-    )
+    query = select(Referral).where(Referral.id == referral_id, referrals_visible_to(acting_user()))
     if for_update:  # two changes to one referral at once: the second waits, then sees the first
         query = query.with_for_update(of=Referral)
     row = db.session.scalar(query)
@@ -50,7 +48,7 @@ def list_referrals():
     after = query_int("after", 0, 0)
     query = (
         select(Referral)
-        .where(referrals_visible_to(current_api_user()), Referral.id > after, *_filters(now))
+        .where(referrals_visible_to(acting_user()), Referral.id > after, *_filters(now))
         .order_by(Referral.id)
         .limit(limit + 1)
         .options(
@@ -131,7 +129,7 @@ def _change(row: Referral, change, now: datetime, **values):
     """Apply one lifecycle change for the signed-in user; a refusal rolls back and answers 409
     (not allowed now) or 422 (bad details), having changed nothing."""
     try:
-        return change(row, current_api_user(), now, **values)
+        return change(row, acting_user(), now, **values)
     except lifecycle.TransitionNotAllowed as refused:
         db.session.rollback()
         raise ApiError(409, "transition_not_allowed", str(refused)) from None

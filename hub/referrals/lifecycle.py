@@ -111,6 +111,14 @@ PAST_TENSE = {
 CONSENT_WITHDRAWN = "Consent withdrawn"
 
 
+def refusal(referral: Referral, action: str) -> str | None:
+    """Why the referral's status does not allow ``action`` now, in the words a refused change
+    gives, or ``None`` if it does: a page reached from a stale tab says so at once."""
+    if referral.status in ALLOWED_FROM[action]:
+        return None
+    return str(TransitionNotAllowed(referral, PAST_TENSE[action]))
+
+
 def _check(referral: Referral, action: str) -> None:
     if referral.status not in ALLOWED_FROM[action]:
         raise TransitionNotAllowed(referral, PAST_TENSE[action])
