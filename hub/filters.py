@@ -1,5 +1,5 @@
 """Template filters and globals: times in Europe/London, time left to a deadline, phone numbers,
-and the words for statuses, outcomes and contact methods (from ``hub.labels``)."""
+the statuses (``hub.status``) and their words, outcomes' and contact methods' (``hub.labels``)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from hub.labels import (
     status_label,
 )
 from hub.referrals.client_details import display_phone
+from hub.status import WITH_PARTNER, Status
 
 
 def london_time(moment: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
@@ -56,6 +57,8 @@ def init_app(app):
     app.jinja_env.filters["london_date"] = london_date
     app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["phone"] = display_phone
+    app.jinja_env.globals["Status"] = Status
+    app.jinja_env.globals["WITH_PARTNER"] = WITH_PARTNER
     app.jinja_env.globals["STATUS_TAGS"] = STATUS_TAGS
     app.jinja_env.globals["status_label"] = status_label
     app.jinja_env.globals["outcome_label"] = outcome_label

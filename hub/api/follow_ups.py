@@ -13,7 +13,7 @@ from hub.api.parsing import ApiError, invalid, json_object, not_found, query_int
 from hub.auth.access import acting_user
 from hub.clock import iso_z, utcnow
 from hub.extensions import db
-from hub.models import FollowUp, Referral, Submission, WellbeingScore
+from hub.models import NEEDS_MET, FollowUp, Referral, Submission, WellbeingScore
 from hub.referrals import follow_ups as service
 from hub.referrals.wellbeing import clean_wellbeing, scores_of
 
@@ -76,7 +76,7 @@ def _read_body() -> dict:
     errors = {}
     needs_met = body.get("needs_met")
     if needs_met is not None and not isinstance(needs_met, str):
-        errors["needs_met"] = "needs_met must be one of: yes, partly, no"
+        errors["needs_met"] = "needs_met must be one of: " + ", ".join(NEEDS_MET)
     helped = body.get("helped")
     if not isinstance(helped, list) or not all(isinstance(slug, str) for slug in helped):
         errors["helped"] = "Send helped as a list of partner slugs (empty if none helped)"

@@ -25,6 +25,7 @@ from hub.frontline.forms import (
 from hub.models import QuestionnaireDraft
 from hub.referrals import questionnaire_versions
 from hub.referrals.wellbeing import WELLBEING_TEXT
+from partners.directory import partner_names
 
 frontline = Blueprint("frontline", __name__, url_prefix="/questionnaires")
 WHO = ("frontline", "hub")  # hub staff also take questionnaires over the phone
@@ -96,7 +97,7 @@ def section(draft_id: str, section_key: str):
         db.session.commit()
         return redirect(_next_url(draft, definition, step))
     borough = drafts.borough_of(draft)
-    names = drafts.partner_names(q.partner_for(borough) for q in this.questions)
+    names = partner_names(q.partner_for(borough) for q in this.questions)
     return render_template(
         "frontline/section.html",
         form=form,

@@ -329,10 +329,10 @@ def _partner_names(events: list[ReferralEvent]) -> dict[str, str]:
     )
 
 
-def _detail(key: str, value, partner_names: dict[str, str]) -> tuple[str, str]:
+def _detail(key: str, value, names: dict[str, str]) -> tuple[str, str]:
     label = detail_label(key)
     if key == "partner":
-        value = partner_names.get(value, value)
+        value = names.get(value, value)
     elif key in ("outcome", "previous_outcome"):
         value = outcome_label(value) if value else "None"
     elif key == "method":
@@ -347,11 +347,11 @@ def _detail(key: str, value, partner_names: dict[str, str]) -> tuple[str, str]:
     return label, str(value)
 
 
-def _what(event: ReferralEvent, partner_names: dict[str, str]) -> str:
+def _what(event: ReferralEvent, names: dict[str, str]) -> str:
     """What happened, in words: "Re-routed to NHS Falls Prevention", "Contact attempt"."""
     details = event.details or {}
     if event.kind == "rerouted" and details.get("partner"):
-        return f"Re-routed to {partner_names.get(details['partner'], details['partner'])}"
+        return f"Re-routed to {names.get(details['partner'], details['partner'])}"
     if event.kind == "received" and details.get("rerouted_from"):
         return "Re-routed here by the hub"
     if event.kind == "received" and details.get("source"):
@@ -362,14 +362,14 @@ def _what(event: ReferralEvent, partner_names: dict[str, str]) -> str:
 def history(referral: Referral) -> list[HistoryEntry]:
     """The referral's events, newest first, in words."""
     events = list(referral.events)
-    partner_names = _partner_names(events)
+    names = _partner_names(events)
     entries = [
         HistoryEntry(
             at=event.at,
             who=_who(event.actor),
-            what=_what(event, partner_names),
+            what=_what(event, names),
             details=[
-                _detail(key, value, partner_names)
+                _detail(key, value, names)
                 for key, value in (event.details or {}).items()
                 if key not in HIDDEN_DETAILS
             ],
