@@ -10,29 +10,22 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
+from hub.status import OPEN_STATUSES, PARTNER_OUTCOMES, Outcome, Status
 
 ROLES = ("frontline", "hub", "partner", "manager", "admin")
 ORGANISATION_KINDS = ("hub", "referrer", "partner")
 
-# Referral statuses (docs/design.md, "The referral lifecycle").
-RECEIVED = "received"
-FORWARDED = "forwarded"
-ACCEPTED = "accepted"
-CONTACTED = "contacted"
-CLOSED = "closed"
-DECLINED = "declined"
-CANCELLED = "cancelled"
-STATUSES = (RECEIVED, FORWARDED, ACCEPTED, CONTACTED, CLOSED, DECLINED, CANCELLED)
-OPEN_STATUSES = (RECEIVED, FORWARDED, ACCEPTED, CONTACTED)
-OUTCOMES = (
-    "service_provided",
-    "client_declined",
-    "unable_to_contact",
-    "not_eligible",
-    "referred_elsewhere",
+# The statuses and outcomes are hub.status'; these names stay importable from here for
+# hub.figures, hub.jobs, notifications and hub.demo until those import hub.status.
+RECEIVED, FORWARDED, ACCEPTED = Status.RECEIVED, Status.FORWARDED, Status.ACCEPTED
+CONTACTED, CLOSED, DECLINED, CANCELLED = (
+    Status.CONTACTED,
+    Status.CLOSED,
+    Status.DECLINED,
+    Status.CANCELLED,
 )
-# Only the hub closes a declined referral for which no other partner suits.
-NO_SUITABLE_SERVICE = "no_suitable_service"
+OUTCOMES = PARTNER_OUTCOMES
+NO_SUITABLE_SERVICE = Outcome.NO_SUITABLE_SERVICE
 CONTACT_PREFERENCES = ("phone", "sms", "email", "letter")
 CONTACT_METHODS = ("phone", "sms", "email", "letter", "visit")
 NEEDS_MET = ("yes", "partly", "no")
@@ -433,7 +426,7 @@ REFERRAL_COUNTS = (
     "contact_due",
     "contact_within",
     "contact_waiting",
-    *(f"outcome_{code}" for code in (*OUTCOMES, NO_SUITABLE_SERVICE)),
+    *(f"outcome_{code}" for code in Outcome),
 )
 SUBMISSION_COUNTS = (
     "submissions",
