@@ -10,7 +10,6 @@ from hub.labels import (
     CONTACT_METHOD_LABELS,
     CONTACT_PREFERENCE_LABELS,
     NEEDS_MET_LABELS,
-    OUTCOME_LABELS,  # noqa: F401  (kept importable from here for hub.figures.stats)
     STATUS_TAGS,
     outcome_label,
     status_label,

@@ -10,22 +10,11 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
-from hub.status import OPEN_STATUSES, PARTNER_OUTCOMES, Outcome, Status
+from hub.status import OPEN_STATUSES, Outcome
 
 ROLES = ("frontline", "hub", "partner", "manager", "admin")
 ORGANISATION_KINDS = ("hub", "referrer", "partner")
 
-# The statuses and outcomes are hub.status'; these names stay importable from here for
-# hub.figures, hub.jobs, notifications and hub.demo until those import hub.status.
-RECEIVED, FORWARDED, ACCEPTED = Status.RECEIVED, Status.FORWARDED, Status.ACCEPTED
-CONTACTED, CLOSED, DECLINED, CANCELLED = (
-    Status.CONTACTED,
-    Status.CLOSED,
-    Status.DECLINED,
-    Status.CANCELLED,
-)
-OUTCOMES = PARTNER_OUTCOMES
-NO_SUITABLE_SERVICE = Outcome.NO_SUITABLE_SERVICE
 CONTACT_PREFERENCES = ("phone", "sms", "email", "letter")
 CONTACT_METHODS = ("phone", "sms", "email", "letter", "visit")
 NEEDS_MET = ("yes", "partly", "no")

@@ -38,18 +38,8 @@ from hub.models import (
     User,
 )
 from hub.referrals import sla
-from hub.referrals.events import (
-    record_event,
-    record_sla_event,  # noqa: F401  (kept importable from here for hub.jobs.watch)
-)
-from hub.referrals.intake import NewReferral, add_referrals  # also for hub.demo, tests/figures
-from hub.referrals.overdue import (  # noqa: F401  (kept importable from here for hub.figures.stats)
-    contact_overdue_clause,
-    current_deadline_clause,
-    forward_overdue_clause,
-    is_overdue,
-    overdue_clause,
-)
+from hub.referrals.events import record_event
+from hub.referrals.intake import NewReferral, add_referrals
 from hub.status import (
     OPEN_STATUSES,
     OPEN_WITH_PARTNER,
