@@ -16,10 +16,12 @@ run: install db demo ## serve the demo hub on http://127.0.0.1:5000, with the sc
 	$(FLASK) scheduler & scheduler=$$!; \
 	$(FLASK) run --host 127.0.0.1 --port 5000
 
+# The tests run in one worker process per core (at most 4: each has its own databases and
+# browser), a worker taking the next test as it finishes one.
 test: install ## install what is missing and run every test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist worksteal $(PYTEST_ARGS)
 
 install: $(VENV)/.installed assets
 

@@ -10,6 +10,9 @@ from alembic.migration import MigrationContext
 from hub.extensions import db as _db
 from hub.extensions import include_object
 
+# Each database has its own migrated schema to compare.
+pytestmark = pytest.mark.both_databases
+
 VERSIONS = Path(__file__).resolve().parent.parent / "hub" / "migrations" / "versions"
 
 

@@ -308,6 +308,7 @@ def test_only_the_hub_closes_as_no_suitable_service_and_only_a_declined_referral
     assert snapshot(declined) == before
 
 
+@pytest.mark.both_databases  # locks the referral: FOR UPDATE OF
 def test_hub_staff_re_route_a_declined_referral(client, declined):
     response = post(
         client,
@@ -409,6 +410,7 @@ def test_hub_staff_reopen_a_closed_referral_with_a_note(client, db, forwarded):
 # --- Consent withdrawn ------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # locks the person's referrals: FOR UPDATE OF
 def test_withdrawing_consent_cancels_every_open_referral_of_the_person(client, db, demo_hub):
     first = submit(user("frontline"), hours_ago(50), yes=("smoke_alarms", "falls"))
     second = submit(user("frontline"), hours_ago(5), yes=("lonely",), given_name="EDNA")

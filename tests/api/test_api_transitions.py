@@ -35,6 +35,7 @@ def last_event(referral) -> ReferralEvent:
     return fresh(referral).events[-1]
 
 
+@pytest.mark.both_databases  # locks the referral: FOR UPDATE OF
 def test_hub_staff_forward_a_referral_with_no_body(client, received, now):
     response = post(client, received, "forward", "hub", now)
     assert response.status_code == 200, response.json
@@ -51,6 +52,7 @@ def test_hub_staff_forward_a_referral_with_no_body(client, received, now):
     assert (event.kind, event.actor.email) == ("forwarded", "hub@demo.sail.example")
 
 
+@pytest.mark.both_databases  # locks the referral: FOR UPDATE OF
 def test_the_partner_accepts_records_contact_and_closes_with_an_outcome(client, forwarded, now):
     accepted = post(client, forwarded, "accept", "partner", now)
     assert accepted.status_code == 200

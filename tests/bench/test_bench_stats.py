@@ -12,9 +12,14 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from hub.demo import history
 from hub.demo.load import load_demo
 from hub.figures import report, stored
+
+# The hand-written SQL and the figures' differ between SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
 
 ROOT = Path(__file__).resolve().parents[2]
 # The bench is a script, not a package the tests can import by name.

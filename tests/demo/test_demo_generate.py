@@ -4,6 +4,7 @@ figures computed over it mean what they would mean over real work."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from hub.models import Client, FollowUp, Referral, ReferralEvent, Submission, WellbeingScore
@@ -26,6 +27,7 @@ def referrals(db) -> list[Referral]:
     return list(db.session.scalars(select(Referral).order_by(Referral.id)))
 
 
+@pytest.mark.both_databases  # each database's own bulk inserts, and its sequences after them
 def test_it_makes_exactly_the_referrals_asked_for_and_says_what_it_made(runner, db):
     result = generate(runner)
     assert "Loaded the demo hub first" in result.output  # no demo hub yet: it loads one

@@ -18,6 +18,9 @@ from hub.models import ExportAudit
 from hub.referrals import lifecycle
 from tests.factories import submit, user
 
+# The figures' SQL differs between SQLite and PostgreSQL (dates, durations, medians).
+pytestmark = pytest.mark.both_databases
+
 JAN = datetime(2026, 1, 10, 10, 0)
 FEB = datetime(2026, 2, 1, 11, 0)
 FEB_LATER = datetime(2026, 2, 10, 12, 0)
@@ -157,6 +160,7 @@ def rows_of(filters, now) -> list[dict]:
     return rows
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_one_pseudonymised_row_per_referral(db, history, now):
     rows = {row["referral"]: row for row in rows_of(YEAR, now)}
     smoke, falls, lonely, scams = (rows[history[name].reference] for name in history)
@@ -195,12 +199,14 @@ def test_one_pseudonymised_row_per_referral(db, history, now):
     assert (scams["forwarded_within_sla"], scams["contacted_within_sla"]) == ("", "")
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_contact_is_not_due_before_its_deadline(db, history, now):
     before = FEB + timedelta(days=3)
     rows = {row["referral"]: row for row in rows_of(YEAR, before)}
     assert rows[history["lonely"].reference]["contacted_within_sla"] == ""
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_filters_narrow_the_rows(db, history, now):
     february = Filters(date(2026, 2, 1), date(2026, 2, 28))
     assert [row["question"] for row in rows_of(february, now)] == ["lonely", "scams"]
@@ -214,6 +220,7 @@ def test_filters_narrow_the_rows(db, history, now):
     assert rows_of(referrer, now) == []
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_the_period_is_london_dates_inclusive(db, demo_hub, now):
     # 23:30 UTC on 31 May is 00:30 on 1 June in London (summer time).
     submit(user("frontline"), datetime(2026, 5, 31, 23, 30), yes=("lonely",))
@@ -222,6 +229,7 @@ def test_the_period_is_london_dates_inclusive(db, demo_hub, now):
     assert rows_of(Filters(date(2026, 5, 1), date(2026, 5, 31)), now) == []
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_rows_are_read_in_pages(db, history, now):
     snapshot = export_rows.referral_snapshot(YEAR)
     paged = list(export_rows.referral_rows(YEAR, now, KEY, snapshot, page_size=1))
@@ -229,6 +237,7 @@ def test_rows_are_read_in_pages(db, history, now):
     assert paged == whole and len(whole) == 4
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_referrals_received_after_the_count_are_left_out(db, history, now):
     snapshot = export_rows.referral_snapshot(YEAR)
     submit(user("frontline"), FEB_LATER, yes=("memory",))
@@ -259,6 +268,7 @@ def test_no_personal_details_in_either_format(db, history, now, tmp_path):
             assert personal.casefold() not in found.casefold(), personal
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_xlsx_rows_match_the_csv(db, history, now, tmp_path):
     snapshot = export_rows.referral_snapshot(YEAR)
     path = tmp_path / "rows.xlsx"
@@ -273,6 +283,7 @@ def test_xlsx_rows_match_the_csv(db, history, now, tmp_path):
     assert first["hours_to_forward"] == 2.0
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_follow_up_and_wellbeing_columns(db, history, now):
     from hub.referrals import follow_ups
 
@@ -392,6 +403,7 @@ def download(client, kind, file_format, query=PERIOD):
     return client.post(PAGE + query, data={"kind": kind, "file_format": file_format})
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_referral_rows_as_csv(client, sign_in_as, history, db, now):
     sign_in_as("manager")
     response = download(client, "referrals", "csv")
@@ -421,6 +433,7 @@ def test_referral_rows_as_csv(client, sign_in_as, history, db, now):
     assert audit.created_at is not None
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_the_filter_narrows_the_download_and_is_recorded(client, sign_in_as, history, db):
     sign_in_as("admin")
     response = download(client, "referrals", "csv", PERIOD + "&borough=southwark")
@@ -433,6 +446,7 @@ def test_the_filter_narrows_the_download_and_is_recorded(client, sign_in_as, his
     assert audit.rows == 1
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_referral_rows_as_xlsx(client, sign_in_as, history, db, tmp_path):
     sign_in_as("manager")
     response = download(client, "referrals", "xlsx")
@@ -515,6 +529,7 @@ def test_a_download_needs_a_choice(client, sign_in_as, history, db, data):
     assert db.session.scalar(select(ExportAudit)) is None
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 @pytest.mark.parametrize("moment", [FEB + timedelta(days=3), datetime(2026, 3, 2, 9, 0)])
 def test_the_rows_add_up_to_the_figures(db, history, moment):
     figures = report.figures(db.session, YEAR, moment)

@@ -16,6 +16,9 @@ from hub.referrals.follow_ups import record_follow_up, record_wellbeing
 from tests.api_support import bearer
 from tests.factories import submit, user
 
+# The figures' SQL differs between SQLite and PostgreSQL (dates, durations, medians).
+pytestmark = pytest.mark.both_databases
+
 MARCH = Filters(date(2026, 3, 1), date(2026, 3, 31))
 AS_OF = datetime(2026, 4, 10, 12, 0)  # every figure is worked out as of this moment
 H = timedelta(hours=1)

@@ -19,6 +19,9 @@ from hub.referrals import intake, lifecycle
 from hub.referrals.follow_ups import record_follow_up, record_wellbeing
 from tests.factories import submit, user
 
+# The stored counts' SQL and triggers differ between SQLite and PostgreSQL.
+pytestmark = pytest.mark.both_databases
+
 H = timedelta(hours=1)
 D = timedelta(days=1)
 NOW = datetime(2026, 4, 20, 12, 0)
@@ -230,7 +233,8 @@ def test_index_walks_find_the_medians_a_sort_finds(db, demo_hub, partner):
 # the right figures. (Taking the same notes already makes one wait for the other; the advisory
 # lock covers two refreshes that took different notes for neighbouring days, which this test
 # cannot time on purpose.)
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.committed  # the threads read what the test wrote
 def test_two_refreshes_at_once_store_each_day_once(app, db, demo_hub):
     _history()
     filters = PERIODS[1]

@@ -14,6 +14,9 @@ from hub.models import JobMark, OutboxMessage, Referral, ReferralEvent
 from hub.referrals import lifecycle, overdue
 from tests.factories import submit, user
 
+# The watch claims referrals (FOR UPDATE SKIP LOCKED) and records each event once (ON CONFLICT).
+pytestmark = pytest.mark.both_databases
+
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 # Monday 2 November 2026, 10:00 GMT: a working day, far from the clock changes.

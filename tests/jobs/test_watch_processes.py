@@ -10,12 +10,16 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from hub.extensions import db as _db
 from hub.models import OutboxMessage, Referral, ReferralEvent
 from hub.referrals import lifecycle
 from tests.factories import submit, user
+
+# Processes racing for the same rows: SQLite's one writer, PostgreSQL's row locks.
+pytestmark = pytest.mark.both_databases
 
 ROOT = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 2, 10, 0)

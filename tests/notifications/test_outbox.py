@@ -15,6 +15,9 @@ from notifications import channels, dispatch, outbox
 from tests.factories import submit, user
 from tests.smtp_support import html_of, smtp_server_fixture, text_of  # noqa: F401
 
+# Claiming messages (FOR UPDATE SKIP LOCKED) and queueing each once (ON CONFLICT DO NOTHING).
+pytestmark = pytest.mark.both_databases
+
 CLIENT_DETAILS = ("Edna", "Clarke", "020 7946 0123", "7946 0123", "SW2 5SG", "Acre Lane", "1941")
 
 
@@ -136,6 +139,8 @@ def test_smtp_down_is_retried_with_backoff_then_sent_once(db, forwarded, now, sm
     assert {m.status for m in messages(db)} == {"sent"}
 
 
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.committed  # the other connection locks a row the test wrote
 def test_two_dispatchers_never_claim_the_same_message(db, forwarded, now):
     if db.engine.dialect.name != "postgresql":
         pytest.skip("SKIP LOCKED is PostgreSQL's; SQLite has one writer at a time")

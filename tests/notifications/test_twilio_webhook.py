@@ -68,6 +68,7 @@ def snapshot(message: OutboxMessage) -> tuple:
     return row.status, row.last_error, row.sent_at, row.attempts
 
 
+@pytest.mark.both_databases  # locks the message: FOR UPDATE
 def test_a_signed_delivered_receipt_moves_sent_to_delivered(client, sms):
     response = post(client, receipt("delivered"))
     assert response.status_code == 204
@@ -191,6 +192,7 @@ def test_a_receipt_for_an_unknown_message_is_logged(client, sms, caplog):
 # --- A receipt that comes before its SID is recorded ------------------------------------------
 
 
+@pytest.mark.both_databases  # locks the held receipts: FOR UPDATE
 def test_a_receipt_before_its_sid_is_recorded_is_held_then_applied(
     client, db, signed_app, demo_hub, now
 ):

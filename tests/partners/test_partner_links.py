@@ -159,6 +159,7 @@ def code_from_email(smtp_server) -> str:
     return re.search(r"^(\d{6})\r?$", text_of(message), re.MULTILINE).group(1)
 
 
+@pytest.mark.both_databases  # locks the referral and its code: FOR UPDATE
 def test_the_code_arrives_by_email_and_signs_the_visitor_in_to_that_referral_only(
     app, db, client, referrals, smtp_server
 ):

@@ -109,6 +109,7 @@ def test_the_inbox_links_each_referral_to_its_page(client, partner, forwarded):
 # --- Accept -----------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # locks the referral: FOR UPDATE OF
 def test_a_partner_accepts_a_referral(client, db, partner, forwarded):
     response = client.post(url(forwarded["smoke"], "/accept"))
     assert response.status_code == 302
@@ -274,6 +275,7 @@ def test_contact_needs_a_date_and_time(client, db, partner, forwarded):
 # --- Close ------------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # locks the referral: FOR UPDATE OF
 def test_a_partner_closes_a_contacted_referral_with_an_outcome(client, db, partner, forwarded):
     lifecycle.record_contact(forwarded["smoke"], user("partner"), utcnow())
     db.session.commit()

@@ -275,6 +275,7 @@ def test_the_follow_up_list_shows_what_is_due(client, sign_in_as, today):
     assert client.get("/hub/follow-ups?page=9").status_code == 404
 
 
+@pytest.mark.both_databases  # locks the questionnaire: FOR UPDATE OF
 def test_recording_on_the_page_then_referring_again(client, sign_in_as, now):
     sign_in_as("hub")
     submission = received(now, days=30)
@@ -409,6 +410,7 @@ def test_the_api_lists_due_follow_ups_a_page_at_a_time(client, demo_hub, today):
     assert client.get("/api/v1/follow-ups?limit=0", headers=headers).status_code == 422
 
 
+@pytest.mark.both_databases  # locks the questionnaire: FOR UPDATE OF
 def test_the_api_records_a_follow_up_with_wellbeing_and_refers_again(client, demo_hub, now):
     submission = received(now)
     _db.session.commit()

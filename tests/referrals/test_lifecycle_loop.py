@@ -574,6 +574,7 @@ def test_adding_no_referrals_adds_nothing(db, demo_hub, now):
 # --- withdraw_consent -------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # locks the person's referrals: FOR UPDATE OF
 def test_withdrawing_consent_cancels_every_open_referral_of_that_person(db, demo_hub, now):
     worker, hub = user("frontline"), user("hub")
     first = submit(worker, now, yes=("smoke_alarms", "falls"))

@@ -149,6 +149,7 @@ def test_the_reroute_page_offers_every_active_partner_but_the_one_that_declined(
     assert "Outside our area" in page_text(response)
 
 
+@pytest.mark.both_databases  # locks the referral: FOR UPDATE OF
 def test_hub_staff_re_route_a_declined_referral(client, sign_in_as, declined):
     sign_in_as("hub")
     before = referral_count()

@@ -270,6 +270,7 @@ def test_an_unknown_referral_is_404(client, sign_in_as):
 # --- Forwarding -------------------------------------------------------------------------------
 
 
+@pytest.mark.both_databases  # locks the referral: FOR UPDATE OF
 def test_forwarding_a_referral(client, sign_in_as, received):
     sign_in_as("hub")
     page = page_text(client.get(f"/hub/referrals/{received.id}"))
@@ -311,6 +312,7 @@ def test_forwarding_twice_says_why_and_changes_nothing(client, sign_in_as, recei
     assert events_of(received, "forwarded") == 1
 
 
+@pytest.mark.both_databases  # locks the questionnaire's referrals: FOR UPDATE OF
 def test_forwarding_all_waiting_referrals_of_a_questionnaire(client, db, sign_in_as, received):
     sign_in_as("hub")
     response = client.post(f"/hub/referrals/{received.id}/forward-all")
