@@ -1,36 +1,21 @@
-"""Template filters: times in Europe/London, time left to a deadline, statuses as tags."""
+"""Template filters and globals: times in Europe/London, time left to a deadline, phone numbers,
+the statuses (``hub.status``) and their words, outcomes' and contact methods' (``hub.labels``)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from hub.clock import in_london
-from hub.referrals.client_details import CONTACT_PREFERENCE_LABELS, display_phone
-
-STATUS_TAGS = {
-    "received": ("Received", "govuk-tag--blue"),
-    "forwarded": ("Forwarded", "govuk-tag--light-blue"),
-    "accepted": ("Accepted", "govuk-tag--turquoise"),
-    "contacted": ("Contacted", "govuk-tag--green"),
-    "closed": ("Closed", "govuk-tag--grey"),
-    "declined": ("Declined", "govuk-tag--orange"),
-    "cancelled": ("Cancelled", "govuk-tag--grey"),
-}
-OUTCOME_LABELS = {
-    "service_provided": "Service provided",
-    "client_declined": "Client declined",
-    "unable_to_contact": "Unable to contact",
-    "not_eligible": "Not eligible",
-    "referred_elsewhere": "Referred elsewhere",
-    "no_suitable_service": "No suitable service",
-}
-CONTACT_METHOD_LABELS = {
-    "phone": "Phone",
-    "sms": "Text message (SMS)",
-    "email": "Email",
-    "letter": "Letter",
-    "visit": "Visit",
-}
+from hub.labels import (
+    CONTACT_METHOD_LABELS,
+    CONTACT_PREFERENCE_LABELS,
+    NEEDS_MET_LABELS,
+    STATUS_TAGS,
+    outcome_label,
+    status_label,
+)
+from hub.referrals.client_details import display_phone
+from hub.status import WITH_PARTNER, Status
 
 
 def london_time(moment: datetime | None, fmt: str = "%-d %b %Y, %H:%M") -> str:
@@ -71,7 +56,11 @@ def init_app(app):
     app.jinja_env.filters["london_date"] = london_date
     app.jinja_env.filters["time_left"] = time_left
     app.jinja_env.filters["phone"] = display_phone
+    app.jinja_env.globals["Status"] = Status
+    app.jinja_env.globals["WITH_PARTNER"] = WITH_PARTNER
     app.jinja_env.globals["STATUS_TAGS"] = STATUS_TAGS
-    app.jinja_env.globals["OUTCOME_LABELS"] = OUTCOME_LABELS
+    app.jinja_env.globals["status_label"] = status_label
+    app.jinja_env.globals["outcome_label"] = outcome_label
+    app.jinja_env.globals["NEEDS_MET_LABELS"] = NEEDS_MET_LABELS
     app.jinja_env.globals["CONTACT_METHOD_LABELS"] = CONTACT_METHOD_LABELS
     app.jinja_env.globals["CONTACT_PREFERENCE_LABELS"] = CONTACT_PREFERENCE_LABELS

@@ -10,29 +10,11 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
+from hub.status import OPEN_STATUSES, Outcome
 
 ROLES = ("frontline", "hub", "partner", "manager", "admin")
 ORGANISATION_KINDS = ("hub", "referrer", "partner")
 
-# Referral statuses (docs/design.md, "The referral lifecycle").
-RECEIVED = "received"
-FORWARDED = "forwarded"
-ACCEPTED = "accepted"
-CONTACTED = "contacted"
-CLOSED = "closed"
-DECLINED = "declined"
-CANCELLED = "cancelled"
-STATUSES = (RECEIVED, FORWARDED, ACCEPTED, CONTACTED, CLOSED, DECLINED, CANCELLED)
-OPEN_STATUSES = (RECEIVED, FORWARDED, ACCEPTED, CONTACTED)
-OUTCOMES = (
-    "service_provided",
-    "client_declined",
-    "unable_to_contact",
-    "not_eligible",
-    "referred_elsewhere",
-)
-# Only the hub closes a declined referral for which no other partner suits.
-NO_SUITABLE_SERVICE = "no_suitable_service"
 CONTACT_PREFERENCES = ("phone", "sms", "email", "letter")
 CONTACT_METHODS = ("phone", "sms", "email", "letter", "visit")
 NEEDS_MET = ("yes", "partly", "no")
@@ -433,7 +415,7 @@ REFERRAL_COUNTS = (
     "contact_due",
     "contact_within",
     "contact_waiting",
-    *(f"outcome_{code}" for code in (*OUTCOMES, NO_SUITABLE_SERVICE)),
+    *(f"outcome_{code}" for code in Outcome),
 )
 SUBMISSION_COUNTS = (
     "submissions",

@@ -27,10 +27,10 @@ from wtforms.validators import (
 )
 
 from hub.clock import LONDON, to_utc_naive
-from hub.filters import OUTCOME_LABELS
 from hub.forms import HubForm
-from hub.models import CONTACT_METHODS, OUTCOMES
-from partners.queries import METHOD_LABELS
+from hub.labels import CONTACT_METHOD_LABELS, OUTCOME_LABELS
+from hub.models import CONTACT_METHODS
+from hub.status import PARTNER_OUTCOMES
 
 try:  # WTForms 3.3 declares options as SelectChoice and deprecates plain tuples
     from wtforms import SelectChoice
@@ -156,7 +156,7 @@ class AttemptForm(MomentForm):
     time = _time(WHAT)
     method = RadioField(
         "How did you try to contact them?",
-        choices=[SelectChoice(method, METHOD_LABELS[method]) for method in CONTACT_METHODS],
+        choices=[SelectChoice(method, CONTACT_METHOD_LABELS[method]) for method in CONTACT_METHODS],
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select how you tried to contact the client")],
         invalid_choice_message="Select how you tried to contact the client",
@@ -191,7 +191,7 @@ class CloseForm(PartnerForm):
         "What was the outcome?",
         # Every outcome is accepted here; the lifecycle refuses one the referral's stage does
         # not allow, and the page offers only those it does.
-        choices=[SelectChoice(outcome, OUTCOME_LABELS[outcome]) for outcome in OUTCOMES],
+        choices=[SelectChoice(outcome, OUTCOME_LABELS[outcome]) for outcome in PARTNER_OUTCOMES],
         widget=GovRadioInput(),
         validators=[InputRequired(message="Select the outcome of the referral")],
         invalid_choice_message="Select the outcome of the referral",

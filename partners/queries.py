@@ -16,54 +16,29 @@ from sqlalchemy.orm import joinedload, selectinload
 from hub.auth.access import referrals_visible_to
 from hub.clock import parse_iso
 from hub.extensions import db
-from hub.filters import OUTCOME_LABELS, london_time
-from hub.models import (
-    ACCEPTED,
-    CANCELLED,
-    CLOSED,
-    CONTACTED,
-    DECLINED,
-    FORWARDED,
-    ContactAttempt,
-    Referral,
-    ReferralEvent,
-    Submission,
-    User,
+from hub.filters import london_time
+from hub.labels import (
+    CONTACT_METHOD_LABELS,
+    PARTNER_DETAIL_LABELS,
+    PARTNER_EVENT_LABELS,
+    event_label,
+    outcome_label,
 )
+from hub.models import ContactAttempt, Referral, ReferralEvent, Submission, User
 from hub.referrals import lifecycle
-from hub.triage.queries import (
-    EVENT_LABELS,
-    HistoryEntry,
-    Page,
-    PageNotFound,
-    _paginate,
-    question_text,
-)
+from hub.status import FINISHED_STATUSES, WITH_PARTNER, Status
+from hub.triage.queries import HistoryEntry, Page, PageNotFound, _paginate, question_text
 
 __all__ = ["Page", "PageNotFound", "question_text"]
 
 # The inbox's tabs, in order: (key, label, statuses).
 TABS = (
-    ("new", "New", (FORWARDED,)),
-    ("in_progress", "In progress", (ACCEPTED, CONTACTED)),
-    ("closed", "Closed", (CLOSED, DECLINED, CANCELLED)),
+    ("new", "New", (Status.FORWARDED,)),
+    ("in_progress", "In progress", (Status.ACCEPTED, Status.CONTACTED)),
+    ("closed", "Closed", FINISHED_STATUSES),
 )
 TAB_STATUSES = {key: statuses for key, _, statuses in TABS}
 DEFAULT_TAB = "new"
-METHOD_LABELS = {
-    "phone": "Phone call",
-    "sms": "Text message",
-    "email": "Email",
-    "letter": "Letter",
-    "visit": "Visit",
-}
-
-
-def outcome_label(outcome: str | None) -> str:
-    if outcome is None:
-        return ""
-    return OUTCOME_LABELS.get(outcome) or outcome.replace("_", " ").capitalize()
-
 
 # --- The inbox --------------------------------------------------------------------------------
 
@@ -97,7 +72,7 @@ def tabs(user: User, current: str) -> list[Tab]:
 
 def inbox_summary(user: User, now: datetime) -> InboxSummary:
     """How many referrals still owe the client a first contact, and how many of those are late."""
-    with_partner = Referral.status.in_(lifecycle.WITH_PARTNER)
+    with_partner = Referral.status.in_(WITH_PARTNER)
     to_contact, overdue = db.session.execute(
         select(
             func.count(case((with_partner, 1))),
@@ -113,7 +88,7 @@ def _tab_order(tab: str) -> tuple:
         return (ended.desc(), Referral.id.desc())
     if tab == "in_progress":  # those still owing a first contact, soonest deadline first
         return (
-            case((Referral.status == ACCEPTED, 0), else_=1),
+            case((Referral.status == Status.ACCEPTED, 0), else_=1),
             Referral.contact_due_at,
             Referral.contacted_at.desc(),
             Referral.id,
@@ -176,26 +151,11 @@ def available_actions(referral: Referral) -> set[str]:
     }
 
 
-def refusal(referral: Referral, action: str) -> str | None:
-    """Why the action cannot be taken now, in the lifecycle's words; None if it can."""
-    if action in available_actions(referral):
-        return None
-    return str(lifecycle.TransitionNotAllowed(referral, lifecycle.PAST_TENSE[action]))
-
-
 # --- History, as the partner sees it ----------------------------------------------------------
 
 # Hub staff's notes are internal, and so are the hub's own forwarding deadlines (the partner
 # had not been sent the referral yet); a re-route concerns another agency.
 HIDDEN_KINDS = {"note", "forward_warning", "forward_breach"}
-PARTNER_EVENT_LABELS = {
-    **EVENT_LABELS,
-    "attempt": "Attempt to contact the client",
-    "rerouted": "Passed by the hub to another service",
-    "reopened": "Reopened by the hub",
-    "chase": "Reminder from the hub to contact the client",
-    "contact_breach": "Contact deadline passed: the hub has been told",
-}
 
 
 def _yes_no(value) -> str:
@@ -209,15 +169,15 @@ def _moment(value) -> str:
 # The details a partner sees, in this order, and how each is shown; the rest (other agencies,
 # other referrals) are left out.
 SHOWN_DETAILS = (
-    ("method", "How", lambda value: METHOD_LABELS.get(value, value)),
-    ("attempted_at", "When", _moment),
-    ("reached", "Reached the client", _yes_no),
-    ("contacted_at", "Contact made", _moment),
-    ("outcome", "Outcome", outcome_label),
-    ("previous_outcome", "Previous outcome", outcome_label),
-    ("reason", "Reason", str),
-    ("note", "Note", str),
-    ("notes", "Notes", str),
+    ("method", lambda value: CONTACT_METHOD_LABELS.get(value, value)),
+    ("attempted_at", _moment),
+    ("reached", _yes_no),
+    ("contacted_at", _moment),
+    ("outcome", outcome_label),
+    ("previous_outcome", outcome_label),
+    ("reason", str),
+    ("note", str),
+    ("notes", str),
 )
 
 
@@ -239,12 +199,10 @@ def history(referral: Referral) -> list[HistoryEntry]:
             HistoryEntry(
                 at=event.at,
                 who=_who(event.actor),
-                what=PARTNER_EVENT_LABELS.get(
-                    event.kind, event.kind.replace("_", " ").capitalize()
-                ),
+                what=event_label(event.kind, PARTNER_EVENT_LABELS),
                 details=[
-                    (label, show(shown[key]))
-                    for key, label, show in SHOWN_DETAILS
+                    (PARTNER_DETAIL_LABELS[key], show(shown[key]))
+                    for key, show in SHOWN_DETAILS
                     if key in shown and shown[key] is not None
                 ],
             )

@@ -3,24 +3,28 @@
 A partner user finds referrals only through ``hub.auth.access.referrals_visible_to`` (see
 ``partners.queries``): its own agency's once forwarded, or the one referral a signed link opened;
 anything else is 404, for a look and for a change alike. Every change goes through
-``hub.referrals.lifecycle`` on a locked referral; a view commits once, flashes what happened and
-what comes next, and redirects to the referral (post/redirect/get). A change the referral's status
-does not allow is refused with 409 and changes nothing.
+``hub.referrals.lifecycle`` on a locked referral, by way of ``hub.page_actions.apply_change``: it
+commits once, flashes what happened and what comes next, and redirects to the referral
+(post/redirect/get). A change the referral's status does not allow is refused with 409 and
+changes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
-from hub.auth.access import roles_required
+from hub.auth.access import acting_user, roles_required
 from hub.clock import utcnow
-from hub.extensions import db
-from hub.filters import OUTCOME_LABELS, london_time
-from hub.models import CONTACTED, OUTCOMES, Referral
+from hub.filters import london_time
+from hub.labels import outcome_label
+from hub.models import Referral
+from hub.page_actions import apply_change
 from hub.referrals import lifecycle, sla
+from hub.referrals.overdue import current_deadline, is_overdue
+from hub.status import OUTCOMES_WITHOUT_CONTACT, PARTNER_OUTCOMES, Status
 from hub.triage.queries import ReferralRow
 from partners import queries
 from partners.forms import AttemptForm, CloseForm, ContactForm, DeclineForm, PartnerForm
@@ -31,11 +35,6 @@ partner_portal = Blueprint("partner_portal", __name__, url_prefix="/partner")
 FORM_FIELD = {"attempted_at": "when", "contacted_at": "when"}
 
 
-def _me():
-    """The signed-in user as a row (not Flask-Login's proxy), to record as the actor."""
-    return current_user._get_current_object()
-
-
 @partner_portal.get("/referrals")
 @roles_required("partner")
 def inbox():
@@ -44,10 +43,10 @@ def inbox():
     if tab not in queries.TAB_STATUSES:
         tab = queries.DEFAULT_TAB
     try:
-        page = queries.inbox(_me(), tab, now, request.args.get("page", 1, type=int))
+        page = queries.inbox(acting_user(), tab, now, request.args.get("page", 1, type=int))
     except queries.PageNotFound:
         abort(404)
-    tabs = queries.tabs(_me(), tab)
+    tabs = queries.tabs(acting_user(), tab)
     return render_template(
         "partners/inbox.html",
         page=page,
@@ -55,21 +54,14 @@ def inbox():
         tabs=tabs,
         current_tab=next(t for t in tabs if t.current),
         anything=any(t.count for t in tabs),
-        summary=queries.inbox_summary(_me(), now),
+        summary=queries.inbox_summary(acting_user(), now),
         organisation=current_user.organisation,
         now=now,
     )
 
 
 def _visible_or_404(referral_id: int) -> Referral:
-    referral = queries.referral_for_page(_me(), referral_id)
-    if referral is None:
-        abort(404)
-    return referral
-
-
-def _locked_or_404(referral_id: int) -> Referral:
-    referral = queries.lock_referral(_me(), referral_id)
+    referral = queries.referral_for_page(acting_user(), referral_id)
     if referral is None:
         abort(404)
     return referral
@@ -78,7 +70,7 @@ def _locked_or_404(referral_id: int) -> Referral:
 def _referral_page(referral_id: int, error: str | None = None, status: int = 200):
     referral = _visible_or_404(referral_id)
     now = utcnow()
-    deadline, kind = lifecycle.current_deadline(referral)
+    deadline, kind = current_deadline(referral)
     return (
         render_template(
             "partners/referral.html",
@@ -88,15 +80,13 @@ def _referral_page(referral_id: int, error: str | None = None, status: int = 200
                 queries.question_text(referral),
                 deadline,
                 kind,
-                overdue=lifecycle.is_overdue(referral, now),
+                overdue=is_overdue(referral, now),
             ),
             client=referral.submission.client,
             attempts=referral.attempts,
             attempts_needed=sla.unable_to_contact_attempts(),
             history=queries.history(referral),
             actions=queries.available_actions(referral),
-            outcome_label=queries.outcome_label(referral.outcome),
-            METHOD_LABELS=queries.METHOD_LABELS,
             error=error,
             now=now,
         ),
@@ -110,26 +100,26 @@ def referral(referral_id: int):
     return _referral_page(referral_id)
 
 
-def _back_to(referral: Referral):
-    return redirect(url_for(".referral", referral_id=referral.id))
+def _url_of(referral: Referral) -> str:
+    return url_for(".referral", referral_id=referral.id)
 
 
 @partner_portal.post("/referrals/<int:referral_id>/accept")
 @roles_required("partner")
 def accept(referral_id: int):
-    referral = _locked_or_404(referral_id)
-    try:
-        lifecycle.accept_referral(referral, _me(), utcnow())
-    except lifecycle.TransitionNotAllowed as refused:
-        db.session.rollback()
-        return _referral_page(referral_id, error=str(refused), status=409)
-    db.session.commit()
-    flash(
-        f"Referral {referral.reference} accepted. Contact the client by "
-        f"{london_time(referral.contact_due_at)}, and record each attempt to reach them.",
-        "success",
+    def done(referral: Referral, _) -> tuple[str, str]:
+        return (
+            f"Referral {referral.reference} accepted. Contact the client by "
+            f"{london_time(referral.contact_due_at)}, and record each attempt to reach them.",
+            _url_of(referral),
+        )
+
+    return apply_change(
+        queries.lock_referral(acting_user(), referral_id),
+        lambda referral: lifecycle.accept_referral(referral, acting_user(), utcnow()),
+        done,
+        refused=lambda message: _referral_page(referral_id, error=message, status=409),
     )
-    return _back_to(referral)
 
 
 def _action_page(
@@ -146,41 +136,38 @@ def _action_page(
     everything typed, the reason on its field (422) or, if the action is not allowed now, in
     the error summary (409)."""
     referral = _visible_or_404(referral_id)
-    error = None
-    status = 200
+
+    def page(error: str | None, status: int):
+        referral = _visible_or_404(referral_id)  # as it is now, after any rollback
+        return (
+            render_template(
+                template,
+                referral=referral,
+                question=queries.question_text(referral),
+                form=form,
+                error=error,
+                show_form=action in queries.available_actions(referral),
+                **context(referral, form),
+            ),
+            status,
+        )
+
+    def invalid(problem: lifecycle.InvalidTransitionInput):
+        form[FORM_FIELD.get(problem.field, problem.field)].errors.append(str(problem))
+        return page(None, 422)
+
     if form.validate_on_submit():
-        referral = _locked_or_404(referral_id)
-        try:
-            change(referral, form)
-        except lifecycle.InvalidTransitionInput as problem:
-            db.session.rollback()
-            form[FORM_FIELD.get(problem.field, problem.field)].errors.append(str(problem))
-            status = 422
-        except lifecycle.TransitionNotAllowed as refused:
-            db.session.rollback()
-            error, status = str(refused), 409
-        else:
-            db.session.commit()
-            flash(confirmation(referral), "success")
-            return _back_to(referral)
-    elif request.method == "POST":
-        status = 422
-    else:
-        error = queries.refusal(referral, action)
-        status = 409 if error else 200
-    referral = _visible_or_404(referral_id)  # as it is now, after any rollback
-    return (
-        render_template(
-            template,
-            referral=referral,
-            question=queries.question_text(referral),
-            form=form,
-            error=error,
-            show_form=action in queries.available_actions(referral),
-            **context(referral, form),
-        ),
-        status,
-    )
+        return apply_change(
+            queries.lock_referral(acting_user(), referral_id),
+            lambda locked: change(locked, form),
+            lambda locked, _: (confirmation(locked), _url_of(locked)),
+            refused=lambda message: page(message, 409),
+            invalid=invalid,
+        )
+    if request.method == "POST":
+        return page(None, 422)
+    error = lifecycle.refusal(referral, action)
+    return page(error, 409 if error else 200)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -194,10 +181,10 @@ def record_attempt(referral_id: int):
 
     def change(referral, form):
         nonlocal made_contact
-        was_contacted = referral.status == CONTACTED
+        was_contacted = referral.status == Status.CONTACTED
         lifecycle.record_attempt(
             referral,
-            _me(),
+            acting_user(),
             utcnow(),
             method=form.method.data,
             reached=form.reached_client(),
@@ -214,7 +201,7 @@ def record_attempt(referral_id: int):
                 "when your work with them is done."
             )
         made, needed = lifecycle.attempt_count(referral), sla.unable_to_contact_attempts()
-        if referral.status == CONTACTED:
+        if referral.status == Status.CONTACTED:
             return f"Attempt recorded. {_plural(made, 'attempt')} recorded for this referral."
         if made < needed:
             return (
@@ -236,7 +223,7 @@ def record_attempt(referral_id: int):
 def record_contact(referral_id: int):
     def change(referral, form):
         lifecycle.record_contact(
-            referral, _me(), utcnow(), notes=form.notes.data, contacted_at=form.moment()
+            referral, acting_user(), utcnow(), notes=form.notes.data, contacted_at=form.moment()
         )
 
     def confirmation(referral):
@@ -255,23 +242,23 @@ def record_contact(referral_id: int):
 def close(referral_id: int):
     def change(referral, form):
         lifecycle.close_referral(
-            referral, _me(), utcnow(), outcome=form.outcome.data, notes=form.notes.data
+            referral, acting_user(), utcnow(), outcome=form.outcome.data, notes=form.notes.data
         )
 
     def confirmation(referral):
         return (
             f"Referral {referral.reference} closed: "
-            f"{OUTCOME_LABELS[referral.outcome].lower()}. The hub and the person who referred "
+            f"{outcome_label(referral.outcome).lower()}. The hub and the person who referred "
             "the client can now see the outcome. There is nothing more to do."
         )
 
     def context(referral, form):
         made, needed = lifecycle.attempt_count(referral), sla.unable_to_contact_attempts()
-        contacted = referral.status == CONTACTED
+        contacted = referral.status == Status.CONTACTED
         offered = tuple(
             outcome
-            for outcome in OUTCOMES
-            if contacted or outcome in lifecycle.OUTCOMES_WITHOUT_CONTACT
+            for outcome in PARTNER_OUTCOMES
+            if contacted or outcome in OUTCOMES_WITHOUT_CONTACT
         )
         form.offer(
             offered,
@@ -291,7 +278,7 @@ def close(referral_id: int):
 @roles_required("partner")
 def decline(referral_id: int):
     def change(referral, form):
-        lifecycle.decline_referral(referral, _me(), utcnow(), form.reason.data)
+        lifecycle.decline_referral(referral, acting_user(), utcnow(), form.reason.data)
 
     def confirmation(referral):
         return (

@@ -12,7 +12,7 @@ from flask import g, request
 
 from hub.auth.accounts import user_for_token
 from hub.errors import api_error
-from hub.models import ROLES, User
+from hub.models import ROLES
 
 REALM = 'Bearer realm="SAIL hub"'
 
@@ -51,15 +51,15 @@ def api_roles(*roles: str):
                 )
             if user.role not in roles:
                 return api_error(403, "forbidden", "Your role may not use this part of the API.")
+            # For ``hub.auth.access.acting_user``; removed after the view, as ``g`` can outlive
+            # the request (a test's app context holds several).
             g.api_user = user
-            return view(*args, **kwargs)
+            try:
+                return view(*args, **kwargs)
+            finally:
+                g.pop("api_user", None)
 
         guarded.access = tuple(roles)
         return guarded
 
     return decorate
-
-
-def current_api_user() -> User:
-    """The user whose token signed this request (only inside an ``api_roles`` view)."""
-    return g.api_user

@@ -11,8 +11,9 @@ from __future__ import annotations
 from flask import jsonify
 
 from hub.api import api
-from hub.api.auth import api_roles, current_api_user
+from hub.api.auth import api_roles
 from hub.api.parsing import invalid, json_object, not_found, optional_text
+from hub.auth.access import acting_user
 from hub.clock import iso_z, utcnow
 from hub.extensions import db
 from hub.models import Submission
@@ -28,9 +29,7 @@ def withdraw_consent(submission_id: int):
     body = json_object(required=False)
     reason = optional_text(body, "reason")
     try:
-        cancelled = lifecycle.withdraw_consent(
-            submission.client, current_api_user(), utcnow(), reason
-        )
+        cancelled = lifecycle.withdraw_consent(submission.client, acting_user(), utcnow(), reason)
     except lifecycle.InvalidTransitionInput as problem:
         db.session.rollback()
         raise invalid({problem.field: str(problem)}) from None

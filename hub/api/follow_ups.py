@@ -8,12 +8,14 @@ from __future__ import annotations
 from flask import current_app, jsonify, request, url_for
 
 from hub.api import api, serialise
-from hub.api.auth import api_roles, current_api_user
+from hub.api.auth import api_roles
 from hub.api.parsing import ApiError, invalid, json_object, not_found, query_int
+from hub.auth.access import acting_user
 from hub.clock import iso_z, utcnow
 from hub.extensions import db
-from hub.models import FollowUp, Referral, Submission, WellbeingScore
+from hub.models import NEEDS_MET, FollowUp, Referral, Submission, WellbeingScore
 from hub.referrals import follow_ups as service
+from hub.referrals.wellbeing import clean_wellbeing, scores_of
 
 MAX_PAGE_SIZE = 200
 
@@ -62,7 +64,7 @@ def _follow_up(row: FollowUp, wellbeing: WellbeingScore | None, referrals, now) 
         "helped": list(row.helped or []),
         "notes": row.notes,
         "recorded_at": iso_z(row.recorded_at),
-        "wellbeing": service.scores_of(wellbeing),
+        "wellbeing": scores_of(wellbeing),
         "referrals": [serialise.referral(referral, now) for referral in referrals],
     }
 
@@ -74,7 +76,7 @@ def _read_body() -> dict:
     errors = {}
     needs_met = body.get("needs_met")
     if needs_met is not None and not isinstance(needs_met, str):
-        errors["needs_met"] = "needs_met must be one of: yes, partly, no"
+        errors["needs_met"] = "needs_met must be one of: " + ", ".join(NEEDS_MET)
     helped = body.get("helped")
     if not isinstance(helped, list) or not all(isinstance(slug, str) for slug in helped):
         errors["helped"] = "Send helped as a list of partner slugs (empty if none helped)"
@@ -85,7 +87,7 @@ def _read_body() -> dict:
     if wellbeing is not None:
         if not isinstance(wellbeing, dict):
             errors["wellbeing"] = "Send the wellbeing answers as an object of four whole numbers"
-        elif service.clean_wellbeing(wellbeing) == (None, {}):
+        elif clean_wellbeing(wellbeing) == (None, {}):
             errors["wellbeing"] = "Send all four wellbeing answers, or leave wellbeing out"
     refer_again = body.get("refer_again")
     if refer_again is not None and (
@@ -112,7 +114,7 @@ def record_follow_up(submission_id: int):
     body = _read_body()
     now = utcnow()
     try:
-        recorded = service.record_follow_up(submission, current_api_user(), now, **body)
+        recorded = service.record_follow_up(submission, acting_user(), now, **body)
     except service.FollowUpRefused as refused:
         db.session.rollback()
         raise ApiError(409, "not_allowed", str(refused)) from None

@@ -14,31 +14,23 @@ from sqlalchemy import not_, select
 from sqlalchemy.orm import selectinload
 
 from hub.api import api, serialise
-from hub.api.auth import api_roles, current_api_user
+from hub.api.auth import api_roles
 from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text, query_int
-from hub.auth.access import referrals_visible_to
+from hub.auth.access import acting_user, referrals_visible_to
 from hub.clock import parse_iso, utcnow
 from hub.extensions import db
-from hub.models import (
-    CONTACT_METHODS,
-    DECLINED,
-    NO_SUITABLE_SERVICE,
-    STATUSES,
-    ContactAttempt,
-    Organisation,
-    Referral,
-    Submission,
-)
+from hub.models import CONTACT_METHODS, ContactAttempt, Organisation, Referral, Submission
 from hub.referrals import lifecycle
+from hub.referrals.overdue import overdue_clause
+from hub.status import STATUSES, Outcome, Status
+from partners.directory import partner_by_slug
 
 READERS = ("hub", "manager", "partner")
 MAX_PAGE_SIZE = 200
 
 
 def _visible_referral(referral_id: int, for_update: bool = False) -> Referral:
-    query = select(Referral).where(
-        Referral.id == referral_id, referrals_visible_to(current_api_user())
-    )
+    query = select(Referral).where(Referral.id == referral_id, referrals_visible_to(acting_user()))
     if for_update:  # two changes to one referral at once: the second waits, then sees the first
         query = query.with_for_update(of=Referral)
     row = db.session.scalar(query)
@@ -56,7 +48,7 @@ def list_referrals():
     after = query_int("after", 0, 0)
     query = (
         select(Referral)
-        .where(referrals_visible_to(current_api_user()), Referral.id > after, *_filters(now))
+        .where(referrals_visible_to(acting_user()), Referral.id > after, *_filters(now))
         .order_by(Referral.id)
         .limit(limit + 1)
         .options(
@@ -87,19 +79,17 @@ def _filters(now: datetime) -> list:
             errors["status"] = "status must be one of: " + ", ".join(STATUSES)
     partner = request.args.get("partner")
     if partner:
-        partner_id = db.session.scalar(
-            select(Organisation.id).filter_by(slug=partner, kind="partner")
-        )
-        if partner_id is None:
+        found = partner_by_slug(partner)
+        if found is None:
             errors["partner"] = "There is no partner agency with that slug"
         else:
-            conditions.append(Referral.partner_id == partner_id)
+            conditions.append(Referral.partner_id == found.id)
     overdue = request.args.get("overdue")
     if overdue:
         if overdue.lower() == "true":
-            conditions.append(lifecycle.overdue_clause(now))
+            conditions.append(overdue_clause(now))
         elif overdue.lower() == "false":
-            conditions.append(not_(lifecycle.overdue_clause(now)))
+            conditions.append(not_(overdue_clause(now)))
         else:
             errors["overdue"] = "overdue must be true or false"
     if errors:
@@ -139,7 +129,7 @@ def _change(row: Referral, change, now: datetime, **values):
     """Apply one lifecycle change for the signed-in user; a refusal rolls back and answers 409
     (not allowed now) or 422 (bad details), having changed nothing."""
     try:
-        return change(row, current_api_user(), now, **values)
+        return change(row, acting_user(), now, **values)
     except lifecycle.TransitionNotAllowed as refused:
         db.session.rollback()
         raise ApiError(409, "transition_not_allowed", str(refused)) from None
@@ -190,7 +180,11 @@ def close_referral(referral_id: int):
 
 def _close(row: Referral, actor, now: datetime, outcome=None, notes=None) -> Referral:
     """Close with an outcome; hub staff close a declined referral as "no suitable service"."""
-    if actor.role == "hub" and row.status == DECLINED and outcome == NO_SUITABLE_SERVICE:
+    if (
+        actor.role == "hub"
+        and row.status == Status.DECLINED
+        and outcome == Outcome.NO_SUITABLE_SERVICE
+    ):
         return lifecycle.close_declined(row, actor, now, notes)
     return lifecycle.close_referral(row, actor, now, outcome, notes)
 
@@ -265,7 +259,7 @@ def reroute_referral(referral_id: int):
     note = optional_text(body, "note")
     if not slug:
         raise invalid({"partner": "partner is required: the slug of the partner agency"})
-    partner = db.session.scalar(select(Organisation).filter_by(slug=slug, kind="partner"))
+    partner = partner_by_slug(slug)
     if partner is None:
         raise invalid({"partner": "There is no partner agency with that slug"})
     now = utcnow()

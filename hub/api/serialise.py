@@ -18,7 +18,7 @@ from hub.models import (
     ReferralEvent,
     Submission,
 )
-from hub.referrals import lifecycle
+from hub.referrals.overdue import is_overdue
 from hub.referrals.questionnaire_versions import definition_of
 
 
@@ -101,7 +101,7 @@ def referral(row: Referral, now: datetime, facts: LoopFacts | None = None) -> di
         "contacted_at": iso_z(row.contacted_at),
         "closed_at": iso_z(row.closed_at),
         "outcome": row.outcome,
-        "overdue": lifecycle.is_overdue(row, now),
+        "overdue": is_overdue(row, now),
         "submission": row.submission.reference,
         "possible_duplicate_of": (
             row.possible_duplicate_of.reference if row.possible_duplicate_of else None

@@ -9,15 +9,16 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 
 from hub.api import api, serialise
-from hub.api.auth import api_roles, current_api_user
+from hub.api.auth import api_roles
 from hub.api.parsing import ApiError, invalid, json_object, not_found
+from hub.auth.access import acting_user
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.models import QuestionnaireVersion, Submission
 from hub.referrals.client_details import ClientDetails, clean_client_details
-from hub.referrals.follow_ups import clean_wellbeing
 from hub.referrals.questionnaire_versions import definition_of, latest
 from hub.referrals.submissions import submit_questionnaire
+from hub.referrals.wellbeing import clean_wellbeing
 from questionnaires import AnswersInvalid
 
 CLIENT_FIELDS = (
@@ -38,7 +39,7 @@ MAX_IDEMPOTENCY_KEY = 200
 @api.post("/submissions")
 @api_roles("frontline", "hub")
 def create_submission():
-    user = current_api_user()
+    user = acting_user()
     key = _idempotency_key()
     body = json_object()
     now = utcnow()
@@ -54,7 +55,7 @@ def create_submission():
 @api_roles("frontline", "hub")
 def show_submission(submission_id: int):
     """Where ``Location`` points: the submission and its referrals, for the one who sent it."""
-    user = current_api_user()
+    user = acting_user()
     row = db.session.get(Submission, submission_id)
     if row is None or (user.role == "frontline" and row.submitted_by_id != user.id):
         raise not_found("There is no submission with that id.")

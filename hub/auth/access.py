@@ -1,14 +1,15 @@
 """Who may use each route. Every view declares it; a guard test fails for one that does not.
 
 ``roles_required`` is for pages (a signed-in session); ``hub.api.auth.api_roles`` is the API's
-equivalent with bearer tokens. ``public`` marks the few routes anyone may reach.
+equivalent with bearer tokens. ``public`` marks the few routes anyone may reach. ``acting_user``
+is who a request acts for, on a page or through the API alike.
 """
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import abort, redirect, request, url_for
+from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 from sqlalchemy import true
 
@@ -40,6 +41,16 @@ def roles_required(*roles: str):
         return guarded
 
     return decorate
+
+
+def acting_user() -> User:
+    """The user this request acts for, as a row (not Flask-Login's proxy) to record as the actor:
+    the owner of the API token (``hub.api.auth.api_roles`` sets ``g.api_user`` while its view
+    runs), or else the signed-in user."""
+    api_user = g.get("api_user")
+    if api_user is not None:
+        return api_user
+    return current_user._get_current_object()
 
 
 def landing_endpoint(role: str) -> str:

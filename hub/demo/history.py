@@ -71,14 +71,6 @@ from hub.demo.shapes import (
 )
 from hub.extensions import db
 from hub.models import (
-    ACCEPTED,
-    CANCELLED,
-    CLOSED,
-    CONTACTED,
-    DECLINED,
-    FORWARDED,
-    NO_SUITABLE_SERVICE,
-    RECEIVED,
     Client,
     ContactAttempt,
     FollowUp,
@@ -94,6 +86,7 @@ from hub.referrals import sla
 from hub.referrals.lifecycle import CONSENT_WITHDRAWN
 from hub.referrals.questionnaire_versions import definition_of, latest
 from hub.referrals.submissions import REFERENCE_ALPHABET
+from hub.status import OPEN_STATUSES, WITH_PARTNER, Outcome, Status
 
 CHUNK = 10_000  # referrals per executemany round (and per commit)
 HOUR = timedelta(hours=1)
@@ -610,7 +603,7 @@ class _History:
             "submission_id": sub.id,
             "partner_id": partner_id,
             "question_key": key,
-            "status": RECEIVED,
+            "status": Status.RECEIVED,
             "received_at": received,
             "forward_due_at": forward_due,
             "forwarded_at": None,
@@ -652,13 +645,9 @@ class _History:
                 continue
             self._apply(step, action, at, detail)
         withdraw_at = sub.withdraw_at
-        if (
-            withdraw_at is not None
-            and withdraw_at <= now
-            and row["status"] in (RECEIVED, FORWARDED, ACCEPTED, CONTACTED)
-        ):
+        if withdraw_at is not None and withdraw_at <= now and row["status"] in OPEN_STATUSES:
             reason = f"{CONSENT_WITHDRAWN}: {rng.choice(WITHDRAWAL_REASONS)}"
-            row.update(status=CANCELLED, cancelled_at=withdraw_at, status_reason=reason)
+            row.update(status=Status.CANCELLED, cancelled_at=withdraw_at, status_reason=reason)
             events.append((withdraw_at, "cancelled", self.hub_user, {"reason": reason}))
         self._watch(row, received, events)
         if person.referrals is not None:
@@ -687,13 +676,15 @@ class _History:
         """One step of a referral's plan, as the lifecycle would have stamped and recorded it."""
         row, events, partner_actor = step.row, step.events, step.partner_actor
         if action == "cancel":
-            row.update(status=CANCELLED, cancelled_at=at, status_reason=detail)
+            row.update(status=Status.CANCELLED, cancelled_at=at, status_reason=detail)
             events.append((at, "cancelled", self.hub_user, {"reason": detail}))
         elif action == "forward":
-            row.update(status=FORWARDED, forwarded_at=at, contact_due_at=self._with_partner(at)[0])
+            row.update(
+                status=Status.FORWARDED, forwarded_at=at, contact_due_at=self._with_partner(at)[0]
+            )
             events.append((at, "forwarded", self.hub_user, {"partner": step.partner}))
         elif action == "accept":
-            row.update(status=ACCEPTED, accepted_at=at)
+            row.update(status=Status.ACCEPTED, accepted_at=at)
             events.append((at, "accepted", partner_actor, {}))
         elif action == "attempt":
             step.attempts.append(
@@ -716,19 +707,19 @@ class _History:
                 )
             )
         elif action == "contact":
-            row.update(status=CONTACTED, contacted_at=at)
+            row.update(status=Status.CONTACTED, contacted_at=at)
             events.append((at, "contacted", partner_actor, {}))
         elif action == "close":
-            row.update(status=CLOSED, closed_at=at, outcome=detail)
+            row.update(status=Status.CLOSED, closed_at=at, outcome=detail)
             events.append((at, "closed", partner_actor, {"outcome": detail}))
         elif action == "decline":
-            row.update(status=DECLINED, declined_at=at, status_reason=detail)
+            row.update(status=Status.DECLINED, declined_at=at, status_reason=detail)
             events.append((at, "declined", partner_actor, {"reason": detail}))
         elif action in ("close_declined", "reroute"):
             # "reroute" here is a re-routed referral declined again: the hub closes it rather
             # than try a third partner.
-            row.update(status=CLOSED, closed_at=at, outcome=NO_SUITABLE_SERVICE)
-            events.append((at, "closed", self.hub_user, {"outcome": NO_SUITABLE_SERVICE}))
+            row.update(status=Status.CLOSED, closed_at=at, outcome=Outcome.NO_SUITABLE_SERVICE)
+            events.append((at, "closed", self.hub_user, {"outcome": Outcome.NO_SUITABLE_SERVICE}))
 
     def _reroute(self, sub, row: dict, partner: str, at: datetime, events, reroutes) -> bool:
         """Plan a declined referral's re-route to ``partner``; False when there is no room left
@@ -738,7 +729,7 @@ class _History:
         if self.made["referrals"] + coming >= self.total:
             return False
         sub.reroutes += 1
-        # Numbered after the questionnaire's flags, as ``lifecycle.add_referrals`` does.
+        # Numbered after the questionnaire's flags, as ``intake.add_referrals`` does.
         reroutes.append((row, partner, at))
         to = f"{sub.reference}-{sub.flag_count + sub.reroutes:02d}"
         events.append((at, "rerouted", self.hub_user, {"partner": partner, "to": to}))
@@ -816,7 +807,7 @@ class _History:
                 (forward_due, "forward_breach", None, {"_key": f"forward_breach:{referral_id}"})
             )
         status = row["status"]
-        if status == RECEIVED:
+        if status == Status.RECEIVED:
             later = [at for at in (warning_at, forward_due) if at > now]
             row["sla_check_at"] = later[0] if later else None
             return
@@ -839,7 +830,7 @@ class _History:
                 )
         if due <= now and (left_partner is None or left_partner > due):
             events.append((due, "contact_breach", None, {"_key": f"contact_breach:{referral_id}"}))
-        if status in (FORWARDED, ACCEPTED):
+        if status in WITH_PARTNER:
             later = [at for at in (*chases, due) if at > now]
             row["sla_check_at"] = later[0] if later else None
 

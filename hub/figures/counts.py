@@ -30,11 +30,8 @@ from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
 
 from hub.figures.filters import in_window
 from hub.models import (
-    CLOSED,
     DURATION_STEPS,
     NEEDS_MET,
-    NO_SUITABLE_SERVICE,
-    OUTCOMES,
     REFERRAL_COUNTS,
     SUBMISSION_COUNTS,
     WELLBEING_QUESTIONS,
@@ -44,7 +41,8 @@ from hub.models import (
     Submission,
     WellbeingScore,
 )
-from hub.referrals import lifecycle
+from hub.referrals import overdue
+from hub.status import Outcome, Status
 
 # The moment the stored counts are counted as of: after every deadline.
 FOREVER = datetime(9999, 12, 31)
@@ -97,14 +95,14 @@ def timed(now: datetime) -> dict:
     """The counts that change with the clock, each as a condition on one referral at ``now``."""
     return {
         "forward_due": _forward_due(now),
-        "forward_overdue": lifecycle.forward_overdue_clause(now),
+        "forward_overdue": overdue.forward_overdue_clause(now),
         "contact_due": _contact_due(now),
-        "contact_overdue": lifecycle.contact_overdue_clause(now),
+        "contact_overdue": overdue.contact_overdue_clause(now),
     }
 
 
 TIMED = ("forward_due", "forward_overdue", "contact_due", "contact_overdue")
-OUTCOME_CODES = (*OUTCOMES, NO_SUITABLE_SERVICE)
+OUTCOME_CODES = tuple(Outcome)  # those partners close with, then the hub's own
 # The stored counts' names, as the figures call them. ``forward_waiting`` counts a referral
 # still at the hub, which is overdue once its deadline passes; ``contact_waiting`` likewise.
 FIGURE_NAMES = {
@@ -133,7 +131,9 @@ def referral_count_columns() -> list:
         "contact_within": func.count().filter(r.contacted_at <= r.contact_due_at),
         "contact_waiting": func.count().filter(forever["contact_overdue"]),
         **{
-            f"outcome_{code}": func.count().filter(and_(r.status == CLOSED, r.outcome == code))
+            f"outcome_{code}": func.count().filter(
+                and_(r.status == Status.CLOSED, r.outcome == code)
+            )
             for code in OUTCOME_CODES
         },
     }

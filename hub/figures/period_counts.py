@@ -44,7 +44,6 @@ from hub.figures.filters import (
 from hub.models import (
     DURATION_COUNTS,
     NEEDS_MET,
-    RECEIVED,
     REFERRAL_COUNTS,
     SUBMISSION_COUNTS,
     WELLBEING_QUESTIONS,
@@ -57,7 +56,7 @@ from hub.models import (
     referral_counts,
     submission_counts,
 )
-from hub.referrals import lifecycle
+from hub.status import WITH_PARTNER, Status
 
 referral = Referral.__table__
 submission = Submission.__table__
@@ -128,9 +127,9 @@ def timed_corrections(session: Session, filters: Filters, now: datetime, months)
             select(r.id).where(*conditions)
             for conditions in (
                 (r.forwarded_at.is_(None), r.forward_due_at > now),
-                (r.status == RECEIVED, r.forward_due_at > now),
+                (r.status == Status.RECEIVED, r.forward_due_at > now),
                 (r.contacted_at.is_(None), r.contact_due_at > now),
-                (r.status.in_(lifecycle.WITH_PARTNER), r.contact_due_at > now),
+                (r.status.in_(WITH_PARTNER), r.contact_due_at > now),
             )
         )
     )

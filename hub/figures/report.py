@@ -31,9 +31,10 @@ from hub.figures.filters import (
 )
 from hub.figures.percentiles import ALL, duration_percentiles
 from hub.figures.period_counts import questionnaires, referral_groups, timed_corrections
-from hub.filters import OUTCOME_LABELS
-from hub.models import RECEIVED, REFERRAL_COUNTS, Organisation, Referral
-from hub.referrals import lifecycle
+from hub.labels import OUTCOME_LABELS
+from hub.models import REFERRAL_COUNTS, Organisation, Referral
+from hub.referrals import overdue
+from hub.status import Status
 
 NOT_RECORDED = "Not recorded"
 
@@ -270,8 +271,8 @@ def overdue_now(session: Session, filters: Filters, now: datetime, limit: int = 
     """Open referrals past their forwarding or contact deadline right now, whenever they were
     received (the period is ignored; the other filters apply), the longest overdue first."""
     r = referral.c
-    deadline = lifecycle.current_deadline_clause()
-    conditions = [lifecycle.overdue_clause(now), *referral_conditions(filters, period=False)]
+    deadline = overdue.current_deadline_clause()
+    conditions = [overdue.overdue_clause(now), *referral_conditions(filters, period=False)]
     rows = session.execute(
         select(
             r.id,
@@ -292,7 +293,7 @@ def overdue_now(session: Session, filters: Filters, now: datetime, limit: int = 
             "reference": row.reference,
             "partner": row.slug,
             "partner_name": row.name,
-            "stage": "forward" if row.status == RECEIVED else "contact",
+            "stage": "forward" if row.status == Status.RECEIVED else "contact",
             "due_at": row.due_at,
         }
         for row in rows

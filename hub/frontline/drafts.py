@@ -18,10 +18,11 @@ from datetime import date, datetime
 from sqlalchemy import select
 
 from hub.extensions import db
-from hub.models import Organisation, QuestionnaireDraft, QuestionnaireVersion, Submission, User
+from hub.models import QuestionnaireDraft, QuestionnaireVersion, Submission, User
 from hub.referrals.client_details import ClientDetails, clean_client_details
 from hub.referrals.questionnaire_versions import definition_of
 from hub.referrals.submissions import submit_questionnaire
+from partners.directory import partner_names
 from questionnaires import Questionnaire, Section
 
 CLIENT = "client"
@@ -279,16 +280,6 @@ class Agency:
     slug: str
     name: str
     about: list[str] = field(default_factory=list)
-
-
-def partner_names(slugs) -> dict[str, str]:
-    slugs = set(slugs)
-    if not slugs:
-        return {}
-    rows = db.session.execute(
-        select(Organisation.slug, Organisation.name).where(Organisation.slug.in_(slugs))
-    )
-    return {slug: name for slug, name in rows}
 
 
 def agencies_for_draft(draft: QuestionnaireDraft, definition: Questionnaire) -> list[Agency]:

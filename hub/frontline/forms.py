@@ -15,14 +15,10 @@ from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from hub.forms import HubForm
+from hub.labels import CONTACT_PREFERENCE_LABELS
 from hub.models import WELLBEING_QUESTIONS
-from hub.referrals.client_details import (
-    CONTACT_PREFERENCE_LABELS,
-    ClientDetails,
-    clean_client_details,
-    display_phone,
-)
-from hub.referrals.follow_ups import (
+from hub.referrals.client_details import ClientDetails, clean_client_details, display_phone
+from hub.referrals.wellbeing import (
     HIGHEST_SCORE,
     LOWEST_SCORE,
     WELLBEING_SCALE,

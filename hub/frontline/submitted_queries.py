@@ -15,26 +15,15 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from hub.extensions import db
-from hub.filters import OUTCOME_LABELS, london_date
-from hub.models import (
-    ACCEPTED,
-    CANCELLED,
-    CLOSED,
-    CONTACTED,
-    DECLINED,
-    FORWARDED,
-    NO_SUITABLE_SERVICE,
-    RECEIVED,
-    Referral,
-    Submission,
-)
+from hub.filters import london_date
+from hub.labels import NEEDS_MET_LABELS, REFERRER_OUTCOME_LABELS, outcome_label
+from hub.models import Referral, Submission
 from hub.pagination import Page, PageNotFound
 from hub.referrals import lifecycle
 from hub.referrals.questionnaire_versions import definition_of
+from hub.status import WITH_PARTNER, Status
 
 PAGE_SIZE = 20
-CONSENT_WITHDRAWN = lifecycle.CONSENT_WITHDRAWN
-NEEDS_MET_WORDS = {"yes": "yes", "partly": "partly", "no": "no"}
 
 __all__ = ["Page", "PageNotFound", "questionnaires_of", "questionnaire_of"]
 
@@ -70,12 +59,9 @@ class QuestionnaireView:
     follow_up: FollowUpView
 
 
-def outcome_label(outcome: str | None) -> str | None:
-    if outcome is None:
-        return None
-    if outcome == NO_SUITABLE_SERVICE:
-        return "No suitable service found"
-    return OUTCOME_LABELS.get(outcome, outcome.replace("_", " ").capitalize())
+def _outcome_words(outcome: str | None) -> str | None:
+    """The outcome as the referrer reads it; ``None`` while there is none."""
+    return outcome_label(outcome, REFERRER_OUTCOME_LABELS) if outcome else None
 
 
 def _rerouted_to(referrals: list[Referral]) -> dict[int, Referral]:
@@ -87,25 +73,25 @@ def _rerouted_to(referrals: list[Referral]) -> dict[int, Referral]:
 def status_words(referral: Referral, successor: Referral | None) -> str:
     """Where the referral has got to, in words the referrer can pass on to the client."""
     status = referral.status
-    if status == RECEIVED:
+    if status == Status.RECEIVED:
         return "Waiting to be sent to the agency"
-    if status in (FORWARDED, ACCEPTED):
+    if status in WITH_PARTNER:
         sent = f"Sent to the agency on {london_date(referral.forwarded_at)}"
-        if status == ACCEPTED:
+        if status == Status.ACCEPTED:
             sent += f" and accepted on {london_date(referral.accepted_at)}"
         return f"{sent}; they aim to contact the client by {london_date(referral.contact_due_at)}"
-    if status == CONTACTED:
+    if status == Status.CONTACTED:
         return f"Agency has contacted the client on {london_date(referral.contacted_at)}"
-    if status == CLOSED:
-        return f"Closed: {outcome_label(referral.outcome)}"
-    if status == DECLINED:
+    if status == Status.CLOSED:
+        return f"Closed: {_outcome_words(referral.outcome)}"
+    if status == Status.DECLINED:
         if successor is not None:
             return f"Re-routed to {successor.partner.name}"
         return "Declined by the agency: the hub is finding another service"
-    if status == CANCELLED:
+    if status == Status.CANCELLED:
         # The referrer recorded the client's consent, so they may know it was withdrawn; any
         # other reason is the hub's.
-        if (referral.status_reason or "").startswith(CONSENT_WITHDRAWN):
+        if (referral.status_reason or "").startswith(lifecycle.CONSENT_WITHDRAWN):
             return "Cancelled: consent withdrawn"
         return "Cancelled"
     return status.capitalize()
@@ -117,14 +103,14 @@ def summary_line(referrals: list[Referral]) -> str:
     if not referrals:
         return "No agencies: every answer was no"
     superseded = set(_rerouted_to(referrals))
-    live = [r for r in referrals if r.id not in superseded and r.status != CANCELLED]
+    live = [r for r in referrals if r.id not in superseded and r.status != Status.CANCELLED]
     if not live:
         return "Every referral was cancelled"
     contacted = sum(1 for r in live if r.contacted_at is not None)
     agencies = "agency" if len(live) == 1 else "agencies"
     verb = "has" if contacted == 1 else "have"
     line = f"{contacted} of {len(live)} {agencies} {verb} contacted the client"
-    waiting = sum(1 for r in live if r.status == RECEIVED)
+    waiting = sum(1 for r in live if r.status == Status.RECEIVED)
     if waiting:
         line += f"; {waiting} waiting to be sent to {'an agency' if waiting == 1 else 'agencies'}"
     return line
@@ -138,7 +124,7 @@ def _follow_up(submission: Submission) -> FollowUpView:
             words="The hub will call the client to check their needs were met, from "
             f"{london_date(submission.follow_up_due_at)}",
         )
-    needs_met = NEEDS_MET_WORDS.get(follow_up.needs_met, follow_up.needs_met)
+    needs_met = NEEDS_MET_LABELS.get(follow_up.needs_met, follow_up.needs_met).lower()
     return FollowUpView(
         done=True,
         words=f"Follow-up call on {london_date(follow_up.recorded_at)}: needs met {needs_met}",
@@ -167,7 +153,7 @@ def _view(submission: Submission) -> QuestionnaireView:
                 about=_question_text(submission, referral.question_key),
                 status=referral.status,
                 status_words=status_words(referral, successors.get(referral.id)),
-                outcome=outcome_label(referral.outcome),
+                outcome=_outcome_words(referral.outcome),
             )
             for referral in referrals
         ],

@@ -9,9 +9,8 @@ URL so an interrupted visit can carry on. A submitted draft only ever shows its 
 from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_login import current_user
 
-from hub.auth.access import roles_required
+from hub.auth.access import acting_user, roles_required
 from hub.clock import utcnow
 from hub.extensions import db
 from hub.frontline import drafts
@@ -23,9 +22,10 @@ from hub.frontline.forms import (
     WellbeingForm,
     section_form,
 )
-from hub.models import QuestionnaireDraft, User
+from hub.models import QuestionnaireDraft
 from hub.referrals import questionnaire_versions
-from hub.referrals.follow_ups import WELLBEING_TEXT
+from hub.referrals.wellbeing import WELLBEING_TEXT
+from partners.directory import partner_names
 
 frontline = Blueprint("frontline", __name__, url_prefix="/questionnaires")
 WHO = ("frontline", "hub")  # hub staff also take questionnaires over the phone
@@ -45,7 +45,7 @@ def start():
     form.set_choices(versions)
     if form.validate_on_submit():
         version = next(v for v in versions if v.id == form.questionnaire.data)
-        draft = drafts.start_draft(_user(), version, utcnow())
+        draft = drafts.start_draft(acting_user(), version, utcnow())
         db.session.commit()
         return redirect(url_for(".client_details", draft_id=draft.id))
     only = questionnaire_versions.definition_of(versions[0]) if len(versions) == 1 else None
@@ -54,7 +54,7 @@ def start():
         form=form,
         versions=versions,
         only=only,
-        unfinished=drafts.unfinished_drafts(_user()),
+        unfinished=drafts.unfinished_drafts(acting_user()),
     )
 
 
@@ -97,7 +97,7 @@ def section(draft_id: str, section_key: str):
         db.session.commit()
         return redirect(_next_url(draft, definition, step))
     borough = drafts.borough_of(draft)
-    names = drafts.partner_names(q.partner_for(borough) for q in this.questions)
+    names = partner_names(q.partner_for(borough) for q in this.questions)
     return render_template(
         "frontline/section.html",
         form=form,
@@ -135,7 +135,7 @@ def consent(draft_id: str):
     given = request.method == "GET" and drafts.is_done(draft, definition, step)
     form = ConsentForm(data={"consent": given})
     if form.is_submitted() and (not agencies or form.validate()):
-        drafts.record_consent(draft, definition, _user(), utcnow())
+        drafts.record_consent(draft, definition, acting_user(), utcnow())
         db.session.commit()
         return redirect(_next_url(draft, definition, step))
     return render_template(
@@ -168,7 +168,7 @@ def submit(draft_id: str):
         definition = drafts.definition_for(draft)
         if not drafts.can_open(draft, definition, Step(CHECK)):
             return redirect(_step_url(draft, drafts.first_unfinished(draft, definition)))
-        drafts.submit_draft(draft, _user(), utcnow())
+        drafts.submit_draft(draft, acting_user(), utcnow())
         db.session.commit()
     return redirect(url_for(".confirmation", draft_id=draft.id))
 
@@ -190,12 +190,8 @@ def confirmation(draft_id: str):
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def _user() -> User:
-    return current_user._get_current_object()
-
-
 def _draft(draft_id: str) -> QuestionnaireDraft:
-    draft = drafts.find_draft(draft_id, _user())
+    draft = drafts.find_draft(draft_id, acting_user())
     if draft is None:
         abort(404)
     return draft

@@ -28,8 +28,10 @@ from sqlalchemy.orm import joinedload
 
 from hub.clock import in_london, london_midnight
 from hub.extensions import db, insert_or_skip
-from hub.models import ACCEPTED, FORWARDED, RECEIVED, JobMark, Organisation, Referral
-from hub.referrals import follow_ups, lifecycle, sla
+from hub.models import JobMark, Organisation, Referral
+from hub.referrals import follow_ups, sla
+from hub.referrals.events import record_sla_event
+from hub.status import WITH_PARTNER, Status
 from notifications.messages import to_hub_staff, to_partners
 
 BATCH = 500
@@ -71,9 +73,9 @@ class _Look:
 
     def referral(self, referral: Referral) -> None:
         """Record what is due for one referral as of ``now`` and when to look at it next."""
-        if referral.status == RECEIVED:
+        if referral.status == Status.RECEIVED:
             referral.sla_check_at = self._waiting_at_hub(referral)
-        elif referral.status in (FORWARDED, ACCEPTED) and referral.contacted_at is None:
+        elif referral.status in WITH_PARTNER and referral.contacted_at is None:
             referral.sla_check_at = self._waiting_on_partner(referral)
         else:
             referral.sla_check_at = None  # contacted, closed, declined or cancelled: never chased
@@ -81,13 +83,13 @@ class _Look:
     def _waiting_at_hub(self, referral: Referral) -> datetime | None:
         now = self.now
         if now >= referral.forward_due_at:
-            if lifecycle.record_sla_event(referral, "forward_breach", now):
+            if record_sla_event(referral, "forward_breach", now):
                 self.breached[referral.submission_id].append(referral)
                 self.summary["not forwarded in time"] += 1
             return None  # overdue until forwarded; forwarding sets the next look
         warning_at = sla.forward_warning_at(referral.received_at)
         if now >= warning_at:
-            if lifecycle.record_sla_event(referral, "forward_warning", now):
+            if record_sla_event(referral, "forward_warning", now):
                 self.warned[referral.submission_id].append(referral)
                 self.summary["warned"] += 1
             return referral.forward_due_at
@@ -96,7 +98,7 @@ class _Look:
     def _waiting_on_partner(self, referral: Referral) -> datetime | None:
         now = self.now
         if now >= referral.contact_due_at:
-            if lifecycle.record_sla_event(referral, "contact_breach", now):
+            if record_sla_event(referral, "contact_breach", now):
                 to_hub_staff.contact_overdue(referral, now)
                 self.summary["escalated"] += 1
             return None
@@ -106,7 +108,7 @@ class _Look:
             # After a pause (the scheduler was down), only the latest chase goes: two at once
             # would say nothing more.
             number = passed[-1]
-            if lifecycle.record_sla_event(referral, "chase", now, number=number):
+            if record_sla_event(referral, "chase", now, number=number):
                 to_partners.partner_chase(referral, number, now)
                 self.summary["chased"] += 1
         later = [at for at in chases if at > now]
@@ -179,12 +181,12 @@ def follow_ups_digest(now: datetime) -> dict[str, int]:
 
 def partner_counts(now: datetime) -> list[tuple[Organisation, int, int, int]]:
     """Each partner with open referrals waiting on it: (partner, new, due this week, overdue)."""
-    waiting = Referral.status.in_((FORWARDED, ACCEPTED)) & Referral.contacted_at.is_(None)
+    waiting = Referral.status.in_(WITH_PARTNER) & Referral.contacted_at.is_(None)
     week = now + timedelta(days=7)
     rows = db.session.execute(
         select(
             Referral.partner_id,
-            func.count(case((Referral.status == FORWARDED, 1))),
+            func.count(case((Referral.status == Status.FORWARDED, 1))),
             func.count(
                 case(((Referral.contact_due_at >= now) & (Referral.contact_due_at < week), 1))
             ),

@@ -11,12 +11,11 @@ from __future__ import annotations
 import tempfile
 
 from flask import Response, current_app, render_template, request, send_file, stream_with_context
-from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
 
-from hub.auth.access import roles_required
+from hub.auth.access import acting_user, roles_required
 from hub.clock import in_london, utcnow
 from hub.extensions import db
 from hub.figures import export_rows, exports, report
@@ -167,7 +166,7 @@ def _download(kind: str, file_format: str, filters: Filters, now):
 
 def _record(kind: str, file_format: str, filters: Filters, rows: int, now) -> None:
     """The audit row, committed before anything is sent."""
-    exports.record_export(current_user._get_current_object(), kind, file_format, filters, rows, now)
+    exports.record_export(acting_user(), kind, file_format, filters, rows, now)
     db.session.commit()
 
 

@@ -19,12 +19,6 @@ POSTCODE = re.compile(
     r"^(GIR ?0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})$"
 )
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-CONTACT_PREFERENCE_LABELS = {
-    "phone": "Phone call",
-    "sms": "Text message",
-    "email": "Email",
-    "letter": "Letter",
-}
 MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 
 
@@ -125,70 +119,102 @@ def clean_client_details(
     """Check every field and return (details, {}) or (None, {field: message, ...})."""
     errors: dict[str, str] = {}
     cleaned: dict = {}
-    required = {
-        "given_name": ("Enter the client’s first name", 100),
-        "family_name": ("Enter the client’s last name", 100),
-        "address": ("Enter the client’s address", 500),
-    }
-    for field, (missing, limit) in required.items():
+    _clean_texts(data, cleaned, errors)
+    try:
+        cleaned["date_of_birth"] = date_of_birth(data.get("date_of_birth"), today)
+    except DetailError as error:
+        errors["date_of_birth"] = str(error)
+    _clean_postcode(data, cleaned, errors)
+    phone_text = _clean_phone(data, cleaned, errors)
+    _check_reachable(cleaned, errors, phone_text)
+    _clean_borough(cleaned, errors, boroughs)
+    _clean_preferred_contact(data, cleaned, errors, phone_text)
+    if errors:
+        return None, errors
+    return ClientDetails(**cleaned), {}
+
+
+# Each cleaner below puts what it accepts in ``cleaned`` and its complaints in ``errors``. They
+# run in this order, which is the order the problems are listed in.
+
+REQUIRED_TEXTS = {
+    "given_name": ("Enter the client’s first name", 100),
+    "family_name": ("Enter the client’s last name", 100),
+    "address": ("Enter the client’s address", 500),
+}
+OPTIONAL_TEXTS = {"email": 254, "contact_times": 200, "borough": 40}
+
+
+def _clean_texts(data: dict, cleaned: dict, errors: dict[str, str]) -> None:
+    for field, (missing, limit) in REQUIRED_TEXTS.items():
         try:
             cleaned[field] = _text(data, field, limit)
             if not cleaned[field]:
                 errors[field] = missing
         except DetailError as error:
             errors[field] = f"{missing.replace('Enter the', 'The')} {error}"
-    for field, limit in (("email", 254), ("contact_times", 200), ("borough", 40)):
+    for field, limit in OPTIONAL_TEXTS.items():
         try:
             cleaned[field] = _text(data, field, limit) or None
         except DetailError as error:
             errors[field] = f"{field.replace('_', ' ').capitalize()} {error}"
 
-    try:
-        cleaned["date_of_birth"] = date_of_birth(data.get("date_of_birth"), today)
-    except DetailError as error:
-        errors["date_of_birth"] = str(error)
-    try:
-        cleaned["postcode"] = uk_postcode(data.get("postcode") or "")
-        if not (data.get("postcode") or "").strip():
-            raise DetailError("Enter the client’s postcode")
-    except DetailError as error:
-        errors["postcode"] = (
-            "Enter the client’s postcode"
-            if not (data.get("postcode") or "").strip()
-            else str(error)
-        )
 
-    phone_text = (data.get("phone") or "").strip() if isinstance(data.get("phone"), str) else ""
+def _clean_postcode(data: dict, cleaned: dict, errors: dict[str, str]) -> None:
+    typed = data.get("postcode") or ""
+    if not typed.strip():
+        errors["postcode"] = "Enter the client’s postcode"
+        return
+    try:
+        cleaned["postcode"] = uk_postcode(typed)
+    except DetailError as error:
+        errors["postcode"] = str(error)
+
+
+def _clean_phone(data: dict, cleaned: dict, errors: dict[str, str]) -> str:
+    """The phone number as typed (stripped), checked and kept in E.164."""
+    typed = data.get("phone")
+    phone_text = typed.strip() if isinstance(typed, str) else ""
     cleaned["phone"] = None
     if phone_text:
         try:
             cleaned["phone"] = uk_phone(phone_text)
         except DetailError as error:
             errors["phone"] = str(error)
+    return phone_text
+
+
+def _check_reachable(cleaned: dict, errors: dict[str, str], phone_text: str) -> None:
+    """A well-formed email address, and a phone number or an email address to reach them by."""
     email = cleaned.get("email")
     if email and not EMAIL.match(email):
         errors["email"] = "Enter an email address in the correct format, like name@example.com"
     if not phone_text and not email and "phone" not in errors and "email" not in errors:
         errors["phone"] = "Enter a phone number or an email address so the agencies can reach them"
 
-    borough = cleaned.get("borough")
-    if borough:
-        borough = borough.lower()
-        if boroughs and borough not in boroughs and borough != "other":
-            errors["borough"] = "Select the client’s borough"
-        cleaned["borough"] = None if borough == "other" else borough
 
+def _clean_borough(cleaned: dict, errors: dict[str, str], boroughs: tuple[str, ...]) -> None:
+    """One of the questionnaire's boroughs, or "other" (kept as no borough of ours)."""
+    borough = cleaned.get("borough")
+    if not borough:
+        return
+    borough = borough.lower()
+    if boroughs and borough not in boroughs and borough != "other":
+        errors["borough"] = "Select the client’s borough"
+    cleaned["borough"] = None if borough == "other" else borough
+
+
+def _clean_preferred_contact(
+    data: dict, cleaned: dict, errors: dict[str, str], phone_text: str
+) -> None:
+    """A known preference, with the details it needs: a number, a mobile, an email address."""
     preference = data.get("preferred_contact")
+    cleaned["preferred_contact"] = preference
     if preference not in CONTACT_PREFERENCES:
         errors["preferred_contact"] = "Select how the client prefers to be contacted"
     elif preference in ("phone", "sms") and not phone_text and "phone" not in errors:
         errors["phone"] = "Enter a phone number, as the client prefers to be contacted by phone"
     elif preference == "sms" and cleaned.get("phone") and not can_receive_sms(cleaned["phone"]):
         errors["phone"] = "Enter a mobile number, as the client prefers text messages"
-    elif preference == "email" and not email and "email" not in errors:
+    elif preference == "email" and not cleaned.get("email") and "email" not in errors:
         errors["email"] = "Enter an email address, as the client prefers email"
-    cleaned["preferred_contact"] = preference
-
-    if errors:
-        return None, errors
-    return ClientDetails(**cleaned), {}

@@ -1,11 +1,12 @@
-"""The hub's follow-up with the client about four weeks on, and the ONS wellbeing questions.
+"""The hub's follow-up with the client about four weeks on: the list of those due, and the call.
 
 HUB_FOLLOW_UP_DAYS after the hub received a questionnaire (``Submission.follow_up_due_at``, set by
 ``hub.referrals.sla.follow_up_due``) it appears on the hub's follow-up list. Hub staff ask the
 client whether their needs were met, which agencies helped, and (if the client agrees) the four ONS
 personal wellbeing questions, which can also be asked with the questionnaire itself so that
 change can be measured. A "no" or "partly" can start new referrals straight away; they go
-through ``hub.referrals.lifecycle`` like any other.
+through ``hub.referrals.lifecycle`` like any other. The wellbeing questions' words and rules are
+``hub.referrals.wellbeing``'s; their answers are recorded here.
 
 The pages and the API both come here. ``now`` comes from the caller; callers commit.
 """
@@ -22,7 +23,6 @@ from sqlalchemy.orm import joinedload, selectinload
 from hub.extensions import db
 from hub.models import (
     NEEDS_MET,
-    WELLBEING_QUESTIONS,
     WELLBEING_STAGES,
     Client,
     FollowUp,
@@ -32,27 +32,16 @@ from hub.models import (
     User,
     WellbeingScore,
 )
-from hub.pagination import Page, PageNotFound
-from hub.referrals import lifecycle
+from hub.pagination import Page, PageNotFound  # noqa: F401  (the views catch it from here)
+from hub.referrals import intake
 from hub.referrals.questionnaire_versions import definition_of
+from hub.referrals.wellbeing import clean_wellbeing, wellbeing_at
+from hub.status import Status
+from partners.directory import partner_names, partners_by_slug
 
 PAGE_SIZE = 50
 NOTES_LIMIT = 2000
 NEEDS_NOT_MET = ("partly", "no")  # the answers after which the hub may refer again
-NEEDS_MET_LABELS = {"yes": "Yes", "partly": "Partly", "no": "No"}
-
-# The ONS personal wellbeing questions (ONS4), each answered from 0 ("not at all") to 10
-# ("completely"). For anxiety a lower score is the better one.
-WELLBEING_TEXT = {
-    "life_satisfaction": "Overall, how satisfied are you with your life nowadays?",
-    "worthwhile": (
-        "Overall, to what extent do you feel that the things you do in your life are worthwhile?"
-    ),
-    "happy": "Overall, how happy did you feel yesterday?",
-    "anxious": "Overall, how anxious did you feel yesterday?",
-}
-WELLBEING_SCALE = "0 is “not at all” and 10 is “completely”"
-LOWEST_SCORE, HIGHEST_SCORE = 0, 10
 
 
 class FollowUpInvalid(ValueError):
@@ -68,59 +57,7 @@ class FollowUpRefused(Exception):
     """Not allowed now (already recorded, consent withdrawn...). Nothing was changed."""
 
 
-# --- The ONS wellbeing questions --------------------------------------------------------------
-
-
-def _score(value) -> int | None | str:
-    """A score as a whole number; None when blank; "bad" when it is not a whole number."""
-    if value is None:
-        return None
-    if isinstance(value, bool):  # JSON true is not a score
-        return "bad"
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return None
-        if text.isdigit():
-            return int(text)
-    return "bad"
-
-
-def clean_wellbeing(data) -> tuple[dict[str, int] | None, dict[str, str]]:
-    """The four answers as whole numbers from 0 to 10: all four, or none at all.
-
-    Returns ``(scores, {})``, ``(None, {})`` when every answer is blank, or ``(None, errors)``
-    with a message for each question that is wrong, keyed by the question."""
-    data = data or {}
-    scores: dict[str, int] = {}
-    errors: dict[str, str] = {}
-    blank = []
-    for key in WELLBEING_QUESTIONS:
-        value = _score(data.get(key))
-        if value is None:
-            blank.append(key)
-        elif value == "bad" or not LOWEST_SCORE <= value <= HIGHEST_SCORE:
-            errors[key] = (
-                f"Give a whole number from {LOWEST_SCORE} to {HIGHEST_SCORE} for "
-                f"“{WELLBEING_TEXT[key]}”"
-            )
-        else:
-            scores[key] = value
-    if len(blank) == len(WELLBEING_QUESTIONS):
-        return None, {}
-    for key in blank:
-        errors[key] = f"Answer all four wellbeing questions, or none: “{WELLBEING_TEXT[key]}”"
-    if errors:
-        return None, {key: errors[key] for key in WELLBEING_QUESTIONS if key in errors}
-    return scores, {}
-
-
-def scores_of(row: WellbeingScore | None) -> dict[str, int] | None:
-    if row is None:
-        return None
-    return {key: getattr(row, key) for key in WELLBEING_QUESTIONS}
+# --- Recording the wellbeing answers ---------------------------------------------------------
 
 
 def record_wellbeing(
@@ -149,48 +86,6 @@ def record_wellbeing(
     )
     db.session.add(row)
     return row
-
-
-def wellbeing_at(submission: Submission, stage: str) -> WellbeingScore | None:
-    return db.session.scalar(
-        select(WellbeingScore).where(
-            WellbeingScore.submission_id == submission.id, WellbeingScore.stage == stage
-        )
-    )
-
-
-@dataclass(frozen=True)
-class WellbeingChange:
-    """One question's answer at the questionnaire and at the follow-up."""
-
-    key: str
-    text: str
-    before: int | None
-    after: int | None
-
-    @property
-    def change(self) -> int | None:
-        if self.before is None or self.after is None:
-            return None
-        return self.after - self.before
-
-    @property
-    def in_words(self) -> str:
-        if self.change is None:
-            return "Not asked both times"
-        if self.change == 0:
-            return "No change"
-        return f"{'Up' if self.change > 0 else 'Down'} {abs(self.change)}"
-
-
-def wellbeing_changes(submission: Submission) -> list[WellbeingChange]:
-    """Each question's answers at the two stages (either may be missing)."""
-    before = scores_of(wellbeing_at(submission, "questionnaire")) or {}
-    after = scores_of(wellbeing_at(submission, "follow_up")) or {}
-    return [
-        WellbeingChange(key, WELLBEING_TEXT[key], before.get(key), after.get(key))
-        for key in WELLBEING_QUESTIONS
-    ]
 
 
 # --- Which questionnaires are due a follow-up -------------------------------------------------
@@ -275,8 +170,7 @@ def status_counts(submission: Submission) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
     for referral in submission.referrals:
         counts[referral.status] = counts.get(referral.status, 0) + 1
-    order = ("received", "forwarded", "accepted", "contacted", "closed", "declined", "cancelled")
-    return [(status, counts[status]) for status in order if status in counts]
+    return [(status, counts[status]) for status in Status if status in counts]
 
 
 # --- One questionnaire ------------------------------------------------------------------------
@@ -321,12 +215,7 @@ def refer_again_options(submission: Submission) -> list[ReferAgainOption]:
     """Every question of the questionnaire with its partner for the client's borough."""
     definition = definition_of(submission.questionnaire_version)
     borough = submission.client.borough
-    slugs = {question.partner_for(borough) for question in definition.questions}
-    names = dict(
-        db.session.execute(
-            select(Organisation.slug, Organisation.name).where(Organisation.slug.in_(slugs))
-        ).all()
-    )
+    names = partner_names(question.partner_for(borough) for question in definition.questions)
     open_by_key = {r.question_key: r for r in submission.referrals if r.is_open}
     return [
         ReferAgainOption(
@@ -424,7 +313,7 @@ def record_follow_up(
         score_row = record_wellbeing(submission, "follow_up", scores, actor, now)
     referrals = []
     if new:
-        referrals = lifecycle.add_referrals(submission, new, actor, now, source="follow_up")
+        referrals = intake.add_referrals(submission, new, actor, now, source="follow_up")
     return Recorded(follow_up, score_row, referrals)
 
 
@@ -445,9 +334,7 @@ def _helped(submission: Submission, helped, errors: dict) -> list[str]:
     return [slug for slug in chosen if slug in ours]
 
 
-def _new_referrals(
-    submission: Submission, question_keys, errors: dict
-) -> list[lifecycle.NewReferral]:
+def _new_referrals(submission: Submission, question_keys, errors: dict) -> list[intake.NewReferral]:
     """Each question's partner for the client's borough; a question still open is refused."""
     if not isinstance(question_keys, list | tuple) or not all(
         isinstance(key, str) for key in question_keys
@@ -459,15 +346,7 @@ def _new_referrals(
         errors["refer_again"] = "Select at least one need to refer the client for"
         return []
     options = {option.key: option for option in refer_again_options(submission)}
-    partners = {
-        partner.slug: partner
-        for partner in db.session.scalars(
-            select(Organisation).where(
-                Organisation.kind == "partner",
-                Organisation.slug.in_({o.partner_slug for o in options.values()}),
-            )
-        )
-    }
+    partners = partners_by_slug({option.partner_slug for option in options.values()})
     problems, new = [], []
     for key in keys:
         option = options.get(key)
@@ -481,7 +360,7 @@ def _new_referrals(
         elif option.partner_slug not in partners or not partners[option.partner_slug].active:
             problems.append(f"{option.partner_name} is not an active partner agency")
         else:
-            new.append(lifecycle.NewReferral(key, partners[option.partner_slug]))
+            new.append(intake.NewReferral(key, partners[option.partner_slug]))
     if problems:
         errors["refer_again"] = "; ".join(problems)
         return []
@@ -510,32 +389,4 @@ def refer_again(
     new = _new_referrals(submission, question_keys, errors)
     if errors:
         raise FollowUpInvalid(errors)
-    return lifecycle.add_referrals(submission, new, actor, now, source="follow_up")
-
-
-__all__ = [
-    "NEEDS_MET_LABELS",
-    "NEEDS_NOT_MET",
-    "WELLBEING_SCALE",
-    "WELLBEING_TEXT",
-    "FollowUpInvalid",
-    "FollowUpRefused",
-    "PageNotFound",
-    "Recorded",
-    "ReferAgainOption",
-    "WellbeingChange",
-    "clean_wellbeing",
-    "due_follow_ups",
-    "due_follow_ups_after",
-    "partners_of",
-    "recent_follow_ups",
-    "record_follow_up",
-    "record_wellbeing",
-    "refer_again",
-    "refer_again_options",
-    "scores_of",
-    "status_counts",
-    "submission_for_follow_up",
-    "wellbeing_at",
-    "wellbeing_changes",
-]
+    return intake.add_referrals(submission, new, actor, now, source="follow_up")

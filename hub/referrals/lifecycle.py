@@ -14,29 +14,21 @@ after enough recorded attempts, ``not_eligible``, ``referred_elsewhere``). A dec
 goes back to the hub, which re-routes it (a new ``received`` referral linked to it) or closes it
 as ``no_suitable_service``. A contact attempt that reached the client records the contact.
 Withdrawing consent cancels every open referral of the person.
+
+A referral is made ``received`` by ``hub.referrals.intake``; the events are written by
+``hub.referrals.events``; which deadline applies and whether it has passed is
+``hub.referrals.overdue``'s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, insert, null, or_, select, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select, update
 
-from hub.extensions import db, insert_or_skip
+from hub.extensions import db
 from hub.models import (
-    ACCEPTED,
-    CANCELLED,
-    CLOSED,
     CONTACT_METHODS,
-    CONTACTED,
-    DECLINED,
-    FORWARDED,
-    NO_SUITABLE_SERVICE,
-    OPEN_STATUSES,
-    OUTCOMES,
-    RECEIVED,
     Client,
     ContactAttempt,
     Organisation,
@@ -46,6 +38,17 @@ from hub.models import (
     User,
 )
 from hub.referrals import sla
+from hub.referrals.events import record_event
+from hub.referrals.intake import NewReferral, add_referrals
+from hub.status import (
+    OPEN_STATUSES,
+    OPEN_WITH_PARTNER,
+    OUTCOMES_WITHOUT_CONTACT,
+    PARTNER_OUTCOMES,
+    WITH_PARTNER,
+    Outcome,
+    Status,
+)
 from notifications.messages import to_partners, to_referrers_and_clients
 
 
@@ -71,16 +74,16 @@ class InvalidTransitionInput(ValueError):
 
 # The statuses each action may start from.
 ALLOWED_FROM = {
-    "forward": (RECEIVED,),
-    "accept": (FORWARDED,),
-    "attempt": (FORWARDED, ACCEPTED, CONTACTED),
-    "contact": (FORWARDED, ACCEPTED),
-    "close": (FORWARDED, ACCEPTED, CONTACTED),
-    "decline": (FORWARDED, ACCEPTED),
+    "forward": (Status.RECEIVED,),
+    "accept": (Status.FORWARDED,),
+    "attempt": OPEN_WITH_PARTNER,
+    "contact": WITH_PARTNER,
+    "close": OPEN_WITH_PARTNER,
+    "decline": WITH_PARTNER,
     "cancel": OPEN_STATUSES,
-    "reroute": (DECLINED,),
-    "close_declined": (DECLINED,),
-    "reopen": (CLOSED,),
+    "reroute": (Status.DECLINED,),
+    "close_declined": (Status.DECLINED,),
+    "reopen": (Status.CLOSED,),
 }
 PAST_TENSE = {
     "forward": "forwarded",
@@ -96,50 +99,19 @@ PAST_TENSE = {
 }
 # How every referral cancelled because the client withdrew consent has its reason begin.
 CONSENT_WITHDRAWN = "Consent withdrawn"
-# Outcomes a partner may record without having made contact with the client.
-OUTCOMES_WITHOUT_CONTACT = ("unable_to_contact", "not_eligible", "referred_elsewhere")
+
+
+def refusal(referral: Referral, action: str) -> str | None:
+    """Why the referral's status does not allow ``action`` now, in the words a refused change
+    gives, or ``None`` if it does: a page reached from a stale tab says so at once."""
+    if referral.status in ALLOWED_FROM[action]:
+        return None
+    return str(TransitionNotAllowed(referral, PAST_TENSE[action]))
 
 
 def _check(referral: Referral, action: str) -> None:
     if referral.status not in ALLOWED_FROM[action]:
         raise TransitionNotAllowed(referral, PAST_TENSE[action])
-
-
-def _record(
-    referral: Referral, kind: str, actor: User | None, now: datetime, **details
-) -> ReferralEvent:
-    event = ReferralEvent(
-        referral=referral,
-        actor_id=actor.id if actor else None,
-        kind=kind,
-        at=now,
-        details={k: v for k, v in details.items() if v is not None},
-    )
-    db.session.add(event)
-    return event
-
-
-def record_sla_event(
-    referral: Referral, kind: str, now: datetime, number: int | None = None
-) -> bool:
-    """Record a warning, chase or breach (``forward_warning``, ``forward_breach``, ``chase``,
-    ``contact_breach``) once: its key (``chase:<referral>:<n>``) is unique, so a rerun or a
-    second scheduler finds it there. Answers whether this call recorded it."""
-    key = f"{kind}:{referral.id}" + (f":{number}" if number is not None else "")
-    added = db.session.scalar(
-        # The table, not the entity: the watch records many, and the ORM's insert costs more.
-        insert_or_skip(ReferralEvent.__table__, "key")
-        .values(
-            referral_id=referral.id,
-            actor_id=None,
-            kind=kind,
-            at=now,
-            details={"number": number} if number is not None else {},
-            key=key,
-        )
-        .returning(ReferralEvent.__table__.c.id)
-    )
-    return added is not None
 
 
 def _required_text(value: str | None, field: str, message: str) -> str:
@@ -153,73 +125,14 @@ def _required_text(value: str | None, field: str, message: str) -> str:
     return text
 
 
-@dataclass(frozen=True)
-class NewReferral:
-    """One flag of a submission, to become a ``received`` referral."""
-
-    question_key: str
-    partner: Organisation
-    possible_duplicate_of_id: int | None = None
-
-
-def receive_referrals(
-    submission: Submission, new: list[NewReferral], now: datetime, actor: User | None
-) -> list[Referral]:
-    """Every flag of a submission as a ``received`` referral due to be forwarded within the
-    forwarding SLA, each with its event. Two statements whatever the number of flags: this is
-    the path every questionnaire takes, so it is kept lean. The submission must be flushed."""
-    due = sla.forward_due(now)
-    warning_at = sla.forward_warning_at(now)
-    wanted = {f"{submission.reference}-{number:02d}": item for number, item in enumerate(new, 1)}
-    rows = [
-        {
-            "reference": reference,
-            "submission_id": submission.id,
-            "partner_id": item.partner.id,
-            "question_key": item.question_key,
-            "status": RECEIVED,
-            "received_at": now,
-            "forward_due_at": due,
-            "sla_check_at": warning_at,
-            "possible_duplicate_of_id": item.possible_duplicate_of_id,
-        }
-        for reference, item in wanted.items()
-    ]
-    # One multi-row INSERT; RETURNING may come back in any order, so match rows by reference.
-    returned = db.session.scalars(insert(Referral).returning(Referral), rows) if rows else []
-    referrals = sorted(returned, key=lambda referral: referral.reference)
-    new = [wanted[referral.reference] for referral in referrals]
-    if referrals:
-        db.session.execute(
-            insert(ReferralEvent),
-            [
-                {
-                    "referral_id": referral.id,
-                    "actor_id": actor.id if actor else None,
-                    "kind": "received",
-                    "at": now,
-                    "details": {"partner": item.partner.slug, "question": item.question_key},
-                }
-                for referral, item in zip(referrals, new, strict=True)
-            ],
-        )
-    # The rows came back from RETURNING: tie them to what is already loaded, so showing them
-    # costs no further queries.
-    for referral, item in zip(referrals, new, strict=True):
-        set_committed_value(referral, "partner", item.partner)
-        set_committed_value(referral, "submission", submission)
-    set_committed_value(submission, "referrals", referrals)
-    return referrals
-
-
 def forward_referral(referral: Referral, actor: User | None, now: datetime) -> Referral:
     _check(referral, "forward")
-    referral.status = FORWARDED
+    referral.status = Status.FORWARDED
     referral.forwarded_at = now
     referral.contact_due_at = sla.contact_due(now)
     chases = sla.chases_at(now)
     referral.sla_check_at = chases[0] if chases else referral.contact_due_at
-    _record(referral, "forwarded", actor, now, partner=referral.partner.slug)
+    record_event(referral, "forwarded", actor, now, partner=referral.partner.slug)
     to_partners.referral_forwarded(referral, now)
     to_referrers_and_clients.questionnaire_changed(referral, now)
     return referral
@@ -227,9 +140,9 @@ def forward_referral(referral: Referral, actor: User | None, now: datetime) -> R
 
 def accept_referral(referral: Referral, actor: User | None, now: datetime) -> Referral:
     _check(referral, "accept")
-    referral.status = ACCEPTED
+    referral.status = Status.ACCEPTED
     referral.accepted_at = now
-    _record(referral, "accepted", actor, now)
+    record_event(referral, "accepted", actor, now)
     return referral
 
 
@@ -256,10 +169,10 @@ def record_contact(
     """The partner has made contact with the client (at ``contacted_at``, by default now)."""
     _check(referral, "contact")
     contacted_at = _when(contacted_at, referral, now, "contacted_at")
-    referral.status = CONTACTED
+    referral.status = Status.CONTACTED
     referral.contacted_at = contacted_at
     referral.sla_check_at = None  # never chased again
-    _record(
+    record_event(
         referral,
         "contacted",
         actor,
@@ -302,7 +215,7 @@ def record_attempt(
         recorded_at=now,
     )
     db.session.add(attempt)
-    _record(
+    record_event(
         referral,
         "attempt",
         actor,
@@ -329,17 +242,17 @@ def close_referral(
 ) -> Referral:
     """Close with an outcome. Without contact, only an outcome that needs none; "unable to
     contact" needs at least HUB_UNABLE_TO_CONTACT_ATTEMPTS recorded attempts."""
-    if outcome not in OUTCOMES:
-        raise InvalidTransitionInput("outcome", "Choose an outcome: " + ", ".join(OUTCOMES))
+    if outcome not in PARTNER_OUTCOMES:
+        raise InvalidTransitionInput("outcome", "Choose an outcome: " + ", ".join(PARTNER_OUTCOMES))
     _check(referral, "close")
-    if referral.status != CONTACTED and outcome not in OUTCOMES_WITHOUT_CONTACT:
+    if referral.status != Status.CONTACTED and outcome not in OUTCOMES_WITHOUT_CONTACT:
         raise TransitionNotAllowed(
             referral,
             "closed",
             f"Referral {referral.reference} has no contact with the client recorded: record the "
             "contact before closing it with this outcome.",
         )
-    if outcome == "unable_to_contact":
+    if outcome == Outcome.UNABLE_TO_CONTACT:
         needed = sla.unable_to_contact_attempts()
         made = attempt_count(referral)
         if made < needed:
@@ -351,11 +264,11 @@ def close_referral(
     notes = (notes or "").strip() or None
     if notes and len(notes) > 2000:
         raise InvalidTransitionInput("notes", "Notes must be 2000 characters or fewer")
-    referral.status = CLOSED
+    referral.status = Status.CLOSED
     referral.closed_at = now
     referral.sla_check_at = None
     referral.outcome = outcome
-    _record(referral, "closed", actor, now, outcome=outcome, notes=notes)
+    record_event(referral, "closed", actor, now, outcome=outcome, notes=notes)
     to_referrers_and_clients.questionnaire_changed(referral, now)
     return referral
 
@@ -365,22 +278,22 @@ def decline_referral(
 ) -> Referral:
     reason = _required_text(reason, "reason", "Reason for declining is required")
     _check(referral, "decline")
-    referral.status = DECLINED
+    referral.status = Status.DECLINED
     referral.declined_at = now
     referral.sla_check_at = None
     referral.status_reason = reason
-    _record(referral, "declined", actor, now, reason=reason)
+    record_event(referral, "declined", actor, now, reason=reason)
     return referral
 
 
 def cancel_referral(referral: Referral, actor: User | None, now: datetime, reason: str) -> Referral:
     reason = _required_text(reason, "reason", "Reason for cancelling is required")
     _check(referral, "cancel")
-    referral.status = CANCELLED
+    referral.status = Status.CANCELLED
     referral.cancelled_at = now
     referral.sla_check_at = None
     referral.status_reason = reason
-    _record(referral, "cancelled", actor, now, reason=reason)
+    record_event(referral, "cancelled", actor, now, reason=reason)
     to_referrers_and_clients.questionnaire_changed(referral, now)
     return referral
 
@@ -413,7 +326,9 @@ def reroute_referral(
         now,
         rerouted_from=declined,
     )
-    _record(declined, "rerouted", actor, now, partner=partner.slug, to=new.reference, note=note)
+    record_event(
+        declined, "rerouted", actor, now, partner=partner.slug, to=new.reference, note=note
+    )
     return new
 
 
@@ -430,16 +345,16 @@ def close_declined(
         raise TransitionNotAllowed(
             referral, "closed", f"Referral {referral.reference} has already been re-routed."
         )
-    referral.status = CLOSED
+    referral.status = Status.CLOSED
     referral.closed_at = now
     referral.sla_check_at = None
-    referral.outcome = NO_SUITABLE_SERVICE
-    _record(
+    referral.outcome = Outcome.NO_SUITABLE_SERVICE
+    record_event(
         referral,
         "closed",
         actor,
         now,
-        outcome=NO_SUITABLE_SERVICE,
+        outcome=Outcome.NO_SUITABLE_SERVICE,
         notes=(notes or "").strip() or None,
     )
     to_referrers_and_clients.questionnaire_changed(referral, now)
@@ -452,64 +367,21 @@ def reopen_referral(referral: Referral, actor: User | None, now: datetime, note:
     note = _required_text(note, "note", "Note is required")
     _check(referral, "reopen")
     if referral.contacted_at is not None:
-        back_to = CONTACTED
+        back_to = Status.CONTACTED
     elif referral.declined_at is not None:
-        back_to = DECLINED
+        back_to = Status.DECLINED
     elif referral.accepted_at is not None:
-        back_to = ACCEPTED
+        back_to = Status.ACCEPTED
     else:
-        back_to = FORWARDED
+        back_to = Status.FORWARDED
     previous = referral.outcome
     referral.status = back_to
     referral.closed_at = None
     referral.outcome = None
     # Waiting on the partner again: the watch works out at its next run what is due.
     referral.sla_check_at = now if back_to in WITH_PARTNER else None
-    _record(referral, "reopened", actor, now, note=note, previous_outcome=previous)
+    record_event(referral, "reopened", actor, now, note=note, previous_outcome=previous)
     return referral
-
-
-def add_referrals(
-    submission: Submission,
-    new: list[NewReferral],
-    actor: User | None,
-    now: datetime,
-    rerouted_from: Referral | None = None,
-    source: str | None = None,
-) -> list[Referral]:
-    """More ``received`` referrals on a questionnaire already received (a re-route, or needs
-    found at the follow-up), numbered after its existing ones, each with a fresh forwarding
-    deadline."""
-    taken = db.session.scalar(
-        select(db.func.count(Referral.id)).where(Referral.submission_id == submission.id)
-    )
-    created = []
-    for number, item in enumerate(new, start=taken + 1):
-        referral = Referral(
-            reference=f"{submission.reference}-{number:02d}",
-            submission=submission,
-            partner=item.partner,
-            question_key=item.question_key,
-            status=RECEIVED,
-            received_at=now,
-            forward_due_at=sla.forward_due(now),
-            sla_check_at=sla.forward_warning_at(now),
-            rerouted_from_id=rerouted_from.id if rerouted_from else None,
-        )
-        db.session.add(referral)
-        _record(
-            referral,
-            "received",
-            actor,
-            now,
-            partner=item.partner.slug,
-            question=item.question_key,
-            rerouted_from=rerouted_from.reference if rerouted_from else None,
-            source=source,
-        )
-        created.append(referral)
-    db.session.flush()
-    return created
 
 
 def withdraw_consent(
@@ -544,109 +416,12 @@ def withdraw_consent(
 def add_note(referral: Referral, actor: User | None, now: datetime, text: str) -> ReferralEvent:
     """A note on the history (e.g. "phoned the client to confirm"); the status does not change."""
     text = _required_text(text, "note", "Note is required")
-    return _record(referral, "note", actor, now, note=text)
+    return record_event(referral, "note", actor, now, note=text)
 
 
 def forward_all(submission: Submission, actor: User | None, now: datetime) -> list[Referral]:
     """Forward every flag of a questionnaire still waiting at the hub."""
-    waiting = [r for r in submission.referrals if r.status == RECEIVED]
+    waiting = [r for r in submission.referrals if r.status == Status.RECEIVED]
     for referral in waiting:
         forward_referral(referral, actor, now)
     return waiting
-
-
-# The statuses in which the partner owes the client a first contact.
-WITH_PARTNER = (FORWARDED, ACCEPTED)
-
-
-def current_deadline(referral: Referral) -> tuple[datetime | None, str | None]:
-    """The deadline that applies in the referral's status now, and which one it is."""
-    if referral.status == RECEIVED:
-        return referral.forward_due_at, "forward"
-    if referral.status in WITH_PARTNER:
-        return referral.contact_due_at, "contact"
-    return None, None
-
-
-def current_deadline_clause():
-    """``current_deadline`` in SQL, for ordering a queue by what is due first."""
-    return case(
-        (Referral.status == RECEIVED, Referral.forward_due_at),
-        (Referral.status.in_(WITH_PARTNER), Referral.contact_due_at),
-        else_=null(),
-    )
-
-
-def is_forward_overdue(referral: Referral, now: datetime) -> bool:
-    return referral.status == RECEIVED and referral.forward_due_at <= now
-
-
-def is_contact_overdue(referral: Referral, now: datetime) -> bool:
-    return (
-        referral.status in WITH_PARTNER
-        and referral.contact_due_at is not None
-        and referral.contact_due_at <= now
-    )
-
-
-def is_overdue(referral: Referral, now: datetime) -> bool:
-    return is_forward_overdue(referral, now) or is_contact_overdue(referral, now)
-
-
-def forward_overdue_clause(now: datetime):
-    """``is_forward_overdue`` in SQL: waiting at the hub past the forwarding deadline."""
-    return and_(Referral.status == RECEIVED, Referral.forward_due_at <= now)
-
-
-def contact_overdue_clause(now: datetime):
-    """``is_contact_overdue`` in SQL: with the partner past the contact deadline."""
-    return and_(
-        Referral.status.in_(WITH_PARTNER),
-        Referral.contact_due_at.is_not(None),
-        Referral.contact_due_at <= now,
-    )
-
-
-def overdue_clause(now: datetime):
-    """``is_overdue`` in SQL: waiting at the hub past the forwarding deadline, or with the
-    partner past the contact deadline."""
-    return or_(forward_overdue_clause(now), contact_overdue_clause(now))
-
-
-__all__ = [
-    "ALLOWED_FROM",
-    "CONSENT_WITHDRAWN",
-    "OUTCOMES_WITHOUT_CONTACT",
-    "add_referrals",
-    "attempt_count",
-    "close_declined",
-    "record_attempt",
-    "reopen_referral",
-    "reroute_referral",
-    "rerouted_to",
-    "withdraw_consent",
-    "WITH_PARTNER",
-    "current_deadline",
-    "contact_overdue_clause",
-    "current_deadline_clause",
-    "forward_overdue_clause",
-    "overdue_clause",
-    "CANCELLED",
-    "CLOSED",
-    "DECLINED",
-    "InvalidTransitionInput",
-    "TransitionNotAllowed",
-    "accept_referral",
-    "add_note",
-    "cancel_referral",
-    "close_referral",
-    "decline_referral",
-    "forward_all",
-    "forward_referral",
-    "is_contact_overdue",
-    "is_forward_overdue",
-    "is_overdue",
-    "NewReferral",
-    "receive_referrals",
-    "record_contact",
-]

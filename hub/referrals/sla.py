@@ -23,9 +23,7 @@ from flask import current_app
 
 from hub.clock import LONDON, in_london
 
-CALENDAR = "calendar"
 WORKING = "working"
-CLOCKS = (CALENDAR, WORKING)
 WORKDAY_OPENS = time(9)
 WORKDAY_CLOSES = time(17)
 WORKING_DAY = timedelta(hours=8)  # 09:00 to 17:00

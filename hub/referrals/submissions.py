@@ -15,7 +15,6 @@ from sqlalchemy.exc import IntegrityError
 
 from hub.extensions import db
 from hub.models import (
-    OPEN_STATUSES,
     Client,
     Organisation,
     QuestionnaireVersion,
@@ -24,9 +23,11 @@ from hub.models import (
     User,
     client_match_key,
 )
-from hub.referrals import follow_ups, lifecycle, sla
+from hub.referrals import follow_ups, intake, sla
 from hub.referrals.client_details import ClientDetails
 from hub.referrals.questionnaire_versions import definition_of
+from hub.status import OPEN_STATUSES
+from partners.directory import partners_by_slug
 
 # No 0/O, 1/I/L: references are read aloud over the phone.
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -91,7 +92,7 @@ def submit_questionnaire(
     Consent must already have been given (the caller checks and says so to the user). It was
     recorded by the submitter as they submit, unless the caller says who recorded it and when.
     ``wellbeing`` holds the client's four ONS wellbeing answers when they gave them (checked
-    beforehand with ``hub.referrals.follow_ups.clean_wellbeing``).
+    beforehand with ``hub.referrals.wellbeing.clean_wellbeing``).
     ``answers`` are validated by the questionnaire engine; AnswersInvalid propagates with every
     problem.
     """
@@ -135,10 +136,10 @@ def submit_questionnaire(
             if earlier is not None:
                 return Received(earlier, created=False)
         raise
-    lifecycle.receive_referrals(
+    intake.receive_referrals(
         submission,
         [
-            lifecycle.NewReferral(
+            intake.NewReferral(
                 flag.question_key,
                 partners[flag.partner],
                 duplicates.get(partners[flag.partner].id),
@@ -154,12 +155,7 @@ def submit_questionnaire(
 
 
 def _partners_by_slug(slugs: set[str]) -> dict[str, Organisation]:
-    found = {
-        partner.slug: partner
-        for partner in db.session.scalars(
-            select(Organisation).where(Organisation.slug.in_(slugs), Organisation.kind == "partner")
-        )
-    }
+    found = partners_by_slug(slugs)
     missing = slugs - found.keys()
     if missing:
         raise UnknownPartner(

@@ -6,8 +6,9 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput
 from wtforms import RadioField, SelectChoice, SelectMultipleField, TextAreaField
 
 from hub.frontline.forms import HubForm, WellbeingForm
+from hub.labels import NEEDS_MET_LABELS
 from hub.models import WELLBEING_QUESTIONS, Organisation
-from hub.referrals.follow_ups import NEEDS_MET_LABELS, ReferAgainOption
+from hub.referrals.follow_ups import ReferAgainOption
 
 FIELD_ORDER = ("needs_met", "helped", "notes", "wellbeing_agreed", *WELLBEING_QUESTIONS)
 

@@ -1,31 +1,29 @@
 """The hub's follow-up with clients about four weeks on (``/hub/follow-ups/...``).
 
 Hub staff record the call; managers and admins may look. The rules live in
-``hub.referrals.follow_ups``; a view commits once, flashes what happened and redirects
-(post/redirect/get). A refused change rolls back and shows why.
+``hub.referrals.follow_ups``; a view makes its change through ``hub.page_actions.apply_change``,
+which commits once, flashes what happened and redirects (post/redirect/get), or rolls a refused
+change back so that the view shows why.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from hub.auth.access import roles_required
+from hub.auth.access import acting_user, roles_required
 from hub.clock import utcnow
-from hub.extensions import db
 from hub.models import Submission
+from hub.page_actions import apply_change
 from hub.referrals import follow_ups as service
 from hub.referrals.questionnaire_versions import definition_of
+from hub.referrals.wellbeing import wellbeing_changes
 from hub.triage.follow_up_forms import FollowUpForm, ReferAgainForm
 
 follow_ups = Blueprint("follow_ups", __name__, url_prefix="/hub/follow-ups")
 
 VIEWERS = ("hub", "manager", "admin")
 ACTORS = ("hub",)
-
-
-def _me():
-    return current_user._get_current_object()
 
 
 def due_heading(count: int) -> str:
@@ -46,7 +44,6 @@ def due_list():
         heading=due_heading(due.total),
         status_counts={s.id: service.status_counts(s) for s in due.items},
         recent=service.recent_follow_ups(),
-        needs_met_labels=service.NEEDS_MET_LABELS,
         now=now,
     )
 
@@ -95,32 +92,39 @@ def record(submission_id: int):
     form = FollowUpForm()
     form.set_partners(service.partners_of(submission))
     agreed, scores = form.clean()
-    try:
+
+    def change(submission: Submission) -> service.Recorded:
         recorded = service.record_follow_up(
             submission,
-            _me(),
+            acting_user(),
             utcnow(),
             needs_met=form.needs_met.data,
             helped=form.helped.data or [],
             notes=form.notes.data,
             wellbeing=scores if agreed else None,
         )
-    except service.FollowUpInvalid as problem:
-        db.session.rollback()
+        if form.errors:  # the wellbeing answers were wrong, or the form had expired
+            raise service.FollowUpInvalid({})  # so nothing is kept; the errors are on the form
+        return recorded
+
+    def done(submission: Submission, recorded: service.Recorded) -> tuple[str, str]:
+        return (
+            f"Follow-up recorded for questionnaire {submission.reference}"
+            + (" with the client’s wellbeing answers." if recorded.wellbeing else "."),
+            _recorded_url(submission),
+        )
+
+    def invalid(problem: service.FollowUpInvalid):
         form.add_errors(problem.errors)
-    except service.FollowUpRefused as refused:
-        db.session.rollback()
-        return _record_page(submission, form, error=str(refused), status=409)
-    if form.errors:  # the wellbeing answers were wrong, or the form had expired
-        db.session.rollback()
         return _record_page(submission, form)
-    db.session.commit()
-    flash(
-        f"Follow-up recorded for questionnaire {submission.reference}"
-        + (" with the client’s wellbeing answers." if recorded.wellbeing else "."),
-        "success",
+
+    return apply_change(
+        submission,
+        change,
+        done,
+        refused=lambda message: _record_page(submission, form, error=message, status=409),
+        invalid=invalid,
     )
-    return redirect(_recorded_url(submission))
 
 
 def _recorded_page(
@@ -140,7 +144,7 @@ def _recorded_page(
         form = ReferAgainForm(formdata=None)
     if form is not None:
         form.set_options(options)
-    changes = service.wellbeing_changes(submission)
+    changes = wellbeing_changes(submission)
     return (
         render_template(
             "hub/follow_up_recorded.html",
@@ -176,20 +180,23 @@ def refer_again(submission_id: int):
     form.set_options(service.refer_again_options(submission))
     if not form.validate():
         return _recorded_page(submission, form)
-    try:
-        created = service.refer_again(submission, form.questions.data or [], _me(), utcnow())
-    except service.FollowUpInvalid as problem:
-        db.session.rollback()
+
+    def done(submission: Submission, created: list) -> tuple[str, str]:
+        noun = "referral" if len(created) == 1 else "referrals"
+        made = "; ".join(f"{referral.reference} to {referral.partner.name}" for referral in created)
+        message = f"{len(created)} new {noun} for the hub to forward: {made}."
+        return message, _recorded_url(submission)
+
+    def invalid(problem: service.FollowUpInvalid):
         form.questions.errors = [problem.errors.get("refer_again", str(problem))]
         return _recorded_page(submission, form)
-    except service.FollowUpRefused as refused:
-        db.session.rollback()
-        return _recorded_page(submission, form, error=str(refused), status=409)
-    db.session.commit()
-    noun = "referral" if len(created) == 1 else "referrals"
-    made = "; ".join(f"{referral.reference} to {referral.partner.name}" for referral in created)
-    flash(
-        f"{len(created)} new {noun} for the hub to forward: {made}.",
-        "success",
+
+    return apply_change(
+        submission,
+        lambda submission: service.refer_again(
+            submission, form.questions.data or [], acting_user(), utcnow()
+        ),
+        done,
+        refused=lambda message: _recorded_page(submission, form, error=message, status=409),
+        invalid=invalid,
     )
-    return redirect(_recorded_url(submission))

@@ -7,16 +7,17 @@ from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovT
 from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from hub.filters import STATUS_TAGS
-from hub.models import RECEIVED, Organisation
+from hub.labels import STATUS_TAGS
+from hub.models import Organisation
+from hub.status import Status
 from hub.triage.queries import ALL, DECLINED_WAITING, OPEN, QueueFilters
 
 STATUS_CHOICES = [
-    SelectChoice(RECEIVED, "Waiting to be forwarded"),
+    SelectChoice(Status.RECEIVED, "Waiting to be forwarded"),
     *[
         SelectChoice(status, label)
         for status, (label, _) in STATUS_TAGS.items()
-        if status != RECEIVED
+        if status != Status.RECEIVED
     ],
     SelectChoice(DECLINED_WAITING, "Declined, waiting for the hub"),
     SelectChoice(OPEN, "Any open status"),
@@ -32,7 +33,9 @@ class QueueFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    status = SelectField("Status", choices=STATUS_CHOICES, default=RECEIVED, widget=GovSelect())
+    status = SelectField(
+        "Status", choices=STATUS_CHOICES, default=Status.RECEIVED, widget=GovSelect()
+    )
     partner = SelectField("Partner", choices=[ANY_PARTNER], default="", widget=GovSelect())
     overdue = BooleanField("Only show overdue referrals", widget=GovCheckboxInput())
 

@@ -1,4 +1,4 @@
-"""The data layer for the hub's triage pages and the partner inbox.
+"""The data layer for the hub's triage pages (the partner portal reuses its rows and paging).
 
 Filtered, ordered and paginated queries that return rows ready to show: everything a template
 reads is loaded here, so templates never query. ``now`` comes from the view (see ``hub.clock``).
@@ -10,16 +10,19 @@ from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import and_, case, exists, false, func, null, select, true
+from sqlalchemy import and_, exists, false, func, select, true
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from hub.extensions import db
-from hub.filters import CONTACT_METHOD_LABELS, OUTCOME_LABELS, london_time
+from hub.filters import london_time
+from hub.labels import (
+    HUB_HISTORY_METHOD_LABELS,
+    SOURCE_LABELS,
+    detail_label,
+    event_label,
+    outcome_label,
+)
 from hub.models import (
-    DECLINED,
-    OPEN_STATUSES,
-    RECEIVED,
-    STATUSES,
     Client,
     Organisation,
     Referral,
@@ -28,15 +31,21 @@ from hub.models import (
     User,
 )
 from hub.pagination import Page, PageNotFound  # noqa: F401  (the views catch it from here)
-from hub.referrals import lifecycle
+from hub.referrals.overdue import (
+    current_deadline,
+    current_deadline_clause,
+    is_overdue,
+    overdue_clause,
+)
 from hub.referrals.questionnaire_versions import definition_of
+from hub.status import OPEN_STATUSES, STATUSES, Status
+from partners.directory import partner_names
 
 PAGE_SIZE = 50
 OPEN = "open"
 ALL = "all"
 # Declined by the partner and not yet re-routed: the hub owes it a decision.
 DECLINED_WAITING = "declined_waiting"
-WITH_PARTNER = lifecycle.WITH_PARTNER
 
 
 # --- Rows and pages ---------------------------------------------------------------------------
@@ -44,7 +53,7 @@ WITH_PARTNER = lifecycle.WITH_PARTNER
 
 @dataclass(frozen=True)
 class QueueFilters:
-    status: str = RECEIVED
+    status: str = Status.RECEIVED
     partner: Organisation | None = None
     overdue: bool = False
 
@@ -71,13 +80,13 @@ def question_text(referral: Referral) -> str:
 
 
 def _row(referral: Referral, now: datetime) -> ReferralRow:
-    deadline, kind = lifecycle.current_deadline(referral)
+    deadline, kind = current_deadline(referral)
     return ReferralRow(
         referral=referral,
         question=question_text(referral),
         deadline=deadline,
         deadline_kind=kind,
-        overdue=lifecycle.is_overdue(referral, now),
+        overdue=is_overdue(referral, now),
     )
 
 
@@ -110,7 +119,7 @@ def _status_condition(status: str):
     if status == OPEN:
         return Referral.status.in_(OPEN_STATUSES)
     if status == DECLINED_WAITING:
-        return and_(Referral.status == DECLINED, _not_rerouted())
+        return and_(Referral.status == Status.DECLINED, _not_rerouted())
     if status in STATUSES:
         return Referral.status == status
     return false()
@@ -122,8 +131,8 @@ def queue(filters: QueueFilters, now: datetime, number: int = 1) -> Page:
     if filters.partner is not None:
         conditions.append(Referral.partner_id == filters.partner.id)
     if filters.overdue:
-        conditions.append(lifecycle.overdue_clause(now))
-    deadline = lifecycle.current_deadline_clause()
+        conditions.append(overdue_clause(now))
+    deadline = current_deadline_clause()
     query = (
         select(Referral)
         .where(*conditions)
@@ -136,7 +145,7 @@ def queue(filters: QueueFilters, now: datetime, number: int = 1) -> Page:
 
 def _add_successors(page: Page) -> None:
     """Mark the declined referrals on a page that were re-routed, with one query."""
-    declined = [row.referral.id for row in page.items if row.referral.status == DECLINED]
+    declined = [row.referral.id for row in page.items if row.referral.status == Status.DECLINED]
     if not declined:
         return
     successors = dict(
@@ -176,12 +185,6 @@ def reroute_options(declined: Referral) -> list[Organisation]:
             )
             .order_by(Organisation.name)
         )
-    )
-
-
-def partner_by_slug(slug: str) -> Organisation | None:
-    return db.session.scalar(
-        select(Organisation).where(Organisation.slug == slug, Organisation.kind == "partner")
     )
 
 
@@ -265,7 +268,7 @@ def lock_referrals_of(submission: Submission) -> list[Referral]:
 
 
 def waiting_to_forward(submission: Submission) -> list[Referral]:
-    return [referral for referral in submission.referrals if referral.status == RECEIVED]
+    return [referral for referral in submission.referrals if referral.status == Status.RECEIVED]
 
 
 @dataclass(frozen=True)
@@ -302,42 +305,6 @@ def answers_by_section(submission: Submission) -> list[AnswerSection]:
 
 # --- History ----------------------------------------------------------------------------------
 
-EVENT_LABELS = {
-    "received": "Received from the referrer",
-    "forwarded": "Forwarded to the partner",
-    "accepted": "Accepted by the partner",
-    "attempt": "Contact attempt",
-    "contacted": "Partner contacted the client",
-    "closed": "Closed",
-    "declined": "Declined by the partner",
-    "cancelled": "Cancelled",
-    "rerouted": "Re-routed to another partner",
-    "reopened": "Reopened",
-    "note": "Note added",
-    # Recorded by the scheduler's SLA watch (hub/jobs/watch.py).
-    "forward_warning": "Hub staff warned: not yet forwarded",
-    "forward_breach": "Not forwarded within the forwarding deadline",
-    "chase": "Partner reminded to contact the client",
-    "contact_breach": "Client not contacted by the deadline: escalated to hub staff",
-}
-DETAIL_LABELS = {
-    "reason": "Reason",
-    "note": "Note",
-    "notes": "Notes",
-    "outcome": "Outcome",
-    "previous_outcome": "Previous outcome",
-    "partner": "Partner",
-    "possible_duplicate_of": "Possible duplicate of",
-    "method": "How",
-    "reached": "Reached the client",
-    "attempted_at": "When",
-    "number": "Reminder",
-    "contacted_at": "Contacted",
-    "to": "New referral",
-    "rerouted_from": "Re-routed from",
-    "source": "Added from",
-}
-SOURCE_LABELS = {"follow_up": "The hub’s follow-up with the client"}
 TIME_DETAILS = {"attempted_at", "contacted_at"}  # stored as ISO text, shown in UK time
 HIDDEN_DETAILS = {"question"}  # the page already says what the referral is about
 
@@ -357,23 +324,19 @@ def _who(actor: User | None) -> str:
 
 
 def _partner_names(events: list[ReferralEvent]) -> dict[str, str]:
-    slugs = {event.details.get("partner") for event in events if event.details} - {None}
-    if not slugs:
-        return {}
-    rows = db.session.execute(
-        select(Organisation.slug, Organisation.name).where(Organisation.slug.in_(slugs))
+    return partner_names(
+        {event.details.get("partner") for event in events if event.details} - {None}
     )
-    return dict(rows.all())
 
 
-def _detail(key: str, value, partner_names: dict[str, str]) -> tuple[str, str]:
-    label = DETAIL_LABELS.get(key, key.replace("_", " ").capitalize())
+def _detail(key: str, value, names: dict[str, str]) -> tuple[str, str]:
+    label = detail_label(key)
     if key == "partner":
-        value = partner_names.get(value, value)
+        value = names.get(value, value)
     elif key in ("outcome", "previous_outcome"):
-        value = OUTCOME_LABELS.get(value, value) if value else "None"
+        value = outcome_label(value) if value else "None"
     elif key == "method":
-        value = CONTACT_METHOD_LABELS.get(value, value)
+        value = HUB_HISTORY_METHOD_LABELS.get(value, value)
     elif key == "reached":
         value = "Yes" if value else "No"
     elif key == "source":
@@ -384,29 +347,29 @@ def _detail(key: str, value, partner_names: dict[str, str]) -> tuple[str, str]:
     return label, str(value)
 
 
-def _what(event: ReferralEvent, partner_names: dict[str, str]) -> str:
+def _what(event: ReferralEvent, names: dict[str, str]) -> str:
     """What happened, in words: "Re-routed to NHS Falls Prevention", "Contact attempt"."""
     details = event.details or {}
     if event.kind == "rerouted" and details.get("partner"):
-        return f"Re-routed to {partner_names.get(details['partner'], details['partner'])}"
+        return f"Re-routed to {names.get(details['partner'], details['partner'])}"
     if event.kind == "received" and details.get("rerouted_from"):
         return "Re-routed here by the hub"
     if event.kind == "received" and details.get("source"):
         return "Added by the hub"
-    return EVENT_LABELS.get(event.kind, event.kind.replace("_", " ").capitalize())
+    return event_label(event.kind)
 
 
 def history(referral: Referral) -> list[HistoryEntry]:
     """The referral's events, newest first, in words."""
     events = list(referral.events)
-    partner_names = _partner_names(events)
+    names = _partner_names(events)
     entries = [
         HistoryEntry(
             at=event.at,
             who=_who(event.actor),
-            what=_what(event, partner_names),
+            what=_what(event, names),
             details=[
-                _detail(key, value, partner_names)
+                _detail(key, value, names)
                 for key, value in (event.details or {}).items()
                 if key not in HIDDEN_DETAILS
             ],
@@ -415,46 +378,3 @@ def history(referral: Referral) -> list[HistoryEntry]:
     ]
     # Newest first; of events at the same moment, the one recorded last comes first.
     return sorted(reversed(entries), key=lambda entry: entry.at, reverse=True)
-
-
-# --- The partner inbox ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class InboxSummary:
-    total: int
-    to_contact: int
-    overdue: int
-
-
-def _partner_visible(partner_id: int):
-    """As ``hub.auth.access.referrals_visible_to`` for a user of that partner agency."""
-    return and_(Referral.partner_id == partner_id, Referral.forwarded_at.is_not(None))
-
-
-def partner_inbox(partner_id: int, now: datetime, number: int = 1) -> Page:
-    """One partner's forwarded referrals: those waiting for contact first, soonest deadline first;
-    then the rest, most recently forwarded first."""
-    query = (
-        select(Referral)
-        .where(_partner_visible(partner_id))
-        .order_by(
-            case((Referral.status.in_(WITH_PARTNER), 0), else_=1),
-            case((Referral.status.in_(WITH_PARTNER), Referral.contact_due_at), else_=null()),
-            Referral.forwarded_at.desc(),
-            Referral.id,
-        )
-    )
-    return _paginate(query, number, now)
-
-
-def partner_inbox_summary(partner_id: int, now: datetime) -> InboxSummary:
-    with_partner = Referral.status.in_(WITH_PARTNER)
-    total, to_contact, overdue = db.session.execute(
-        select(
-            func.count(),
-            func.count(case((with_partner, 1))),
-            func.count(case((and_(with_partner, Referral.contact_due_at <= now), 1))),
-        ).where(_partner_visible(partner_id))
-    ).one()
-    return InboxSummary(total=total, to_contact=to_contact, overdue=overdue)

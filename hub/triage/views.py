@@ -3,23 +3,30 @@ forward, cancel, add a note, re-route or close a declined one, reopen a closed o
 every open referral of a client who withdrew consent.
 
 Hub staff act; managers and admins may look but not act. Every change goes through
-``hub.referrals.lifecycle``; a view commits once, flashes what happened and redirects
-(post/redirect/get).
+``hub.referrals.lifecycle`` on a locked referral, by way of ``hub.page_actions.apply_change``:
+committed once, flashed and redirected (post/redirect/get), or refused with nothing changed.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from collections.abc import Callable
+from functools import partial
+
+from flask import Blueprint, abort, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from hub.admin.queries import messages_of_referral
-from hub.auth.access import roles_required
+from hub.auth.access import acting_user, roles_required
 from hub.clock import utcnow
-from hub.extensions import db
-from hub.filters import STATUS_TAGS, london_time
-from hub.models import DECLINED, RECEIVED, Referral
+from hub.filters import london_time
+from hub.labels import status_label
+from hub.models import Referral
+from hub.page_actions import apply_change
 from hub.referrals import lifecycle
+from hub.referrals.overdue import current_deadline, is_overdue
 from hub.referrals.questionnaire_versions import definition_of
+from hub.status import Status
 from hub.triage import queries
 from hub.triage.forms import (
     CancelForm,
@@ -30,6 +37,7 @@ from hub.triage.forms import (
     RerouteForm,
     WithdrawConsentForm,
 )
+from partners.directory import partner_by_slug
 
 hub_views = Blueprint("hub_views", __name__, url_prefix="/hub")
 
@@ -37,13 +45,13 @@ VIEWERS = ("hub", "manager", "admin")
 ACTORS = ("hub",)
 
 STATUS_PHRASES = {
-    RECEIVED: "{count} {noun} waiting to be forwarded",
-    "forwarded": "{count} {noun} forwarded, waiting for the partner",
-    "accepted": "{count} {noun} accepted by the partner",
-    "contacted": "{count} {noun} where the partner has contacted the client",
-    "closed": "{count} closed {noun}",
-    "declined": "{count} {noun} declined by the partner",
-    "cancelled": "{count} cancelled {noun}",
+    Status.RECEIVED: "{count} {noun} waiting to be forwarded",
+    Status.FORWARDED: "{count} {noun} forwarded, waiting for the partner",
+    Status.ACCEPTED: "{count} {noun} accepted by the partner",
+    Status.CONTACTED: "{count} {noun} where the partner has contacted the client",
+    Status.CLOSED: "{count} closed {noun}",
+    Status.DECLINED: "{count} {noun} declined by the partner",
+    Status.CANCELLED: "{count} cancelled {noun}",
     queries.DECLINED_WAITING: "{count} declined {noun} waiting to be re-routed or closed",
     queries.OPEN: "{count} open {noun}",
     queries.ALL: "{count} {noun}",
@@ -59,11 +67,6 @@ def queue_heading(filters: queries.QueueFilters, count: int) -> str:
     if filters.partner is not None:
         heading += f" for {filters.partner.name}"
     return heading
-
-
-def _me():
-    """The signed-in user as a row (not Flask-Login's proxy), to record as the actor."""
-    return current_user._get_current_object()
 
 
 def _page_number() -> int:
@@ -113,8 +116,8 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
             row=queries.ReferralRow(
                 referral,
                 queries.question_text(referral),
-                *lifecycle.current_deadline(referral),
-                overdue=lifecycle.is_overdue(referral, now),
+                *current_deadline(referral),
+                overdue=is_overdue(referral, now),
             ),
             submission=submission,
             client=submission.client,
@@ -124,7 +127,7 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
             waiting=queries.waiting_to_forward(submission),
             rerouted_from=queries.referral_reference(referral.rerouted_from_id),
             rerouted_to=rerouted_to,
-            awaiting_hub=referral.status == DECLINED and rerouted_to is None,
+            awaiting_hub=referral.status == Status.DECLINED and rerouted_to is None,
             history=queries.history(referral),
             messages=messages_of_referral(referral.id),
             can_act=current_user.role in ACTORS,
@@ -143,58 +146,57 @@ def referral(referral_id: int):
     return _referral_page(referral_id)
 
 
-def _refused(referral_id: int, message: str):
-    """An action that is not allowed now (say, already done in another tab): nothing changes."""
-    db.session.rollback()
-    return _referral_page(referral_id, error=message, status=409)
+def _refused(referral_id: int):
+    """What a change not allowed now (say, already done in another tab) shows: the referral's
+    page, unchanged, with the reason."""
+    return lambda message: _referral_page(referral_id, error=message, status=409)
 
 
-def _back_to(referral: Referral):
-    return redirect(url_for(".referral", referral_id=referral.id))
-
-
-def _locked_or_404(referral_id: int) -> Referral:
-    referral = queries.lock_referral(referral_id)
-    if referral is None:
-        abort(404)
-    return referral
+def _url_of(referral: Referral) -> str:
+    return url_for(".referral", referral_id=referral.id)
 
 
 @hub_views.post("/referrals/<int:referral_id>/forward")
 @roles_required(*ACTORS)
 def forward(referral_id: int):
-    referral = _locked_or_404(referral_id)
-    now = utcnow()
-    try:
-        lifecycle.forward_referral(referral, _me(), now)
-    except lifecycle.TransitionNotAllowed as refused:
-        return _refused(referral_id, str(refused))
-    db.session.commit()
-    flash(
-        f"Referral {referral.reference} forwarded to {referral.partner.name}. They should contact "
-        f"the client by {london_time(referral.contact_due_at)}.",
-        "success",
+    def done(referral: Referral, _) -> tuple[str, str]:
+        return (
+            f"Referral {referral.reference} forwarded to {referral.partner.name}. They should "
+            f"contact the client by {london_time(referral.contact_due_at)}.",
+            _url_of(referral),
+        )
+
+    return apply_change(
+        queries.lock_referral(referral_id),
+        lambda referral: lifecycle.forward_referral(referral, acting_user(), utcnow()),
+        done,
+        refused=_refused(referral_id),
     )
-    return _back_to(referral)
 
 
 @hub_views.post("/referrals/<int:referral_id>/forward-all")
 @roles_required(*ACTORS)
 def forward_all(referral_id: int):
-    referral = _locked_or_404(referral_id)
-    queries.lock_referrals_of(referral.submission)
-    forwarded = lifecycle.forward_all(referral.submission, _me(), utcnow())
-    if not forwarded:
-        return _refused(
-            referral_id,
-            f"No referrals from questionnaire {referral.submission.reference} are waiting to be "
-            "forwarded: they may have been forwarded already.",
-        )
-    db.session.commit()
-    sent = "; ".join(f"{row.reference} to {row.partner.name}" for row in forwarded)
-    noun = "referral" if len(forwarded) == 1 else "referrals"
-    flash(f"{len(forwarded)} {noun} forwarded: {sent}.", "success")
-    return _back_to(referral)
+    def change(referral: Referral) -> list[Referral]:
+        queries.lock_referrals_of(referral.submission)
+        forwarded = lifecycle.forward_all(referral.submission, acting_user(), utcnow())
+        if not forwarded:
+            raise lifecycle.TransitionNotAllowed(
+                referral,
+                "forwarded",
+                f"No referrals from questionnaire {referral.submission.reference} are waiting "
+                "to be forwarded: they may have been forwarded already.",
+            )
+        return forwarded
+
+    def done(referral: Referral, forwarded: list[Referral]) -> tuple[str, str]:
+        sent = "; ".join(f"{row.reference} to {row.partner.name}" for row in forwarded)
+        noun = "referral" if len(forwarded) == 1 else "referrals"
+        return f"{len(forwarded)} {noun} forwarded: {sent}.", _url_of(referral)
+
+    return apply_change(
+        queries.lock_referral(referral_id), change, done, refused=_refused(referral_id)
+    )
 
 
 @hub_views.route("/referrals/<int:referral_id>/cancel", methods=["GET", "POST"])
@@ -202,24 +204,18 @@ def forward_all(referral_id: int):
 def cancel(referral_id: int):
     referral = _referral_or_404(referral_id)
     form = CancelForm()
-    error = None
+    page = partial(_action_page, "hub/cancel.html", referral, form)
     if form.validate_on_submit():
-        referral = _locked_or_404(referral_id)
-        try:
-            lifecycle.cancel_referral(referral, _me(), utcnow(), form.reason.data)
-        except lifecycle.InvalidTransitionInput as problem:
-            db.session.rollback()
-            form.reason.errors.append(str(problem))
-        except lifecycle.TransitionNotAllowed as refused:
-            db.session.rollback()
-            error = str(refused)
-        else:
-            db.session.commit()
-            flash(f"Referral {referral.reference} cancelled.", "success")
-            return _back_to(referral)
-    return render_template(
-        "hub/cancel.html", referral=referral, form=form, error=error
-    ), 409 if error else 200
+        return apply_change(
+            queries.lock_referral(referral_id),
+            lambda locked: lifecycle.cancel_referral(
+                locked, acting_user(), utcnow(), form.reason.data
+            ),
+            lambda locked, _: (f"Referral {locked.reference} cancelled.", _url_of(locked)),
+            refused=page,
+            invalid=_on_field(form, page),
+        )
+    return page()
 
 
 @hub_views.post("/referrals/<int:referral_id>/notes")
@@ -228,40 +224,39 @@ def add_note(referral_id: int):
     referral = _referral_or_404(referral_id)
     form = NoteForm()
     if form.validate_on_submit():
-        try:
-            lifecycle.add_note(referral, _me(), utcnow(), form.note.data)
-        except lifecycle.InvalidTransitionInput as problem:
-            db.session.rollback()
-            form.note.errors.append(str(problem))
-        else:
-            db.session.commit()
-            flash(f"Note added to referral {referral.reference}.", "success")
-            return _back_to(referral)
+        # A note changes no status, so the referral need not be locked.
+        return apply_change(
+            referral,
+            lambda referral: lifecycle.add_note(referral, acting_user(), utcnow(), form.note.data),
+            lambda referral, _: (
+                f"Note added to referral {referral.reference}.",
+                _url_of(referral),
+            ),
+            invalid=_on_field(form, lambda: _referral_page(referral_id, note_form=form)),
+        )
     return _referral_page(referral_id, note_form=form)
 
 
 # --- Declined, closed, and consent withdrawn ---------------------------------------------------
 
 
-def _refusal(referral: Referral, action: str) -> str | None:
-    """Why the referral's status does not allow the action now, or ``None`` if it does: an
-    action page reached from a stale tab says so at once rather than after the form is filled."""
-    if referral.status in lifecycle.ALLOWED_FROM[action]:
-        return None
-    return str(lifecycle.TransitionNotAllowed(referral, lifecycle.PAST_TENSE[action]))
-
-
-def _action_page(template: str, referral: Referral, form, error: str | None, **context):
+def _action_page(template: str, referral: Referral, form, error: str | None = None, **context):
     """An action's page; refused (409) with the reason in an error summary when ``error``."""
     return render_template(
         template, referral=referral, form=form, error=error, **context
     ), 409 if error else 200
 
 
-def _field_error(form, problem: lifecycle.InvalidTransitionInput) -> None:
-    db.session.rollback()
-    field = getattr(form, problem.field, None) or next(iter(form))
-    field.errors = [*field.errors, str(problem)]
+def _on_field(form, page: Callable[[], ResponseReturnValue]):
+    """What bad details show: the lifecycle's complaint on the form's field for it, and the
+    page again."""
+
+    def invalid(problem: lifecycle.InvalidTransitionInput) -> ResponseReturnValue:
+        field = getattr(form, problem.field, None) or next(iter(form))
+        field.errors = [*field.errors, str(problem)]
+        return page()
+
+    return invalid
 
 
 @hub_views.route("/referrals/<int:referral_id>/reroute", methods=["GET", "POST"])
@@ -269,28 +264,28 @@ def _field_error(form, problem: lifecycle.InvalidTransitionInput) -> None:
 def reroute(referral_id: int):
     referral = _referral_or_404(referral_id)
     form = RerouteForm(queries.reroute_options(referral))
-    error = None
+    page = partial(_action_page, "hub/reroute.html", referral, form)
     if form.validate_on_submit():
-        referral = _locked_or_404(referral_id)
-        partner = queries.partner_by_slug(form.partner.data)
-        try:
-            new = lifecycle.reroute_referral(referral, partner, _me(), utcnow(), form.note.data)
-        except lifecycle.InvalidTransitionInput as problem:
-            _field_error(form, problem)
-        except lifecycle.TransitionNotAllowed as refused:
-            db.session.rollback()
-            error = str(refused)
-        else:
-            db.session.commit()
-            flash(
-                f"Referral {referral.reference} re-routed to {partner.name} as referral "
+
+        def done(declined: Referral, new: Referral) -> tuple[str, str]:
+            return (
+                f"Referral {declined.reference} re-routed to {new.partner.name} as referral "
                 f"{new.reference}. Forward it by {london_time(new.forward_due_at)}.",
-                "success",
+                _url_of(new),
             )
-            return _back_to(new)
-    elif request.method == "GET":
-        error = _refusal(referral, "reroute") or _already_rerouted(referral)
-    return _action_page("hub/reroute.html", referral, form, error)
+
+        return apply_change(
+            queries.lock_referral(referral_id),
+            lambda locked: lifecycle.reroute_referral(
+                locked, partner_by_slug(form.partner.data), acting_user(), utcnow(), form.note.data
+            ),
+            done,
+            refused=page,
+            invalid=_on_field(form, page),
+        )
+    if request.method == "GET":
+        return page(lifecycle.refusal(referral, "reroute") or _already_rerouted(referral))
+    return page()
 
 
 def _already_rerouted(referral: Referral) -> str | None:
@@ -305,21 +300,22 @@ def _already_rerouted(referral: Referral) -> str | None:
 def close_declined(referral_id: int):
     referral = _referral_or_404(referral_id)
     form = CloseDeclinedForm()
-    error = None
+    page = partial(_action_page, "hub/close_declined.html", referral, form)
     if form.validate_on_submit():
-        referral = _locked_or_404(referral_id)
-        try:
-            lifecycle.close_declined(referral, _me(), utcnow(), form.notes.data)
-        except lifecycle.TransitionNotAllowed as refused:
-            db.session.rollback()
-            error = str(refused)
-        else:
-            db.session.commit()
-            flash(f"Referral {referral.reference} closed as no suitable service.", "success")
-            return _back_to(referral)
-    elif request.method == "GET":
-        error = _refusal(referral, "close_declined") or _already_rerouted(referral)
-    return _action_page("hub/close_declined.html", referral, form, error)
+        return apply_change(
+            queries.lock_referral(referral_id),
+            lambda locked: lifecycle.close_declined(
+                locked, acting_user(), utcnow(), form.notes.data
+            ),
+            lambda locked, _: (
+                f"Referral {locked.reference} closed as no suitable service.",
+                _url_of(locked),
+            ),
+            refused=page,
+        )
+    if request.method == "GET":
+        return page(lifecycle.refusal(referral, "close_declined") or _already_rerouted(referral))
+    return page()
 
 
 @hub_views.route("/referrals/<int:referral_id>/reopen", methods=["GET", "POST"])
@@ -327,24 +323,28 @@ def close_declined(referral_id: int):
 def reopen(referral_id: int):
     referral = _referral_or_404(referral_id)
     form = ReopenForm()
-    error = None
+    page = partial(_action_page, "hub/reopen.html", referral, form)
     if form.validate_on_submit():
-        referral = _locked_or_404(referral_id)
-        try:
-            lifecycle.reopen_referral(referral, _me(), utcnow(), form.note.data)
-        except lifecycle.InvalidTransitionInput as problem:
-            _field_error(form, problem)
-        except lifecycle.TransitionNotAllowed as refused:
-            db.session.rollback()
-            error = str(refused)
-        else:
-            db.session.commit()
-            label = STATUS_TAGS[referral.status][0].lower()
-            flash(f"Referral {referral.reference} reopened: it is {label} again.", "success")
-            return _back_to(referral)
-    elif request.method == "GET":
-        error = _refusal(referral, "reopen")
-    return _action_page("hub/reopen.html", referral, form, error)
+
+        def done(locked: Referral, _) -> tuple[str, str]:
+            label = status_label(locked.status).lower()
+            return (
+                f"Referral {locked.reference} reopened: it is {label} again.",
+                _url_of(locked),
+            )
+
+        return apply_change(
+            queries.lock_referral(referral_id),
+            lambda locked: lifecycle.reopen_referral(
+                locked, acting_user(), utcnow(), form.note.data
+            ),
+            done,
+            refused=page,
+            invalid=_on_field(form, page),
+        )
+    if request.method == "GET":
+        return page(lifecycle.refusal(referral, "reopen"))
+    return page()
 
 
 @hub_views.route("/referrals/<int:referral_id>/withdraw-consent", methods=["GET", "POST"])
@@ -353,22 +353,30 @@ def withdraw_consent(referral_id: int):
     referral = _referral_or_404(referral_id)
     client = referral.submission.client
     form = WithdrawConsentForm()
+
+    def page():
+        return render_template(
+            "hub/withdraw_consent.html",
+            referral=referral,
+            client=client,
+            form=form,
+            to_cancel=queries.open_referrals_of_person(client),
+        )
+
     if form.validate_on_submit():
-        try:
-            cancelled = lifecycle.withdraw_consent(client, _me(), utcnow(), form.reason.data)
-        except lifecycle.InvalidTransitionInput as problem:
-            _field_error(form, problem)
-        else:
-            db.session.commit()
-            flash(consent_withdrawn_message(cancelled), "success")
-            return _back_to(referral)
-    return render_template(
-        "hub/withdraw_consent.html",
-        referral=referral,
-        client=client,
-        form=form,
-        to_cancel=queries.open_referrals_of_person(client),
-    )
+        # The lifecycle locks the person's open referrals itself, whichever questionnaire.
+        return apply_change(
+            referral,
+            lambda referral: lifecycle.withdraw_consent(
+                client, acting_user(), utcnow(), form.reason.data
+            ),
+            lambda referral, cancelled: (
+                consent_withdrawn_message(cancelled),
+                _url_of(referral),
+            ),
+            invalid=_on_field(form, page),
+        )
+    return page()
 
 
 def consent_withdrawn_message(cancelled: list[Referral]) -> str:

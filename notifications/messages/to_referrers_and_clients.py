@@ -15,19 +15,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from hub.extensions import db
-from hub.models import (
-    ACCEPTED,
-    CANCELLED,
-    CLOSED,
-    CONTACTED,
-    DECLINED,
-    FORWARDED,
-    RECEIVED,
-    Organisation,
-    OutboxMessage,
-    Referral,
-    Submission,
-)
+from hub.models import Organisation, OutboxMessage, Referral, Submission
+from hub.status import OPEN_WITH_PARTNER, Status
 from notifications import outbox
 from notifications.kinds import EMAIL, SMS
 from notifications.messages.rendering import (
@@ -39,9 +28,6 @@ from notifications.messages.rendering import (
     render_sms,
     uk_day,
 )
-
-# Forwarded and still open: the agency is in touch with the client, or will be.
-OPEN_WITH_PARTNER = (FORWARDED, ACCEPTED, CONTACTED)
 
 
 @dataclass(frozen=True)
@@ -56,7 +42,11 @@ class Agency:
 def _agencies(referrals: list[Referral], still_to_contact: bool = False) -> list[Agency]:
     """The agencies a questionnaire went to (not counting cancelled referrals); with
     ``still_to_contact``, only those still to get in touch with the client."""
-    wanted = OPEN_WITH_PARTNER if still_to_contact else (*OPEN_WITH_PARTNER, CLOSED, DECLINED)
+    wanted = (
+        OPEN_WITH_PARTNER
+        if still_to_contact
+        else (*OPEN_WITH_PARTNER, Status.CLOSED, Status.DECLINED)
+    )
     return [
         Agency(referral.partner.name, referral.reference, uk_day(referral.contact_due_at))
         for referral in referrals
@@ -118,8 +108,8 @@ def client_forwarded_sms(reference: str, agencies: list[Agency], hub: str) -> Re
 def _finished(referral: Referral, rerouted: set[int]) -> bool:
     """Nothing more will happen to it: closed, cancelled, or declined and passed on to another
     agency (a declined referral not yet re-routed still waits for the hub)."""
-    return referral.status in (CLOSED, CANCELLED) or (
-        referral.status == DECLINED and referral.id in rerouted
+    return referral.status in (Status.CLOSED, Status.CANCELLED) or (
+        referral.status == Status.DECLINED and referral.id in rerouted
     )
 
 
@@ -135,7 +125,7 @@ def questionnaire_changed(referral: Referral, now: datetime) -> list[OutboxMessa
         )
     )
     queued = []
-    if not any(r.status == RECEIVED for r in referrals) and any(
+    if not any(r.status == Status.RECEIVED for r in referrals) and any(
         r.forwarded_at is not None for r in referrals
     ):
         queued += _questionnaire_forwarded(submission, referrals, referral, now)

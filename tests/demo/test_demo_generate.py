@@ -7,26 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from hub.models import (
-    ACCEPTED,
-    CANCELLED,
-    CLOSED,
-    CONTACTED,
-    DECLINED,
-    FORWARDED,
-    NO_SUITABLE_SERVICE,
-    OPEN_STATUSES,
-    OUTCOMES,
-    RECEIVED,
-    Client,
-    FollowUp,
-    Referral,
-    ReferralEvent,
-    Submission,
-    WellbeingScore,
-)
+from hub.models import Client, FollowUp, Referral, ReferralEvent, Submission, WellbeingScore
 from hub.referrals import sla
 from hub.referrals.lifecycle import CONSENT_WITHDRAWN
+from hub.status import OPEN_STATUSES, PARTNER_OUTCOMES, WITH_PARTNER, Outcome, Status
 
 NOW = "2026-03-02T09:00:00Z"  # a Monday morning: the weekend's flags are waiting
 
@@ -95,15 +79,17 @@ def test_statuses_agree_with_the_times_stamped(runner, db):
         assert stamped == sorted(stamped), r.reference
         assert all(moment <= now for moment in stamped + [r.declined_at, r.cancelled_at] if moment)
         assert (r.forwarded_at is None) == (
-            r.status == RECEIVED or (r.status == CANCELLED and r.forwarded_at is None)
+            r.status == Status.RECEIVED or (r.status == Status.CANCELLED and r.forwarded_at is None)
         )
-        assert (r.status == ACCEPTED) <= (r.accepted_at is not None)
-        assert (r.status == CONTACTED) <= (r.contacted_at is not None and r.closed_at is None)
-        assert (r.status == CLOSED) == (r.closed_at is not None)
-        assert (r.status == CLOSED) == (r.outcome is not None)
-        assert r.outcome is None or r.outcome in (*OUTCOMES, NO_SUITABLE_SERVICE)
-        assert (r.status == CANCELLED) == (r.cancelled_at is not None)
-        if r.status in (DECLINED, CANCELLED):
+        assert (r.status == Status.ACCEPTED) <= (r.accepted_at is not None)
+        assert (r.status == Status.CONTACTED) <= (
+            r.contacted_at is not None and r.closed_at is None
+        )
+        assert (r.status == Status.CLOSED) == (r.closed_at is not None)
+        assert (r.status == Status.CLOSED) == (r.outcome is not None)
+        assert r.outcome is None or r.outcome in (*PARTNER_OUTCOMES, Outcome.NO_SUITABLE_SERVICE)
+        assert (r.status == Status.CANCELLED) == (r.cancelled_at is not None)
+        if r.status in (Status.DECLINED, Status.CANCELLED):
             assert r.status_reason
         if r.outcome in ("service_provided", "client_declined"):
             assert r.contacted_at is not None  # these outcomes need contact first
@@ -111,11 +97,11 @@ def test_statuses_agree_with_the_times_stamped(runner, db):
             assert len(r.attempts) >= sla.unable_to_contact_attempts()
         if r.rerouted_from_id is not None:
             declined = db.session.get(Referral, r.rerouted_from_id)
-            assert declined.status == DECLINED and declined.submission_id == r.submission_id
+            assert declined.status == Status.DECLINED and declined.submission_id == r.submission_id
             assert r.received_at >= declined.declined_at
         assert [event.at for event in r.events] == sorted(event.at for event in r.events)
         assert r.events[0].kind == "received"
-    assert {CLOSED, DECLINED, CANCELLED} <= seen
+    assert {Status.CLOSED, Status.DECLINED, Status.CANCELLED} <= seen
 
 
 def sla_now():
@@ -128,12 +114,14 @@ def test_recent_referrals_are_open_some_overdue_and_the_watch_looks_next_after_n
     generate(runner, "--months", "1")
     now = sla_now()
     open_referrals = [r for r in referrals(db) if r.status in OPEN_STATUSES]
-    assert {RECEIVED, FORWARDED, CONTACTED} <= {r.status for r in open_referrals}
+    assert {Status.RECEIVED, Status.FORWARDED, Status.CONTACTED} <= {
+        r.status for r in open_referrals
+    }
     overdue = []
     for r in open_referrals:
-        if r.status == RECEIVED:
+        if r.status == Status.RECEIVED:
             moments = [sla.forward_warning_at(r.received_at), r.forward_due_at]
-        elif r.status in (FORWARDED, ACCEPTED):
+        elif r.status in WITH_PARTNER:
             moments = [*sla.chases_at(r.forwarded_at), r.contact_due_at]
         else:
             moments = []
@@ -142,11 +130,11 @@ def test_recent_referrals_are_open_some_overdue_and_the_watch_looks_next_after_n
         assert r.sla_check_at == (later[0] if later else None), r.reference
         if moments and not later:
             overdue.append(r)
-            breach = "forward_breach" if r.status == RECEIVED else "contact_breach"
+            breach = "forward_breach" if r.status == Status.RECEIVED else "contact_breach"
             assert breach in [event.kind for event in r.events]
-    assert any(r.status == RECEIVED for r in overdue)  # the weekend's flags, past 24 hours
-    assert any(r.status in (FORWARDED, ACCEPTED) for r in overdue)  # past the 14 days
-    closed = [r for r in referrals(db) if r.status == CLOSED]
+    assert any(r.status == Status.RECEIVED for r in overdue)  # the weekend's flags, past 24 hours
+    assert any(r.status in WITH_PARTNER for r in overdue)  # past the 14 days
+    closed = [r for r in referrals(db) if r.status == Status.CLOSED]
     assert all(r.sla_check_at is None for r in closed)
 
 

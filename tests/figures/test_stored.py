@@ -15,7 +15,7 @@ from hub.figures import percentiles, report, stored
 from hub.figures.filters import Filters, referral_conditions
 from hub.jobs import schedule
 from hub.models import figures_stale, referral_counts
-from hub.referrals import lifecycle
+from hub.referrals import intake, lifecycle
 from hub.referrals.follow_ups import record_follow_up, record_wellbeing
 from tests.factories import submit, user
 from tests.support import referral_for
@@ -67,8 +67,8 @@ def test_every_change_that_can_move_a_figure_notes_its_day(db, demo_hub):
 
     # A need found at the follow-up: the new referral's own day, and its questionnaire's (which
     # now has a flag for one more question and partner).
-    lifecycle.add_referrals(
-        submission, [lifecycle.NewReferral("lonely", fire.partner)], hub, received + 30 * D
+    intake.add_referrals(
+        submission, [intake.NewReferral("lonely", fire.partner)], hub, received + 30 * D
     )
     db.session.commit()
     assert _noted() == {date(2026, 3, 2), date(2026, 4, 1)}
@@ -152,9 +152,7 @@ def test_stored_counts_give_the_figures_counted_afresh(db, demo_hub, filters):
         lifecycle.forward_referral(late, hub, NOW - D)
     made[9].client.borough = "lambeth" if made[9].client.borough == "southwark" else "southwark"
     # A need found at the follow-up, weeks after its questionnaire (which had no falls flag).
-    lifecycle.add_referrals(
-        made[3], [lifecycle.NewReferral("falls", late.partner)], hub, NOW - 3 * D
-    )
+    intake.add_referrals(made[3], [intake.NewReferral("falls", late.partner)], hub, NOW - 3 * D)
     db.session.commit()
     assert stored.stale_days(db.session)
     mixed = report.figures(db.session, filters, NOW)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from hub.extensions import db as _db
 from hub.jobs import watch
 from hub.models import JobMark, OutboxMessage, Referral, ReferralEvent
-from hub.referrals import lifecycle
+from hub.referrals import lifecycle, overdue
 from tests.factories import submit, user
 
 # The watch claims referrals (FOR UPDATE SKIP LOCKED) and records each event once (ON CONFLICT).
@@ -99,7 +99,7 @@ def test_at_24_hours_a_forwarding_breach_is_recorded_and_shown_overdue(db, quest
     assert len(events("forward_breach")) == 2
     assert len(outbox("forward_overdue")) == len(hub_staff())
     referral = questionnaire.referrals[0]
-    assert lifecycle.is_overdue(_db.session.get(Referral, referral.id), T0 + 24 * HOUR)
+    assert overdue.is_overdue(_db.session.get(Referral, referral.id), T0 + 24 * HOUR)
     assert run(T0 + 30 * HOUR) == {
         "warned": 0,
         "not forwarded in time": 0,

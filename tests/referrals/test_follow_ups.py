@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hub.clock import utcnow
 from hub.extensions import db as _db
 from hub.models import FollowUp, Referral, ReferralEvent, Submission, WellbeingScore
-from hub.referrals import follow_ups, lifecycle
+from hub.referrals import follow_ups, lifecycle, wellbeing
 from hub.triage import queries
 from tests.api_support import bearer, count
 from tests.factories import submit, user
@@ -90,7 +90,7 @@ def test_recording_a_follow_up_with_wellbeing(db, demo_hub, now):
     assert follow_up.helped == ["lfb-home-fire-safety", "nhs-falls-prevention"]
     assert follow_up.notes == "Smoke alarms fitted; still worried about falling"
     [row] = fresh(submission).wellbeing
-    assert row.stage == "follow_up" and follow_ups.scores_of(row) == SCORES
+    assert row.stage == "follow_up" and wellbeing.scores_of(row) == SCORES
     assert result.referrals == []
 
 
@@ -153,7 +153,7 @@ def test_wellbeing_at_the_questionnaire_and_the_follow_up_shows_the_change(db, d
     follow_ups.record_wellbeing(submission, "questionnaire", SCORES, user("frontline"), now)
     record(submission, now, wellbeing=LATER)
     db.session.commit()
-    changes = {c.key: c for c in follow_ups.wellbeing_changes(fresh(submission))}
+    changes = {c.key: c for c in wellbeing.wellbeing_changes(fresh(submission))}
     assert (changes["life_satisfaction"].change, changes["life_satisfaction"].in_words) == (
         2,
         "Up 2",

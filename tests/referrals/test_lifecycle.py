@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 
 from hub.models import ReferralEvent
-from hub.referrals import lifecycle
+from hub.referrals import lifecycle, overdue
 from tests.factories import submit, user
 
 
@@ -127,8 +127,8 @@ def test_forward_all_forwards_only_what_is_waiting(db, demo_hub, now):
 
 
 def test_overdue_is_judged_against_the_deadline_for_the_current_stage(referral, now):
-    assert not lifecycle.is_overdue(referral, now + timedelta(hours=23, minutes=59))
-    assert lifecycle.is_forward_overdue(referral, now + timedelta(hours=24))
+    assert not overdue.is_overdue(referral, now + timedelta(hours=23, minutes=59))
+    assert overdue.is_forward_overdue(referral, now + timedelta(hours=24))
     lifecycle.forward_referral(referral, None, now + timedelta(hours=30))
-    assert not lifecycle.is_overdue(referral, now + timedelta(days=14))
-    assert lifecycle.is_contact_overdue(referral, now + timedelta(hours=30, days=14))
+    assert not overdue.is_overdue(referral, now + timedelta(days=14))
+    assert overdue.is_contact_overdue(referral, now + timedelta(hours=30, days=14))

@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from hub.models import ContactAttempt, Referral, ReferralEvent
-from hub.referrals import lifecycle
+from hub.referrals import intake, lifecycle
+from hub.status import OUTCOMES_WITHOUT_CONTACT
 from tests.factories import submit, user
 from tests.support import partner
 
@@ -250,7 +251,7 @@ def test_closing_without_contact_refuses_outcomes_that_need_contact(db, forwarde
 def test_closing_without_contact_allows_outcomes_that_need_none(
     db, forwarded, now, outcome, accepted
 ):
-    assert set(lifecycle.OUTCOMES_WITHOUT_CONTACT) == {
+    assert set(OUTCOMES_WITHOUT_CONTACT) == {
         "unable_to_contact",
         "not_eligible",
         "referred_elsewhere",
@@ -516,11 +517,11 @@ def test_more_referrals_are_numbered_after_the_questionnaires_own(app, db, demo_
     db.session.commit()
     later = now + timedelta(days=28)
     hub = user("hub")
-    added = lifecycle.add_referrals(
+    added = intake.add_referrals(
         submission,
         [
-            lifecycle.NewReferral("lonely", partner("age-uk-befriending")),
-            lifecycle.NewReferral("benefits", partner("age-uk-information-advice")),
+            intake.NewReferral("lonely", partner("age-uk-befriending")),
+            intake.NewReferral("benefits", partner("age-uk-information-advice")),
         ],
         hub,
         later,
@@ -545,15 +546,15 @@ def test_more_referrals_are_numbered_after_the_questionnaires_own(app, db, demo_
         "source": "follow_up",
     }
     # The next ones follow on.
-    (fifth,) = lifecycle.add_referrals(
-        submission, [lifecycle.NewReferral("repairs", partner("handyperson-service"))], None, later
+    (fifth,) = intake.add_referrals(
+        submission, [intake.NewReferral("repairs", partner("handyperson-service"))], None, later
     )
     assert fifth.reference == f"{submission.reference}-05"
 
 
 def test_adding_no_referrals_adds_nothing(db, demo_hub, now):
     submission = submit(user("frontline"), now, yes=("smoke_alarms",))
-    assert lifecycle.add_referrals(submission, [], None, now) == []
+    assert intake.add_referrals(submission, [], None, now) == []
     count = select(func.count(Referral.id)).where(Referral.submission_id == submission.id)
     assert db.session.scalar(count) == 1
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from hub.extensions import db as _db
 from hub.models import Submission, WellbeingScore
-from hub.referrals.follow_ups import clean_wellbeing
+from hub.referrals.wellbeing import clean_wellbeing
 from tests.api_support import bearer, count
 from tests.factories import client_details, sail_answers, user
 from tests.frontline.test_frontline import (

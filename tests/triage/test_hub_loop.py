@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from hub.clock import utcnow
 from hub.extensions import db as _db
 from hub.models import Organisation, Referral, ReferralEvent
-from hub.referrals import lifecycle
+from hub.referrals import intake, lifecycle
 from tests.factories import submit, user
 from tests.support import forwarded_smoke_alarm, fresh, hours_ago, page_text
 
@@ -506,8 +506,8 @@ def test_the_hub_pages_for_declines_reopening_and_consent_are_accessible(
 def test_the_history_says_a_referral_came_from_the_follow_up(client, db, sign_in_as, demo_hub):
     submission = submit(user("frontline"), hours_ago(30 * 24), yes=("smoke_alarms",))
     falls = partner_named("nhs-falls-prevention")
-    (new,) = lifecycle.add_referrals(
-        submission, [lifecycle.NewReferral("falls", falls)], user("hub"), hours_ago(1),
+    (new,) = intake.add_referrals(
+        submission, [intake.NewReferral("falls", falls)], user("hub"), hours_ago(1),
         source="follow_up",
     )  # fmt: skip
     db.session.commit()
