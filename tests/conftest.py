@@ -211,7 +211,8 @@ class _JoinedSession(FlaskSession):
 def _rolled_back(app):
     """Everything inside happens in one transaction, rolled back at the end. The sessions join
     it with a savepoint each, so a ``commit()`` releases a savepoint and a ``rollback()`` goes back
-    to one, as they would with a real transaction."""
+    to one, as they would with a real transaction. Code that opens a connection of its own would
+    not see the test's rows, and could pass for the wrong reason: the test fails instead."""
     with app.app_context():
         engine = _db.engine
     connection = engine.connect()
@@ -228,9 +229,16 @@ def _rolled_back(app):
         ),
         scopefunc=original.registry.scopefunc,
     )
+    beside = []  # connections opened by the code under test, which cannot see the test's data
+
+    def _opened(other):
+        beside.append(other)
+
+    sa.event.listen(engine, "engine_connect", _opened)
     try:
         yield
     finally:
+        sa.event.remove(engine, "engine_connect", _opened)
         for session in list(_db.session.registry.registry.values()):
             session.close()
         _db.session = original
@@ -239,6 +247,11 @@ def _rolled_back(app):
         if connection.dialect.name == "postgresql":
             _restart_sequences(connection)
         connection.close()
+    if beside:
+        pytest.fail(
+            f"the test read the database on {len(beside)} connection(s) of their own, which "
+            "cannot see what it wrote in its transaction: mark it committed"
+        )
 
 
 def _restart_sequences(connection) -> None:

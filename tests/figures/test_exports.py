@@ -253,6 +253,7 @@ PERSONAL = (
 )  # fmt: skip
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_no_personal_details_in_either_format(db, history, now, tmp_path):
     snapshot = export_rows.referral_snapshot(YEAR)
     text = "".join(exports.referral_csv(YEAR, now, KEY, snapshot))
@@ -561,6 +562,7 @@ def test_xlsx_text_is_never_a_formula_and_long_sheets_continue(tmp_path):
     ]
 
 
+@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
 def test_too_many_rows_for_excel_are_refused(client, sign_in_as, history, db, monkeypatch):
     monkeypatch.setattr(exports, "XLSX_REFERRAL_LIMIT", 3)
     sign_in_as("manager")
