@@ -123,7 +123,8 @@ class Backend:
                 missing(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error}")
             self._drop.append(plain_name)
             self._migrate(plain)
-            demo, _, demo_name = _create_postgres_database(template=plain_name)
+            demo, admin, demo_name = _create_postgres_database(template=plain_name)
+            admin.dispose()
             self._drop.append(demo_name)
             self.urls = {"plain": plain, "demo": demo}
         with self.app("demo").app_context():
