@@ -5,7 +5,6 @@ asserted)."""
 from __future__ import annotations
 
 import copy
-import importlib.util
 import os
 import subprocess
 import sys
@@ -14,6 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.stats import NOW, period
+from bench.stats_compare import comparable, differences, in_figures_form
+from bench.stats_sql import hand_written
 from hub.demo import history
 from hub.demo.load import load_demo
 from hub.figures import report, stored
@@ -22,28 +24,21 @@ from hub.figures import report, stored
 pytestmark = pytest.mark.both_databases
 
 ROOT = Path(__file__).resolve().parents[2]
-# The bench is a script, not a package the tests can import by name.
-_spec = importlib.util.spec_from_file_location("bench_stats", ROOT / "bench" / "stats.py")
-bench = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(bench)
 
 
 def test_the_hand_written_sql_and_hub_stats_agree_on_every_number(db):
-    load_demo(bench.NOW - timedelta(days=400))
+    load_demo(NOW - timedelta(days=400))
     db.session.commit()
     # Two months of history, so some recent referrals are still open and overdue.
-    history.generate_history(2_000, bench.NOW, months=2, seed=3, events=False)
-    filters = bench.period()
-    raw = bench.hand_written(db.session.connection(), filters, bench.NOW)
+    history.generate_history(2_000, NOW, months=2, seed=3, events=False)
+    filters = period()
+    raw = hand_written(db.session.connection(), filters, NOW)
     # Counted afresh (every day is still noted stale), then from the stored counts.
-    figures = report.figures(db.session, filters, bench.NOW)
-    ours, theirs = bench.comparable(figures), bench.in_figures_form(raw)
-    assert bench.differences(ours, theirs) == []
+    figures = report.figures(db.session, filters, NOW)
+    ours, theirs = comparable(figures), in_figures_form(raw)
+    assert differences(ours, theirs) == []
     assert stored.refresh(db.session) > 60
-    assert (
-        bench.differences(bench.comparable(report.figures(db.session, filters, bench.NOW)), theirs)
-        == []
-    )
+    assert differences(comparable(report.figures(db.session, filters, NOW)), theirs) == []
     assert figures["referrals"] == 2_000
     assert figures["forwarding"]["overdue_open"] > 0 and figures["contact"]["overdue_open"] > 0
     assert len(figures["partners"]) > 10 and figures["outcomes"]
@@ -52,7 +47,7 @@ def test_the_hand_written_sql_and_hub_stats_agree_on_every_number(db):
     changed = copy.deepcopy(theirs)
     changed["partners"][figures["partners"][0]["partner"]]["contact"]["due"] += 1
     changed["forwarding"]["median_hours"] += 0.05
-    assert len(bench.differences(ours, changed)) == 2
+    assert len(differences(ours, changed)) == 2
 
 
 def test_the_stats_bench_runs_end_to_end():
