@@ -7,7 +7,7 @@ GOVUK_DIST := node_modules/govuk-frontend/dist/govuk
 ASSETS := hub/static/govuk
 VENDOR := hub/static/vendor
 
-.PHONY: run test install assets db demo lint format bench bench-dispatch bench-sweep bench-stats clean
+.PHONY: run test install assets db demo lint format bench bench-retries bench-dispatch bench-sweep bench-stats clean
 
 # The scheduler runs beside the web server in its own process; stopping `make run` (Ctrl-C)
 # stops both.
@@ -66,6 +66,9 @@ format: install
 
 bench: install ## print the submission throughput figures
 	$(BIN)/python bench/submissions.py
+
+bench-retries: install ## 50 submitters x 20, each sent twice: count what was lost or doubled
+	$(BIN)/python bench/retries.py
 
 bench-dispatch: install ## print outbox messages per second against fake Twilio and SMTP servers
 	$(BIN)/python bench/dispatch.py
