@@ -8,7 +8,7 @@ from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from hub import config
+from hub import config, security_headers
 from hub.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,4 +78,5 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     errors.init_app(app)
     filters.init_app(app)
     cli.init_app(app)
+    security_headers.init_app(app)
     return app
