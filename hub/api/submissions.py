@@ -6,7 +6,7 @@ Every problem with the body is reported at once, keyed like ``client.phone`` or
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 
 from hub.api import api, serialise
 from hub.api.auth import api_roles
@@ -19,6 +19,7 @@ from hub.referrals.client_details import ClientDetails, clean_client_details
 from hub.referrals.questionnaire_versions import definition_of, latest
 from hub.referrals.submissions import submit_questionnaire
 from hub.referrals.wellbeing import clean_wellbeing
+from hub.urls import external_url
 from questionnaires import AnswersInvalid
 
 CLIENT_FIELDS = (
@@ -65,9 +66,7 @@ def show_submission(submission_id: int):
 def _created(submission: Submission, now):
     response = jsonify(serialise.submission(submission, now))
     response.status_code = 201
-    response.headers["Location"] = url_for(
-        "api.show_submission", submission_id=submission.id, _external=True
-    )
+    response.headers["Location"] = external_url("api.show_submission", submission_id=submission.id)
     return response
 
 
