@@ -108,6 +108,8 @@ def show_referral(referral_id: int):
 @api_roles(*READERS)
 def referral_events(referral_id: int):
     row = _visible_referral(referral_id)
+    if acting_user().role == "partner":  # no more than the partner's page shows
+        return jsonify({"items": serialise.partner_events(row)})
     return jsonify({"items": [serialise.event(event) for event in row.events]})
 
 

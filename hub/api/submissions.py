@@ -49,7 +49,7 @@ def create_submission():
         version, details, answers, user, now, notes=notes, idempotency_key=key, wellbeing=wellbeing
     )
     db.session.commit()
-    return _created(received.submission, now)
+    return _created(received.submission, now, user)
 
 
 @api.get("/submissions/<int:submission_id>")
@@ -60,11 +60,17 @@ def show_submission(submission_id: int):
     row = db.session.get(Submission, submission_id)
     if row is None or (user.role == "frontline" and row.submitted_by_id != user.id):
         raise not_found("There is no submission with that id.")
-    return jsonify(serialise.submission(row, utcnow()))
+    return jsonify(serialise.submission(row, utcnow(), referrer=_is_referrer(user)))
 
 
-def _created(submission: Submission, now):
-    response = jsonify(serialise.submission(submission, now))
+def _is_referrer(user) -> bool:
+    """A frontline user reads their questionnaires as their pages show them: no partner's or
+    hub's reasons. Hub staff who submitted one read it as hub staff."""
+    return user.role == "frontline"
+
+
+def _created(submission: Submission, now, user):
+    response = jsonify(serialise.submission(submission, now, referrer=_is_referrer(user)))
     response.status_code = 201
     response.headers["Location"] = external_url("api.show_submission", submission_id=submission.id)
     return response
