@@ -1,7 +1,9 @@
 """``POST /api/v1/submissions``: a completed questionnaire from another system.
 
 Every problem with the body is reported at once, keyed like ``client.phone`` or
-``answers.falls``; nothing is created unless the whole submission is acceptable.
+``answers.falls``; nothing is created unless the whole submission is acceptable. A retry with
+the same ``Idempotency-Key`` and body answers with the first submission; the same key with
+another body is refused (422 ``idempotency_key_reused``).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from hub.extensions import db
 from hub.models import QuestionnaireVersion, Submission
 from hub.referrals.client_details import ClientDetails, clean_client_details
 from hub.referrals.questionnaire_versions import definition_of, latest
-from hub.referrals.submissions import submit_questionnaire
+from hub.referrals.submissions import IdempotencyKeyReused, body_hash, submit_questionnaire
 from hub.referrals.wellbeing import clean_wellbeing
 from hub.urls import external_url
 from questionnaires import AnswersInvalid
@@ -45,9 +47,26 @@ def create_submission():
     body = json_object()
     now = utcnow()
     version, details, answers, notes, wellbeing = _read_submission(body, now)
-    received = submit_questionnaire(
-        version, details, answers, user, now, notes=notes, idempotency_key=key, wellbeing=wellbeing
-    )
+    try:
+        received = submit_questionnaire(
+            version,
+            details,
+            answers,
+            user,
+            now,
+            notes=notes,
+            idempotency_key=key,
+            idempotency_body_hash=body_hash(body) if key else None,
+            wellbeing=wellbeing,
+        )
+    except IdempotencyKeyReused:
+        db.session.rollback()
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was sent before with a different body, so nothing was "
+            "created. Send each new questionnaire with a new key; resend the same body to retry.",
+        ) from None
     db.session.commit()
     return _created(received.submission, now, user)
 
