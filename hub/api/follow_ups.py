@@ -5,7 +5,7 @@ Hub staff only. The rules are ``hub.referrals.follow_ups``'; a refused request c
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request
 
 from hub.api import api, serialise
 from hub.api.auth import api_roles
@@ -16,6 +16,7 @@ from hub.extensions import db
 from hub.models import NEEDS_MET, FollowUp, Referral, Submission, WellbeingScore
 from hub.referrals import follow_ups as service
 from hub.referrals.wellbeing import clean_wellbeing, scores_of
+from hub.urls import external_url
 
 MAX_PAGE_SIZE = 200
 
@@ -52,7 +53,7 @@ def list_follow_ups():
     next_url = None
     if more:
         arguments = {**request.args.to_dict(), "after": page[-1].id}
-        next_url = url_for("api.list_follow_ups", **arguments, _external=True)
+        next_url = external_url("api.list_follow_ups", **arguments)
     return jsonify({"items": [_due(row) for row in page], "next": next_url})
 
 

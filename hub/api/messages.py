@@ -6,7 +6,7 @@ Each item says what was sent, to whom, through which channel and how far it got 
 
 from __future__ import annotations
 
-from flask import current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request
 from sqlalchemy import select
 
 from hub.api import api, serialise
@@ -14,6 +14,7 @@ from hub.api.auth import api_roles
 from hub.api.parsing import ApiError, invalid, query_int
 from hub.extensions import db
 from hub.models import MESSAGE_STATUSES, OutboxMessage
+from hub.urls import external_url
 
 MAX_PAGE_SIZE = 200
 
@@ -37,7 +38,7 @@ def list_messages():
     next_url = None
     if more:
         arguments = {**request.args.to_dict(), "after": page[-1].id}
-        next_url = url_for("api.list_messages", **arguments, _external=True)
+        next_url = external_url("api.list_messages", **arguments)
     return jsonify({"items": [serialise.message(row) for row in page], "next": next_url})
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import current_app, jsonify, request, url_for
+from flask import current_app, jsonify, request
 from sqlalchemy import not_, select
 from sqlalchemy.orm import selectinload
 
@@ -23,6 +23,7 @@ from hub.models import CONTACT_METHODS, ContactAttempt, Organisation, Referral, 
 from hub.referrals import lifecycle
 from hub.referrals.overdue import overdue_clause
 from hub.status import STATUSES, Outcome, Status
+from hub.urls import external_url
 from partners.directory import partner_by_slug
 
 READERS = ("hub", "manager", "partner")
@@ -63,7 +64,7 @@ def list_referrals():
     next_url = None
     if more:
         arguments = {**request.args.to_dict(), "after": page[-1].id}
-        next_url = url_for("api.list_referrals", **arguments, _external=True)
+        next_url = external_url("api.list_referrals", **arguments)
     facts = serialise.loop_facts(page)
     items = [serialise.referral(row, now, facts[row.id]) for row in page]
     return jsonify({"items": items, "next": next_url})
@@ -107,6 +108,8 @@ def show_referral(referral_id: int):
 @api_roles(*READERS)
 def referral_events(referral_id: int):
     row = _visible_referral(referral_id)
+    if acting_user().role == "partner":  # no more than the partner's page shows
+        return jsonify({"items": serialise.partner_events(row)})
     return jsonify({"items": [serialise.event(event) for event in row.events]})
 
 
@@ -267,7 +270,7 @@ def reroute_referral(referral_id: int):
     db.session.commit()
     response = jsonify(serialise.referral(new, now))
     response.status_code = 201
-    response.headers["Location"] = url_for("api.show_referral", referral_id=new.id, _external=True)
+    response.headers["Location"] = external_url("api.show_referral", referral_id=new.id)
     return response
 
 

@@ -1,4 +1,9 @@
-"""Rows as the API's JSON (docs/design.md): times in UTC with ``Z``, partners as their slugs."""
+"""Rows as the API's JSON (docs/design.md): times in UTC with ``Z``, partners as their slugs.
+
+Each caller reads no more than its own pages show it: a partner, a referral's history as its
+page does (``partner_events``); a referrer, no partner's or hub's reason (``referral`` with
+``referrer=True``).
+"""
 
 from __future__ import annotations
 
@@ -18,8 +23,11 @@ from hub.models import (
     ReferralEvent,
     Submission,
 )
+from hub.referrals.lifecycle import CONSENT_WITHDRAWN
 from hub.referrals.overdue import is_overdue
 from hub.referrals.questionnaire_versions import definition_of
+from hub.status import Status
+from partners.queries import HIDDEN_KINDS, SHOWN_DETAILS
 
 
 def questionnaire(version: QuestionnaireVersion) -> dict:
@@ -84,7 +92,20 @@ def loop_facts(rows: Iterable[Referral]) -> dict[int, LoopFacts]:
     return facts
 
 
-def referral(row: Referral, now: datetime, facts: LoopFacts | None = None) -> dict:
+def referrer_reason(row: Referral) -> str | None:
+    """The only reason a referrer reads: that the client withdrew consent (they recorded the
+    consent, so they may know), in fixed words. The words typed with it, a partner's reason for
+    declining and the hub's for cancelling stay with the hub and the partners, as on the
+    referrer's pages (``hub.frontline.submitted_queries``)."""
+    if row.status == Status.CANCELLED and (row.status_reason or "").startswith(CONSENT_WITHDRAWN):
+        return CONSENT_WITHDRAWN
+    return None
+
+
+def referral(
+    row: Referral, now: datetime, facts: LoopFacts | None = None, referrer: bool = False
+) -> dict:
+    """A referral; as its referrer reads it with ``referrer``."""
     if facts is None:
         facts = loop_facts([row])[row.id]
     return {
@@ -108,7 +129,7 @@ def referral(row: Referral, now: datetime, facts: LoopFacts | None = None) -> di
         ),
         "declined_at": iso_z(row.declined_at),
         "cancelled_at": iso_z(row.cancelled_at),
-        "reason": row.status_reason,
+        "reason": referrer_reason(row) if referrer else row.status_reason,
         "rerouted_from": facts.rerouted_from,
         "rerouted_to": facts.rerouted_to,
         "attempts": facts.attempts,
@@ -137,12 +158,43 @@ def event(row: ReferralEvent) -> dict:
     }
 
 
-def submission(row: Submission, now: datetime) -> dict:
+# The details of an event a partner reads: those its page shows, and the referral's own partner
+# and question, which the page shows at its top.
+PARTNER_DETAILS = frozenset(key for key, _ in SHOWN_DETAILS)
+
+
+def partner_events(row: Referral) -> list[dict]:
+    """The referral's history as its partner's page shows it (``partners.queries.history``):
+    without the hub's notes and its own forwarding warnings and breaches, a re-route without
+    where it went, and no detail about another agency or referral."""
+    own = {"partner": row.partner.slug, "question": row.question_key}
+    items = []
+    for each in row.events:
+        if each.kind in HIDDEN_KINDS:
+            continue
+        shown = event(each)
+        shown["details"] = (
+            {}
+            if each.kind == "rerouted"
+            else {
+                key: value
+                for key, value in shown["details"].items()
+                if key in PARTNER_DETAILS or own.get(key, object()) == value
+            }
+        )
+        items.append(shown)
+    return items
+
+
+def submission(row: Submission, now: datetime, referrer: bool = False) -> dict:
+    """A questionnaire and its referrals; as its referrer reads it with ``referrer``."""
     facts = loop_facts(row.referrals)
     return {
         "id": row.id,
         "reference": row.reference,
-        "referrals": [referral(each, now, facts[each.id]) for each in row.referrals],
+        "referrals": [
+            referral(each, now, facts[each.id], referrer=referrer) for each in row.referrals
+        ],
     }
 
 

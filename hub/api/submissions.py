@@ -1,12 +1,14 @@
 """``POST /api/v1/submissions``: a completed questionnaire from another system.
 
 Every problem with the body is reported at once, keyed like ``client.phone`` or
-``answers.falls``; nothing is created unless the whole submission is acceptable.
+``answers.falls``; nothing is created unless the whole submission is acceptable. A retry with
+the same ``Idempotency-Key`` and body answers with the first submission; the same key with
+another body is refused (422 ``idempotency_key_reused``).
 """
 
 from __future__ import annotations
 
-from flask import jsonify, request, url_for
+from flask import jsonify, request
 
 from hub.api import api, serialise
 from hub.api.auth import api_roles
@@ -17,8 +19,9 @@ from hub.extensions import db
 from hub.models import QuestionnaireVersion, Submission
 from hub.referrals.client_details import ClientDetails, clean_client_details
 from hub.referrals.questionnaire_versions import definition_of, latest
-from hub.referrals.submissions import submit_questionnaire
+from hub.referrals.submissions import IdempotencyKeyReused, body_hash, submit_questionnaire
 from hub.referrals.wellbeing import clean_wellbeing
+from hub.urls import external_url
 from questionnaires import AnswersInvalid
 
 CLIENT_FIELDS = (
@@ -44,11 +47,28 @@ def create_submission():
     body = json_object()
     now = utcnow()
     version, details, answers, notes, wellbeing = _read_submission(body, now)
-    received = submit_questionnaire(
-        version, details, answers, user, now, notes=notes, idempotency_key=key, wellbeing=wellbeing
-    )
+    try:
+        received = submit_questionnaire(
+            version,
+            details,
+            answers,
+            user,
+            now,
+            notes=notes,
+            idempotency_key=key,
+            idempotency_body_hash=body_hash(body) if key else None,
+            wellbeing=wellbeing,
+        )
+    except IdempotencyKeyReused:
+        db.session.rollback()
+        raise ApiError(
+            422,
+            "idempotency_key_reused",
+            "This Idempotency-Key was sent before with a different body, so nothing was "
+            "created. Send each new questionnaire with a new key; resend the same body to retry.",
+        ) from None
     db.session.commit()
-    return _created(received.submission, now)
+    return _created(received.submission, now, user)
 
 
 @api.get("/submissions/<int:submission_id>")
@@ -59,15 +79,19 @@ def show_submission(submission_id: int):
     row = db.session.get(Submission, submission_id)
     if row is None or (user.role == "frontline" and row.submitted_by_id != user.id):
         raise not_found("There is no submission with that id.")
-    return jsonify(serialise.submission(row, utcnow()))
+    return jsonify(serialise.submission(row, utcnow(), referrer=_is_referrer(user)))
 
 
-def _created(submission: Submission, now):
-    response = jsonify(serialise.submission(submission, now))
+def _is_referrer(user) -> bool:
+    """A frontline user reads their questionnaires as their pages show them: no partner's or
+    hub's reasons. Hub staff who submitted one read it as hub staff."""
+    return user.role == "frontline"
+
+
+def _created(submission: Submission, now, user):
+    response = jsonify(serialise.submission(submission, now, referrer=_is_referrer(user)))
     response.status_code = 201
-    response.headers["Location"] = url_for(
-        "api.show_submission", submission_id=submission.id, _external=True
-    )
+    response.headers["Location"] = external_url("api.show_submission", submission_id=submission.id)
     return response
 
 

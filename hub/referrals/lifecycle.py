@@ -385,18 +385,25 @@ def reopen_referral(referral: Referral, actor: User | None, now: datetime, note:
 
 
 def withdraw_consent(
-    client: Client, actor: User | None, now: datetime, reason: str
+    client: Client,
+    actor: User | None,
+    now: datetime,
+    reason: str,
+    same_person: list[Client] | tuple[Client, ...] = (),
 ) -> list[Referral]:
-    """The person withdrew consent: cancel every open referral of theirs (every questionnaire
-    recorded for the same name and date of birth) with the reason, and note the withdrawal on
-    their records. Partners holding any of them see them cancelled with the reason."""
+    """The client withdrew consent: cancel every open referral of their questionnaire with the
+    reason, and note the withdrawal on their record. ``same_person`` are the clients of other
+    questionnaires that hub staff confirmed are the same person (``hub.referrals.consent``
+    offers those with the same name and date of birth): theirs are cancelled and noted too, and
+    no one else's, whatever name they share. Partners holding any of them see them cancelled
+    with the reason."""
     reason = _required_text(reason, "reason", "Reason is required")
-    people = select(Client.id).where(Client.match_key == client.match_key)
+    ids = list(dict.fromkeys([client.id, *(other.id for other in same_person)]))
     referrals = list(
         db.session.scalars(
             select(Referral)
             .join(Submission, Referral.submission_id == Submission.id)
-            .where(Submission.client_id.in_(people), Referral.status.in_(OPEN_STATUSES))
+            .where(Submission.client_id.in_(ids), Referral.status.in_(OPEN_STATUSES))
             .order_by(Referral.id)
             .with_for_update(of=Referral)
         )
@@ -406,10 +413,11 @@ def withdraw_consent(
         to_partners.referral_cancelled(referral, now)  # only those the partner had been sent
     db.session.execute(
         update(Client)
-        .where(Client.match_key == client.match_key, Client.consent_withdrawn_at.is_(None))
+        .where(Client.id.in_(ids), Client.consent_withdrawn_at.is_(None))
         .values(consent_withdrawn_at=now)
     )
-    client.consent_withdrawn_at = client.consent_withdrawn_at or now
+    for each in (client, *same_person):
+        each.consent_withdrawn_at = each.consent_withdrawn_at or now
     return referrals
 
 

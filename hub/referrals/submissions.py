@@ -1,11 +1,15 @@
 """Receiving a completed questionnaire: one submission, one ``received`` referral per "yes".
 
 The web pages and the API both come here. A repeated idempotency key (the API's header, or the
-draft a page was completing) returns the first submission instead of creating another.
+draft a page was completing) returns the first submission instead of creating another. The API
+also stores a hash of the body it was sent with the key: the same key with another body is
+refused (``IdempotencyKeyReused``), as answering with the first would silently drop it.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,6 +41,14 @@ class UnknownPartner(LookupError):
     """A flag names a partner the hub does not have: the questionnaire and the hub disagree."""
 
 
+class IdempotencyKeyReused(ValueError):
+    """The idempotency key was sent before with another body. Nothing was created."""
+
+    def __init__(self, key: str):
+        self.key = key
+        super().__init__(f"The idempotency key {key!r} was used before for a different body")
+
+
 @dataclass
 class Received:
     submission: Submission
@@ -48,10 +60,32 @@ def new_reference() -> str:
     return f"SL-{body[:4]}-{body[4:]}"
 
 
+def body_hash(body: dict) -> str:
+    """The SHA-256 of a request body as canonical JSON (keys sorted, no spaces between tokens),
+    so a retry that orders its keys or spaces its JSON otherwise is still the same body."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def find_by_idempotency_key(user: User, key: str) -> Submission | None:
     return db.session.scalar(
         select(Submission).filter_by(submitted_by_id=user.id, idempotency_key=key)
     )
+
+
+def _earlier(user: User, key: str, body_hash: str | None) -> Submission | None:
+    """The submission the key already made, if any; ``IdempotencyKeyReused`` if it was made
+    from another body. Without a hash on either side (a page's draft, a submission from before
+    the hashes were kept) the key alone decides, as it always did."""
+    earlier = find_by_idempotency_key(user, key)
+    if (
+        earlier is not None
+        and body_hash is not None
+        and earlier.idempotency_body_hash is not None
+        and earlier.idempotency_body_hash != body_hash
+    ):
+        raise IdempotencyKeyReused(key)
+    return earlier
 
 
 def _possible_duplicates(match_key: str, partner_ids: set[int]) -> dict[int, int]:
@@ -83,6 +117,7 @@ def submit_questionnaire(
     now: datetime,
     notes: str | None = None,
     idempotency_key: str | None = None,
+    idempotency_body_hash: str | None = None,
     consent_recorded_by: User | None = None,
     consent_recorded_at: datetime | None = None,
     wellbeing: dict[str, int] | None = None,
@@ -94,10 +129,11 @@ def submit_questionnaire(
     ``wellbeing`` holds the client's four ONS wellbeing answers when they gave them (checked
     beforehand with ``hub.referrals.wellbeing.clean_wellbeing``).
     ``answers`` are validated by the questionnaire engine; AnswersInvalid propagates with every
-    problem.
+    problem. ``idempotency_body_hash`` (``body_hash`` of the API's body) is stored with the key;
+    the same key with another hash raises ``IdempotencyKeyReused``, having created nothing.
     """
     if idempotency_key:
-        earlier = find_by_idempotency_key(submitted_by, idempotency_key)
+        earlier = _earlier(submitted_by, idempotency_key, idempotency_body_hash)
         if earlier is not None:
             return Received(earlier, created=False)
 
@@ -124,15 +160,17 @@ def submit_questionnaire(
         consent_recorded_by=consent_recorded_by or submitted_by,
         consent_recorded_at=consent_recorded_at or now,
         idempotency_key=idempotency_key,
+        idempotency_body_hash=idempotency_body_hash if idempotency_key else None,
     )
     db.session.add(submission)
     try:
         db.session.flush()
     except IntegrityError:
-        # Two requests with one key at once: the other one won, so answer with its submission.
+        # Two requests with one key at once: the other one won, so answer with its submission
+        # (or refuse, if it was made from another body).
         db.session.rollback()
         if idempotency_key:
-            earlier = find_by_idempotency_key(submitted_by, idempotency_key)
+            earlier = _earlier(submitted_by, idempotency_key, idempotency_body_hash)
             if earlier is not None:
                 return Received(earlier, created=False)
         raise

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from govuk_frontend_wtf.wtforms_widgets import GovCheckboxInput, GovSelect, GovTextArea
-from wtforms import BooleanField, SelectChoice, SelectField, TextAreaField
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovCheckboxesInput,
+    GovCheckboxInput,
+    GovSelect,
+    GovTextArea,
+)
+from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
+from hub.filters import london_date
 from hub.labels import STATUS_TAGS
 from hub.models import Organisation
+from hub.referrals.consent import LookAlike
 from hub.status import Status
 from hub.triage.queries import ALL, DECLINED_WAITING, OPEN, QueueFilters
 
@@ -156,6 +163,18 @@ class ReopenForm(FlaskForm):
 
 
 class WithdrawConsentForm(FlaskForm):
+    """The reason, and which other questionnaires for the same name and date of birth hub staff
+    confirm are the same person (``offer`` sets them; none is ticked to begin with)."""
+
+    same_person = SelectMultipleField(
+        "Which of these are about the same person?",
+        description="Tick only those you have confirmed are this client, for example by their "
+        "address or by asking the referrer. Their open referrals will be cancelled too.",
+        choices=[],
+        coerce=int,
+        validate_choice=False,  # checked below, in words
+        widget=GovCheckboxesInput(),
+    )
     reason = TextAreaField(
         "How did the client withdraw consent?",
         description="For example, who they told and when. The reason is kept in the history of "
@@ -166,3 +185,18 @@ class WithdrawConsentForm(FlaskForm):
             Length(max=TEXT_LIMIT, message="The reason must be 2000 characters or fewer"),
         ],
     )
+
+    def offer(self, look_alikes: list[LookAlike]) -> None:
+        self.same_person.choices = [
+            SelectChoice(
+                each.submission.id,
+                f"{each.submission.reference}, received {london_date(each.submission.received_at)}"
+                f" from {each.submission.referrer_organisation.name}",
+            )
+            for each in look_alikes
+        ]
+
+    def validate_same_person(self, field) -> None:
+        offered = {choice.value for choice in field.choices}
+        if any(value not in offered for value in field.data or ()):
+            raise ValidationError("Choose only from the questionnaires listed")

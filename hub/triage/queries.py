@@ -23,7 +23,6 @@ from hub.labels import (
     outcome_label,
 )
 from hub.models import (
-    Client,
     Organisation,
     Referral,
     ReferralEvent,
@@ -226,21 +225,6 @@ def rerouted_to(referral: Referral) -> Referral | None:
         select(Referral)
         .where(Referral.rerouted_from_id == referral.id)
         .options(joinedload(Referral.partner))
-    )
-
-
-def open_referrals_of_person(client: Client) -> list[Referral]:
-    """Every open referral of the person, across all questionnaires recorded for the same name
-    and date of birth: what withdrawing their consent would cancel."""
-    return list(
-        db.session.scalars(
-            select(Referral)
-            .join(Submission, Referral.submission_id == Submission.id)
-            .join(Client, Submission.client_id == Client.id)
-            .where(Client.match_key == client.match_key, Referral.status.in_(OPEN_STATUSES))
-            .order_by(Referral.received_at, Referral.id)
-            .options(joinedload(Referral.partner))
-        )
     )
 
 

@@ -23,7 +23,7 @@ from hub.filters import london_time
 from hub.labels import status_label
 from hub.models import Referral
 from hub.page_actions import apply_change
-from hub.referrals import lifecycle
+from hub.referrals import consent, lifecycle
 from hub.referrals.overdue import current_deadline, is_overdue
 from hub.referrals.questionnaire_versions import definition_of
 from hub.status import Status
@@ -350,9 +350,12 @@ def reopen(referral_id: int):
 @hub_views.route("/referrals/<int:referral_id>/withdraw-consent", methods=["GET", "POST"])
 @roles_required(*ACTORS)
 def withdraw_consent(referral_id: int):
+    """The client's referrals, and those of namesakes ticked as the same person: no others."""
     referral = _referral_or_404(referral_id)
     client = referral.submission.client
+    look_alikes = consent.look_alikes(referral.submission)
     form = WithdrawConsentForm()
+    form.offer(look_alikes)
 
     def page():
         return render_template(
@@ -360,15 +363,17 @@ def withdraw_consent(referral_id: int):
             referral=referral,
             client=client,
             form=form,
-            to_cancel=queries.open_referrals_of_person(client),
+            to_cancel=consent.open_referrals_of(referral.submission),
+            look_alikes=look_alikes,
         )
 
     if form.validate_on_submit():
-        # The lifecycle locks the person's open referrals itself, whichever questionnaire.
+        same_person, _ = consent.chosen(look_alikes, form.same_person.data or [])
+        # The lifecycle locks the open referrals itself, whichever questionnaire.
         return apply_change(
             referral,
             lambda referral: lifecycle.withdraw_consent(
-                client, acting_user(), utcnow(), form.reason.data
+                client, acting_user(), utcnow(), form.reason.data, same_person=same_person
             ),
             lambda referral, cancelled: (
                 consent_withdrawn_message(cancelled),

@@ -15,10 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import current_app, render_template
+from flask import render_template
 
 from hub.clock import in_london
 from hub.models import OutboxMessage
+from hub.urls import external_url
 from notifications import outbox
 from notifications.kinds import EMAIL, KINDS, SMS
 
@@ -101,10 +102,9 @@ def queue_sms(
 
 
 def hub_url(endpoint: str, **values) -> str:
-    """A page of the hub as a message links to it: ``HUB_BASE_URL`` and the page's path, built
-    from the app's routes (messages are built outside any request)."""
-    path = current_app.url_map.bind("hub.invalid").build(endpoint, values)
-    return current_app.config["HUB_BASE_URL"] + path
+    """A page of the hub as a message links to it: ``HUB_BASE_URL`` and the page's path
+    (``hub.urls.external_url``, which the API's links use too)."""
+    return external_url(endpoint, **values)
 
 
 def uk_time(moment: datetime) -> str:

@@ -401,7 +401,7 @@ def test_hub_staff_reopen_a_closed_referral_with_a_note(client, db, forwarded):
 
 
 @pytest.mark.both_databases  # locks the person's referrals: FOR UPDATE OF
-def test_withdrawing_consent_cancels_every_open_referral_of_the_person(client, db, demo_hub):
+def test_withdrawing_consent_cancels_the_open_referrals_of_the_person_named(client, db, demo_hub):
     first = submit(user("frontline"), hours_ago(50), yes=("smoke_alarms", "falls"))
     second = submit(user("frontline"), hours_ago(5), yes=("lonely",), given_name="EDNA")
     other = submit(user("frontline"), hours_ago(5), yes=("falls",), given_name="Ada")
@@ -419,7 +419,7 @@ def test_withdrawing_consent_cancels_every_open_referral_of_the_person(client, d
         client,
         f"/submissions/{second.id}/withdraw-consent",
         "hub",
-        json={"reason": "Phoned to say no"},
+        json={"reason": "Phoned to say no", "same_person": [first.id]},
     )
     assert response.status_code == 200, response.json
     assert sorted(response.json["cancelled"]) == sorted(

@@ -43,7 +43,7 @@ def test_a_good_submission_is_201_with_its_referrals(client, db, demo_hub, now):
     submission = db.session.get(Submission, answer["id"])
     assert answer["reference"] == submission.reference
     assert answer["reference"].startswith("SL-")
-    assert response.headers["Location"] == f"http://localhost/api/v1/submissions/{submission.id}"
+    assert response.headers["Location"] == f"http://hub.test/api/v1/submissions/{submission.id}"
     assert [r["question"] for r in answer["referrals"]] == ["smoke_alarms", "falls"]
     first = answer["referrals"][0]
     referral = submission.referrals[0]

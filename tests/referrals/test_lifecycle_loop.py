@@ -563,7 +563,11 @@ def test_adding_no_referrals_adds_nothing(db, demo_hub, now):
 
 
 @pytest.mark.both_databases  # locks the person's referrals: FOR UPDATE OF
-def test_withdrawing_consent_cancels_every_open_referral_of_that_person(db, demo_hub, now):
+def test_withdrawing_consent_cancels_the_open_referrals_of_the_person_the_hub_confirmed(
+    db, demo_hub, now
+):
+    """The other questionnaire is included because hub staff said it is the same person
+    (tests/referrals/test_withdraw_consent.py: not otherwise)."""
     worker, hub = user("frontline"), user("hub")
     first = submit(worker, now, yes=("smoke_alarms", "falls"))
     again = submit(worker, now + timedelta(days=3), yes=("lonely",), given_name=" EDNA ")
@@ -577,7 +581,9 @@ def test_withdrawing_consent_cancels_every_open_referral_of_that_person(db, demo
     others_before = Unchanged(db, someone_else.referrals[0])
 
     when = now + timedelta(days=5)
-    cancelled = lifecycle.withdraw_consent(again.client, hub, when, " Moved into a care home ")
+    cancelled = lifecycle.withdraw_consent(
+        again.client, hub, when, " Moved into a care home ", same_person=[first.client]
+    )
     db.session.commit()
 
     assert {r.id for r in cancelled} == {waiting.id, again.referrals[0].id}

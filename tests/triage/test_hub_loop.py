@@ -346,7 +346,7 @@ def person(db, demo_hub):
     }
 
 
-def test_the_withdraw_consent_page_lists_every_open_referral_of_the_person(
+def test_the_withdraw_consent_page_lists_the_open_referrals_and_the_namesakes(
     client, sign_in_as, person
 ):
     sign_in_as("hub")
@@ -355,12 +355,13 @@ def test_the_withdraw_consent_page_lists_every_open_referral_of_the_person(
     response = client.get(f"/hub/referrals/{person['page'].id}/withdraw-consent")
     assert response.status_code == 200
     text = page_text(response)
-    assert "3 referrals will be cancelled" in text
+    assert "1 referral will be cancelled" in text
+    assert "Other questionnaires for the same name and date of birth" in text
     for referral in person["open"]:
         assert referral.reference in text
     assert person["closed"].reference not in text
     assert person["other"].reference not in text
-    assert "Cancel 3 referrals" in text
+    assert "Record withdrawal of consent" in text
 
 
 def test_withdrawing_consent_needs_a_reason(client, sign_in_as, person):
@@ -372,11 +373,16 @@ def test_withdrawing_consent_needs_a_reason(client, sign_in_as, person):
     assert all(fresh(referral).status != "cancelled" for referral in person["open"])
 
 
-def test_withdrawing_consent_cancels_every_open_referral_of_the_person(client, sign_in_as, person):
+def test_withdrawing_consent_cancels_the_open_referrals_of_the_person_ticked(
+    client, sign_in_as, person
+):
     sign_in_as("hub")
     response = client.post(
         f"/hub/referrals/{person['page'].id}/withdraw-consent",
-        data={"reason": "Her daughter phoned: she no longer wants any visits"},
+        data={
+            "reason": "Her daughter phoned: she no longer wants any visits",
+            "same_person": [person["open"][1].submission_id],
+        },
     )
     assert response.status_code == 302
     assert response.headers["Location"].endswith(f"/hub/referrals/{person['page'].id}")
