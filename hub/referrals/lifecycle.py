@@ -13,7 +13,8 @@ A partner may also close without contact, with an outcome that needs none (``una
 after enough recorded attempts, ``not_eligible``, ``referred_elsewhere``). A declined referral
 goes back to the hub, which re-routes it (a new ``received`` referral linked to it) or closes it
 as ``no_suitable_service``. A contact attempt that reached the client records the contact.
-Withdrawing consent cancels every open referral of the person.
+Withdrawing consent cancels the open referrals of the client, and of the others hub staff
+confirm are the same person.
 
 A referral is made ``received`` by ``hub.referrals.intake``; the events are written by
 ``hub.referrals.events``; which deadline applies and whether it has passed is
