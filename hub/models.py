@@ -146,7 +146,7 @@ class Submission(db.Model):
     consent_recorded_at: Mapped[datetime]
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     # SHA-256 of the API body sent with the key, as canonical JSON: the same key with another
-    # body is refused. None for pages' drafts and for submissions made before migration 0007.
+    # body is refused. None for pages' drafts and for submissions made before migration 0006.
     idempotency_body_hash: Mapped[str | None] = mapped_column(String(64))
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()

@@ -67,7 +67,7 @@ def test_the_same_body_in_another_order_is_the_same_submission(client, demo_hub)
 
 
 def test_a_submission_made_before_bodies_were_kept_is_retried_as_before(client, db, demo_hub):
-    """Submissions from before migration 0007 have no body hash: any retry of their key answers
+    """Submissions from before migration 0006 have no body hash: any retry of their key answers
     with them, as it always did."""
     first = post(client, body(), "visit-0004")
     db.session.execute(update(Submission).values(idempotency_body_hash=None))
