@@ -30,10 +30,7 @@ from sqlalchemy import and_, case, func, literal, null, or_, select, union_all
 
 from hub.figures.filters import in_window
 from hub.models import (
-    DURATION_STEPS,
     NEEDS_MET,
-    REFERRAL_COUNTS,
-    SUBMISSION_COUNTS,
     WELLBEING_QUESTIONS,
     Client,
     FollowUp,
@@ -42,6 +39,7 @@ from hub.models import (
     WellbeingScore,
 )
 from hub.referrals import overdue
+from hub.rollups import DURATION_STEPS, REFERRAL_COUNTS, SUBMISSION_COUNTS
 from hub.status import Outcome, Status
 
 # The moment the stored counts are counted as of: after every deadline.
@@ -116,7 +114,7 @@ FIGURE_NAMES = {
 
 
 def referral_count_columns() -> list:
-    """The stored referral counts (``hub.models.REFERRAL_COUNTS``) as aggregates over
+    """The stored referral counts (``hub.rollups.REFERRAL_COUNTS``) as aggregates over
     ``referral``: each counts a referral as it will stand once its deadlines have passed."""
     r = referral.c
     forever = timed(FOREVER)
@@ -192,7 +190,7 @@ SUBMISSION_SOURCE = (
 
 
 def submission_count_columns() -> list:
-    """The stored questionnaire counts (``hub.models.SUBMISSION_COUNTS``) over
+    """The stored questionnaire counts (``hub.rollups.SUBMISSION_COUNTS``) over
     ``SUBMISSION_SOURCE``, which has one row per questionnaire."""
     f = _follow_up.c
     before, after = _wellbeing_before.c, _wellbeing_after.c
@@ -286,7 +284,7 @@ def duration_step(step: int, unit: float):
 
 
 def duration_count_columns(dialect: str) -> list:
-    """The stored duration counts (``hub.models.DURATION_COUNTS``): how many durations there
+    """The stored duration counts (``hub.rollups.DURATION_COUNTS``): how many durations there
     are, and how many fall under each of ``DURATION_STEPS``."""
     forward, contact, unit = durations(dialect)
     columns = [func.count(forward).label("forwarded"), func.count(contact).label("contacted")]

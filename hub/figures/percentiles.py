@@ -29,7 +29,8 @@ from sqlalchemy.orm import Session
 from hub.figures.counts import add, duration_step, durations
 from hub.figures.filters import Filters, period_not_leading, referral_conditions, referral_from
 from hub.figures.period_counts import duration_groups
-from hub.models import DURATION_STEPS, Referral
+from hub.models import Referral
+from hub.rollups import DURATION_STEPS
 
 PERCENTILES = (0.5, 0.9)
 # The lowest a walk starts from when no step lies under the rank it wants: below any duration.

@@ -42,16 +42,18 @@ from hub.figures.filters import (
     submission_conditions,
 )
 from hub.models import (
-    DURATION_COUNTS,
     NEEDS_MET,
-    REFERRAL_COUNTS,
-    SUBMISSION_COUNTS,
     WELLBEING_QUESTIONS,
     Client,
     FollowUp,
     Referral,
     Submission,
     WellbeingScore,
+)
+from hub.rollups import (
+    DURATION_COUNTS,
+    REFERRAL_COUNTS,
+    SUBMISSION_COUNTS,
     duration_counts,
     referral_counts,
     submission_counts,

@@ -32,8 +32,9 @@ from hub.figures.filters import (
 from hub.figures.percentiles import ALL, duration_percentiles
 from hub.figures.period_counts import questionnaires, referral_groups, timed_corrections
 from hub.labels import OUTCOME_LABELS
-from hub.models import REFERRAL_COUNTS, Organisation, Referral
+from hub.models import Organisation, Referral
 from hub.referrals import overdue
+from hub.rollups import REFERRAL_COUNTS
 from hub.status import Status
 
 NOT_RECORDED = "Not recorded"

@@ -39,12 +39,11 @@ from hub.figures.counts import (
     referral_counts_query,
     submission_counts_query,
 )
-from hub.models import (
+from hub.models import Referral, Submission
+from hub.rollups import (
     DURATION_COUNTS,
     REFERRAL_COUNTS,
     SUBMISSION_COUNTS,
-    Referral,
-    Submission,
     duration_counts,
     figures_stale,
     referral_counts,

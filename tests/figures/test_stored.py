@@ -14,9 +14,9 @@ from hub.extensions import db
 from hub.figures import percentiles, report, stored
 from hub.figures.filters import Filters, referral_conditions
 from hub.jobs import schedule
-from hub.models import figures_stale, referral_counts
 from hub.referrals import intake, lifecycle
 from hub.referrals.follow_ups import record_follow_up, record_wellbeing
+from hub.rollups import figures_stale, referral_counts
 from tests.factories import submit, user
 from tests.support import referral_for
 
