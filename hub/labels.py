@@ -105,7 +105,6 @@ PARTNER_EVENT_LABELS = {
     "rerouted": "Passed by the hub to another service",
     "reopened": "Reopened by the hub",
     "chase": "Reminder from the hub to contact the client",
-    "contact_breach": "Contact deadline passed: the hub has been told",
 }
 # Each detail of an event, as hub staff read it.
 DETAIL_LABELS = {

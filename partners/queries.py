@@ -153,9 +153,11 @@ def available_actions(referral: Referral) -> set[str]:
 
 # --- History, as the partner sees it ----------------------------------------------------------
 
-# Hub staff's notes are internal, and so are the hub's own forwarding deadlines (the partner
-# had not been sent the referral yet); a re-route concerns another agency.
-HIDDEN_KINDS = {"note", "forward_warning", "forward_breach"}
+# Hub staff's notes are internal, and so are the SLA watch's breach records: the hub's own
+# forwarding deadlines (the partner had not been sent the referral yet), and the escalation to
+# hub staff when the partner's contact deadline passes (between the hub and its staff; the
+# partner reads the reminders it was sent). A re-route's details concern another agency.
+HIDDEN_KINDS = {"note", "forward_warning", "forward_breach", "contact_breach"}
 
 
 def _yes_no(value) -> str:

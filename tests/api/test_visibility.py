@@ -159,3 +159,28 @@ def test_a_referrer_s_retried_submission_keeps_the_reasons_out_too(client, db, d
     assert again.status_code == 201, again.json
     assert again.json["referrals"][0]["status"] == "cancelled"
     assert again.json["referrals"][0]["reason"] is None
+
+
+def test_a_partner_never_reads_that_its_contact_deadline_was_escalated(
+    client, db, demo_hub, sign_in_as
+):
+    """The SLA watch's breach records are between the hub and its staff: the partner reads the
+    reminders it was sent, on its page and through the API alike, never the escalation."""
+    referral = submit(user("frontline"), hours_ago(400), yes=("smoke_alarms",)).referrals[0]
+    lifecycle.forward_referral(referral, user("hub"), hours_ago(390))
+    db.session.flush()
+    record_sla_event(referral, "chase", hours_ago(100), number=1)
+    record_sla_event(referral, "contact_breach", hours_ago(50))
+    db.session.commit()
+
+    def kinds(role: str) -> list[str]:
+        response = get(client, f"/referrals/{referral.id}/events", role)
+        return [item["kind"] for item in response.json["items"]]
+
+    assert "chase" in kinds("partner") and "contact_breach" not in kinds("partner")
+    assert "contact_breach" in kinds("hub")
+
+    sign_in_as("partner")
+    page = client.get(f"/partner/referrals/{referral.id}").get_data(as_text=True)
+    assert "Reminder from the hub to contact the client" in page
+    assert "escalated" not in page.lower() and "has been told" not in page.lower()
