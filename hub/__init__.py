@@ -8,7 +8,7 @@ from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from hub import config, security_headers
+from hub import config, request_limits, security_headers
 from hub.extensions import csrf, db, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -17,6 +17,7 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
     app = Flask(__name__, instance_relative_config=True, instance_path=instance_path)
+    request_limits.install_id_converter(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
@@ -79,4 +80,5 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     filters.init_app(app)
     cli.init_app(app)
     security_headers.init_app(app)
+    request_limits.init_app(app)
     return app

@@ -23,12 +23,21 @@ def to_utc_naive(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None)
 
 
+# Moments the hub accepts from outside: anything earlier or later is a typing mistake, and
+# near the ends of Python's range, adding a deadline or an offset would overflow.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2999
+
+
 def parse_iso(text: str) -> datetime:
-    """ISO 8601 (``Z`` or an offset; naive means UTC) to naive UTC."""
+    """ISO 8601 (``Z`` or an offset; naive means UTC) to naive UTC; ``ValueError`` for anything
+    else, an offset of a day or more, or a year outside ``EARLIEST_YEAR`` to ``LATEST_YEAR``."""
     text = text.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
-    return to_utc_naive(datetime.fromisoformat(text))
+    moment = datetime.fromisoformat(text)
+    if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+        raise ValueError(f"{text!r} is not between {EARLIEST_YEAR} and {LATEST_YEAR}")
+    return to_utc_naive(moment)
 
 
 def iso_z(moment: datetime | None) -> str | None:

@@ -96,6 +96,9 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_SECURE": production,
         "REMEMBER_COOKIE_SECURE": production,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Flask's own limit on a request's body: larger ones answer 413 (docs/design.md, "Limits
+        # on input").
+        "MAX_CONTENT_LENGTH": _int("HUB_MAX_REQUEST_BYTES", 1048576),
         "API_PAGE_SIZE": _int("HUB_API_PAGE_SIZE", 50),
         # werkzeug's default (scrypt); tests choose a cheaper one to stay quick.
         "PASSWORD_HASH_METHOD": os.environ.get("HUB_PASSWORD_HASH_METHOD") or "scrypt",

@@ -10,6 +10,7 @@ MESSAGES = {
     404: ("not_found", "Page not found."),
     405: ("method_not_allowed", "That method is not allowed here."),
     409: ("conflict", "That cannot be done now."),
+    413: ("too_large", "The request is too large: send less at once."),
     500: ("internal_error", "Sorry, there is a problem with the service."),
 }
 
@@ -21,7 +22,7 @@ def api_error(status: int, code: str, message: str, fields: dict | None = None):
     return jsonify(body), status
 
 
-def _wants_json() -> bool:
+def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
 
 
@@ -29,7 +30,7 @@ def init_app(app):
     def handle(error):
         status = getattr(error, "code", 500) or 500
         code, message = MESSAGES.get(status, ("error", "Something went wrong."))
-        if _wants_json():
+        if wants_json():
             return api_error(status, code, message)
         return render_template("errors/error.html", status=status, message=message), status
 

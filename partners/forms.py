@@ -20,7 +20,6 @@ from wtforms import Field, RadioField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     Optional,
     StopValidation,
     ValidationError,
@@ -40,7 +39,6 @@ except ImportError:  # pragma: no cover - WTForms before 3.3
         return (value, label)
 
 
-TEXT_LIMIT = 2000  # what hub.referrals.lifecycle accepts for a reason or notes
 YES, NO = "yes", "no"
 TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap])?\.?m?\.?$")
 
@@ -144,7 +142,6 @@ def _notes(label: str, hint: str) -> TextAreaField:
         widget=GovTextArea(),
         validators=[
             Optional(),
-            Length(max=TEXT_LIMIT, message="Notes must be 2000 characters or fewer"),
         ],
     )
 
@@ -223,6 +220,5 @@ class DeclineForm(PartnerForm):
         widget=GovTextArea(),
         validators=[
             DataRequired(message="Enter why you are declining this referral"),
-            Length(max=TEXT_LIMIT, message="The reason must be 2000 characters or fewer"),
         ],
     )

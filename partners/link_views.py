@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, render_template, session, url_for
 from flask_login import current_user, login_user, logout_user
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovTextInput
 from wtforms import StringField
 from wtforms.validators import InputRequired, Regexp
@@ -18,6 +17,7 @@ from wtforms.validators import InputRequired, Regexp
 from hub.auth.access import public
 from hub.clock import utcnow
 from hub.extensions import db
+from hub.forms import HubForm
 from hub.models import Referral
 from notifications.messages import to_partners
 from partners import links
@@ -25,11 +25,11 @@ from partners import links
 partner_links = Blueprint("partner_links", __name__, url_prefix="/partner/links")
 
 
-class SendCodeForm(FlaskForm):
+class SendCodeForm(HubForm):
     """Only a CSRF token: asking for a code sends an email, so it is a protected POST."""
 
 
-class CodeForm(FlaskForm):
+class CodeForm(HubForm):
     code = StringField(
         "Code",
         widget=GovTextInput(),

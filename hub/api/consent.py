@@ -14,7 +14,7 @@ from flask import jsonify
 
 from hub.api import api
 from hub.api.auth import api_roles
-from hub.api.parsing import invalid, json_object, not_found, optional_text
+from hub.api.parsing import body_id, invalid, json_object, not_found, optional_text
 from hub.auth.access import acting_user
 from hub.clock import iso_z, utcnow
 from hub.extensions import db
@@ -59,12 +59,11 @@ def consent_withdrawal_reach(submission_id: int):
 
 
 def _ids(value) -> list[int]:
-    """``same_person``: a list of submission ids (true and false are not ids)."""
+    """``same_person``: a list of submission ids (true, false and numbers beyond the database's
+    range are not ids)."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(
-        isinstance(each, int) and not isinstance(each, bool) for each in value
-    ):
+    if not isinstance(value, list) or not all(body_id(each) for each in value):
         raise invalid({SAME_PERSON: "Send same_person as a list of submission ids"})
     return value
 

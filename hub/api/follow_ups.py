@@ -9,7 +9,7 @@ from flask import current_app, jsonify, request
 
 from hub.api import api, serialise
 from hub.api.auth import api_roles
-from hub.api.parsing import ApiError, invalid, json_object, not_found, query_int
+from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text, query_int
 from hub.auth.access import acting_user
 from hub.clock import iso_z, utcnow
 from hub.extensions import db
@@ -81,9 +81,11 @@ def _read_body() -> dict:
     helped = body.get("helped")
     if not isinstance(helped, list) or not all(isinstance(slug, str) for slug in helped):
         errors["helped"] = "Send helped as a list of partner slugs (empty if none helped)"
-    notes = body.get("notes")
-    if notes is not None and not isinstance(notes, str):
-        errors["notes"] = "Notes must be text"
+    try:
+        notes = optional_text(body, "notes")
+    except ApiError as problem:
+        notes = None
+        errors.update(problem.fields or {})
     wellbeing = body.get("wellbeing")
     if wellbeing is not None:
         if not isinstance(wellbeing, dict):

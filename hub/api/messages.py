@@ -48,7 +48,9 @@ def _filters() -> list:
         referral = query_int("referral", None, 1)
     except ApiError:  # reported with any other bad filter
         referral = None
-        errors["referral"] = "referral must be a referral's id: a whole number, 1 or more"
+        errors["referral"] = (
+            "referral must be a referral's id: a whole number from 1 to 2,147,483,647"
+        )
     if referral is not None:
         conditions.append(OutboxMessage.referral_id == referral)
     status = request.args.get("status")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
+from hub import limits
 from hub.api import api, serialise
 from hub.api.auth import api_roles
-from hub.api.parsing import ApiError, invalid, json_object, not_found
+from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text
 from hub.auth.access import acting_user
 from hub.clock import utcnow
 from hub.extensions import db
@@ -24,6 +25,7 @@ from hub.referrals.wellbeing import clean_wellbeing
 from hub.urls import external_url
 from questionnaires import AnswersInvalid
 
+IDEMPOTENCY_KEY = "Idempotency-Key"
 CLIENT_FIELDS = (
     "given_name",
     "family_name",
@@ -36,7 +38,6 @@ CLIENT_FIELDS = (
     "preferred_contact",
     "contact_times",
 )
-MAX_IDEMPOTENCY_KEY = 200
 
 
 @api.post("/submissions")
@@ -96,15 +97,16 @@ def _created(submission: Submission, now, user):
 
 
 def _idempotency_key() -> str | None:
-    key = request.headers.get("Idempotency-Key")
+    key = request.headers.get(IDEMPOTENCY_KEY)
     if key is None:
         return None
     key = key.strip()
-    if not key or len(key) > MAX_IDEMPOTENCY_KEY:
-        raise ApiError(
-            400,
-            "malformed",
-            f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters long.",
+    if not key or len(key) > limits.IDEMPOTENCY_KEY or not key.isprintable():
+        raise invalid(
+            {
+                IDEMPOTENCY_KEY: f"{IDEMPOTENCY_KEY} must be 1 to {limits.IDEMPOTENCY_KEY} "
+                "printable characters, with no control characters"
+            }
         )
     return key
 
@@ -127,9 +129,11 @@ def _read_submission(
             answers = definition.validate(answers)
         except AnswersInvalid as problem:
             errors.update({f"answers.{key}": message for key, message in problem.errors.items()})
-    notes = body.get("notes")
-    if notes is not None and not isinstance(notes, str):
-        errors["notes"] = "Notes must be text"
+    try:
+        notes = optional_text(body, "notes")
+    except ApiError as problem:
+        notes = None
+        errors.update(problem.fields or {})
     wellbeing = _wellbeing(body.get("wellbeing"), errors)
     if errors:
         raise invalid(errors)

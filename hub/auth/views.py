@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import InputRequired
@@ -14,6 +13,7 @@ from wtforms.validators import InputRequired
 from hub.auth import accounts
 from hub.auth.access import landing_endpoint, public
 from hub.extensions import db
+from hub.forms import HubForm
 from hub.models import User
 
 bp = Blueprint("auth", __name__)
@@ -24,7 +24,7 @@ def load_user(user_id: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-class SignInForm(FlaskForm):
+class SignInForm(HubForm):
     email = EmailField(
         "Email address",
         widget=GovTextInput(),

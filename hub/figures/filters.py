@@ -22,6 +22,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from hub.clock import london_midnight
 from hub.extensions import db
+from hub.limits import FIGURES_FROM, FIGURES_YEARS
 from hub.models import Client, Organisation, QuestionnaireVersion, Referral, Submission
 from hub.referrals.questionnaire_versions import definition_of
 
@@ -78,15 +79,20 @@ def default_period(today: date) -> tuple[date, date]:
 
 def parse_filters(args: Mapping[str, str], today: date, session: Session | None = None) -> Filters:
     """Filters from query parameters (``from``, ``to`` as YYYY-MM-DD; ``partner``, ``referrer``,
-    ``borough``, ``question``). Missing dates default to ``default_period``; anything that does
-    not name a known date, partner, organisation, borough or question raises ``FilterError``."""
+    ``borough``, ``question``). Missing dates default to ``default_period``. Dates run from
+    ``hub.limits.FIGURES_FROM`` to a year after ``today``, ``FIGURES_YEARS`` at most; anything
+    outside that, or that does not name a known date, partner, organisation, borough or question,
+    raises ``FilterError``."""
     session = session or db.session
     errors: dict[str, str] = {}
     default_start, default_end = default_period(today)
-    start = _date(args.get("from"), default_start, "from", "start", errors)
-    end = _date(args.get("to"), default_end, "to", "end", errors)
+    latest = _a_year_after(today)
+    start = _date(args.get("from"), default_start, "from", "start", errors, latest)
+    end = _date(args.get("to"), default_end, "to", "end", errors, latest)
     if start and end and start > end:
         errors["to"] = "The end date must be the same as or after the start date"
+    elif start and end and end >= _a_year_after(start, FIGURES_YEARS):
+        errors["to"] = f"The period must be {FIGURES_YEARS} years or shorter"
 
     choices = filter_choices(session)
     chosen: dict[str, str | None] = {}
@@ -106,15 +112,34 @@ def parse_filters(args: Mapping[str, str], today: date, session: Session | None 
     return Filters(start, end, **chosen)
 
 
-def _date(text, default, field, word, errors) -> date | None:
+def _date(text, default, field, word, errors, latest: date) -> date | None:
+    """A date from ``FIGURES_FROM`` to ``latest`` (a year after today): nothing outside that
+    can have figures, and an absurd date (year 1, year 9999) would make the figures' months and
+    windows run for ever or overflow."""
     text = (text or "").strip()
     if not text:
         return default
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         errors[field] = f"Enter the {word} date as a real date, like 2026-01-31"
         return None
+    if not FIGURES_FROM <= day <= latest:
+        errors[field] = f"The {word} date must be from {_day(FIGURES_FROM)} to {_day(latest)}"
+        return None
+    return day
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+def _a_year_after(day: date, years: int = 1) -> date:
+    """The same day ``years`` later (28 February for 29 February in a common year)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
 
 
 def filter_choices(session: Session) -> dict[str, list[tuple[str, str]]]:

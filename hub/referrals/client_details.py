@@ -13,6 +13,7 @@ from datetime import date
 import phonenumbers
 from phonenumbers import PhoneNumberType
 
+from hub import limits
 from hub.models import CONTACT_PREFERENCES
 
 POSTCODE = re.compile(
@@ -107,9 +108,11 @@ def _text(data: dict, field: str, limit: int) -> str:
         return ""
     if not isinstance(value, str):
         raise DetailError("must be text")
-    value = value.strip()
+    value = limits.clean(value)  # only invisible characters is blank
+    if limits.unstorable(value):
+        raise DetailError(limits.UNSTORABLE)
     if len(value) > limit:
-        raise DetailError(f"must be {limit} characters or fewer")
+        raise DetailError(f"must be {limit:,} characters or fewer")
     return value
 
 
@@ -138,11 +141,15 @@ def clean_client_details(
 # run in this order, which is the order the problems are listed in.
 
 REQUIRED_TEXTS = {
-    "given_name": ("Enter the client’s first name", 100),
-    "family_name": ("Enter the client’s last name", 100),
-    "address": ("Enter the client’s address", 500),
+    "given_name": ("Enter the client’s first name", limits.NAME),
+    "family_name": ("Enter the client’s last name", limits.NAME),
+    "address": ("Enter the client’s address", limits.ADDRESS),
 }
-OPTIONAL_TEXTS = {"email": 254, "contact_times": 200, "borough": 40}
+OPTIONAL_TEXTS = {
+    "email": limits.EMAIL,
+    "contact_times": limits.CONTACT_TIMES,
+    "borough": limits.BOROUGH,
+}
 
 
 def _clean_texts(data: dict, cleaned: dict, errors: dict[str, str]) -> None:
@@ -162,8 +169,11 @@ def _clean_texts(data: dict, cleaned: dict, errors: dict[str, str]) -> None:
 
 def _clean_postcode(data: dict, cleaned: dict, errors: dict[str, str]) -> None:
     typed = data.get("postcode") or ""
-    if not typed.strip():
+    if limits.blank(typed):
         errors["postcode"] = "Enter the client’s postcode"
+        return
+    if len(typed) > limits.POSTCODE:
+        errors["postcode"] = limits.too_long("Postcode", limits.POSTCODE)
         return
     try:
         cleaned["postcode"] = uk_postcode(typed)
@@ -174,9 +184,11 @@ def _clean_postcode(data: dict, cleaned: dict, errors: dict[str, str]) -> None:
 def _clean_phone(data: dict, cleaned: dict, errors: dict[str, str]) -> str:
     """The phone number as typed (stripped), checked and kept in E.164."""
     typed = data.get("phone")
-    phone_text = typed.strip() if isinstance(typed, str) else ""
+    phone_text = limits.clean(typed) if isinstance(typed, str) else ""
     cleaned["phone"] = None
-    if phone_text:
+    if len(phone_text) > limits.PHONE:
+        errors["phone"] = limits.too_long("Phone number", limits.PHONE)
+    elif phone_text:
         try:
             cleaned["phone"] = uk_phone(phone_text)
         except DetailError as error:

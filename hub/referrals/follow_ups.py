@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, selectinload
 
+from hub import limits
 from hub.extensions import db
 from hub.models import (
     NEEDS_MET,
@@ -40,7 +41,6 @@ from hub.status import Status
 from partners.directory import partner_names, partners_by_slug
 
 PAGE_SIZE = 50
-NOTES_LIMIT = 2000
 NEEDS_NOT_MET = ("partly", "no")  # the answers after which the hub may refer again
 
 
@@ -275,9 +275,10 @@ def record_follow_up(
     if needs_met not in NEEDS_MET:
         errors["needs_met"] = "Select whether the client’s needs were met: yes, partly or no"
     slugs = _helped(submission, helped, errors)
-    notes = (notes or "").strip() or None
-    if notes is not None and len(notes) > NOTES_LIMIT:
-        errors["notes"] = f"Notes must be {NOTES_LIMIT} characters or fewer"
+    notes = limits.clean(notes) or None
+    problem = notes and limits.text_problem(notes, "Notes", limits.NOTE)
+    if problem:
+        errors["notes"] = problem
     scores = None
     if wellbeing is not None:
         scores, problems = clean_wellbeing(wellbeing)

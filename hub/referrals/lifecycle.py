@@ -27,6 +27,7 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
+from hub import limits
 from hub.extensions import db
 from hub.models import (
     CONTACT_METHODS,
@@ -116,14 +117,22 @@ def _check(referral: Referral, action: str) -> None:
 
 
 def _required_text(value: str | None, field: str, message: str) -> str:
-    text = (value or "").strip()
-    if not text:
+    """A note or reason that must be given: blank (even if made of invisible characters) is
+    ``message``; over ``hub.limits.NOTE`` characters, or with characters never stored, is
+    refused too, so every caller (pages, API, CLI, SMS) is held to the same limits."""
+    text = _optional_text(value, field, message.split(" ")[0])
+    if text is None:
         raise InvalidTransitionInput(field, message)
-    if len(text) > 2000:
-        raise InvalidTransitionInput(
-            field, f"{message.split(' ')[0]} must be 2000 characters or fewer"
-        )
     return text
+
+
+def _optional_text(value: str | None, field: str, what: str = "Notes") -> str | None:
+    """A note or reason that may be left out: ``None`` if blank, else checked as above."""
+    text = limits.clean(value)
+    problem = limits.text_problem(text, what, limits.NOTE)
+    if problem:
+        raise InvalidTransitionInput(field, problem)
+    return text or None
 
 
 def forward_referral(referral: Referral, actor: User | None, now: datetime) -> Referral:
@@ -170,6 +179,7 @@ def record_contact(
     """The partner has made contact with the client (at ``contacted_at``, by default now)."""
     _check(referral, "contact")
     contacted_at = _when(contacted_at, referral, now, "contacted_at")
+    notes = _optional_text(notes, "notes")
     referral.status = Status.CONTACTED
     referral.contacted_at = contacted_at
     referral.sla_check_at = None  # never chased again
@@ -178,7 +188,7 @@ def record_contact(
         "contacted",
         actor,
         now,
-        notes=(notes or "").strip() or None,
+        notes=notes,
         contacted_at=contacted_at.isoformat() if contacted_at != now else None,
     )
     return referral
@@ -203,9 +213,7 @@ def record_attempt(
         raise InvalidTransitionInput("reached", "Say whether the attempt reached the client")
     _check(referral, "attempt")
     attempted_at = _when(attempted_at, referral, now, "attempted_at")
-    notes = (notes or "").strip() or None
-    if notes and len(notes) > 2000:
-        raise InvalidTransitionInput("notes", "Notes must be 2000 characters or fewer")
+    notes = _optional_text(notes, "notes")
     attempt = ContactAttempt(
         referral=referral,
         attempted_at=attempted_at,
@@ -262,9 +270,7 @@ def close_referral(
                 f"Record at least {needed} attempts to contact the client before closing as "
                 f"unable to contact ({made} recorded so far)",
             )
-    notes = (notes or "").strip() or None
-    if notes and len(notes) > 2000:
-        raise InvalidTransitionInput("notes", "Notes must be 2000 characters or fewer")
+    notes = _optional_text(notes, "notes")
     referral.status = Status.CLOSED
     referral.closed_at = now
     referral.sla_check_at = None
@@ -319,7 +325,7 @@ def reroute_referral(
         raise TransitionNotAllowed(
             declined, "re-routed", f"Referral {declined.reference} has already been re-routed."
         )
-    note = (note or "").strip() or None
+    note = _optional_text(note, "note", "Note")
     (new,) = add_referrals(
         declined.submission,
         [NewReferral(declined.question_key, partner)],
@@ -346,6 +352,7 @@ def close_declined(
         raise TransitionNotAllowed(
             referral, "closed", f"Referral {referral.reference} has already been re-routed."
         )
+    notes = _optional_text(notes, "notes")
     referral.status = Status.CLOSED
     referral.closed_at = now
     referral.sla_check_at = None
@@ -356,7 +363,7 @@ def close_declined(
         actor,
         now,
         outcome=Outcome.NO_SUITABLE_SERVICE,
-        notes=(notes or "").strip() or None,
+        notes=notes,
     )
     to_referrers_and_clients.questionnaire_changed(referral, now)
     return referral

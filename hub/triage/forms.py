@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
@@ -10,9 +9,10 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
 )
 from wtforms import BooleanField, SelectChoice, SelectField, SelectMultipleField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Optional, ValidationError
 
 from hub.filters import london_date
+from hub.forms import HubForm
 from hub.labels import STATUS_TAGS
 from hub.models import Organisation
 from hub.referrals.consent import LookAlike
@@ -31,10 +31,9 @@ STATUS_CHOICES = [
     SelectChoice(ALL, "Any status"),
 ]
 ANY_PARTNER = SelectChoice("", "All partners")
-TEXT_LIMIT = 2000  # what hub.referrals.lifecycle accepts for a reason or a note
 
 
-class QueueFilterForm(FlaskForm):
+class QueueFilterForm(HubForm):
     """The queue's filters: a GET form, so a filtered list can be bookmarked and shared."""
 
     class Meta:
@@ -77,7 +76,7 @@ class QueueFilterForm(FlaskForm):
         return args
 
 
-class CancelForm(FlaskForm):
+class CancelForm(HubForm):
     reason = TextAreaField(
         "Why are you cancelling this referral?",
         description="For example, the client withdrew consent, or it duplicates another referral. "
@@ -85,12 +84,11 @@ class CancelForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             DataRequired(message="Enter why you are cancelling this referral"),
-            Length(max=TEXT_LIMIT, message="The reason must be 2000 characters or fewer"),
         ],
     )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(HubForm):
     note = TextAreaField(
         "Add a note",
         description="For example, that you phoned the client to confirm. Notes are kept in the "
@@ -98,12 +96,11 @@ class NoteForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             DataRequired(message="Enter a note"),
-            Length(max=TEXT_LIMIT, message="The note must be 2000 characters or fewer"),
         ],
     )
 
 
-class RerouteForm(FlaskForm):
+class RerouteForm(HubForm):
     """Send a declined referral to another partner agency."""
 
     partner = SelectField(
@@ -120,7 +117,6 @@ class RerouteForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             Optional(),
-            Length(max=TEXT_LIMIT, message="The note must be 2000 characters or fewer"),
         ],
     )
 
@@ -136,7 +132,7 @@ class RerouteForm(FlaskForm):
             raise ValidationError("Select a partner from the list")
 
 
-class CloseDeclinedForm(FlaskForm):
+class CloseDeclinedForm(HubForm):
     notes = TextAreaField(
         "Notes (optional)",
         description="For example, which services you considered. The notes are kept in the "
@@ -144,12 +140,11 @@ class CloseDeclinedForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             Optional(),
-            Length(max=TEXT_LIMIT, message="The notes must be 2000 characters or fewer"),
         ],
     )
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(HubForm):
     note = TextAreaField(
         "Why are you reopening this referral?",
         description="For example, the client phoned to say the visit never happened. The note "
@@ -157,12 +152,11 @@ class ReopenForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             DataRequired(message="Enter why you are reopening this referral"),
-            Length(max=TEXT_LIMIT, message="The note must be 2000 characters or fewer"),
         ],
     )
 
 
-class WithdrawConsentForm(FlaskForm):
+class WithdrawConsentForm(HubForm):
     """The reason, and which other questionnaires for the same name and date of birth hub staff
     confirm are the same person (``offer`` sets them; none is ticked to begin with)."""
 
@@ -182,7 +176,6 @@ class WithdrawConsentForm(FlaskForm):
         widget=GovTextArea(),
         validators=[
             DataRequired(message="Enter how the client withdrew consent"),
-            Length(max=TEXT_LIMIT, message="The reason must be 2000 characters or fewer"),
         ],
     )
 

@@ -275,12 +275,13 @@ def test_a_refused_request_does_not_use_up_its_idempotency_key(client, demo_hub,
     assert count(Submission) == 1
 
 
-@pytest.mark.parametrize("key", ["x" * 201, "   "])
-def test_an_idempotency_key_that_is_too_long_or_blank_is_400(client, demo_hub, now, key):
+@pytest.mark.parametrize("key", ["x" * 201, "   ", "a\x00b", "tab\there", "del\x7f"])
+def test_an_idempotency_key_too_long_blank_or_with_controls_is_422(client, demo_hub, now, key):
     headers = {**bearer("frontline", now), "Idempotency-Key": key}
     response = client.post(URL, json=body(), headers=headers)
-    assert response.status_code == 400
-    assert response.json["error"]["code"] == "malformed"
+    assert response.status_code == 422
+    assert response.json["error"]["code"] == "invalid"
+    assert "Idempotency-Key" in response.json["error"]["fields"]
     assert nothing_was_created()
 
 

@@ -261,7 +261,7 @@ def test_reopening_needs_a_note(client, sign_in_as, closed):
     assert "There is a problem" in text
     assert "Enter why you are reopening this referral" in text
     too_long = client.post(f"/hub/referrals/{closed.id}/reopen", data={"note": "x" * 2001})
-    assert "The note must be 2000 characters or fewer" in page_text(too_long)
+    assert "Note must be 2,000 characters or fewer" in page_text(too_long)
     assert fresh(closed).status == "closed" and event_count(closed) == before
 
 
