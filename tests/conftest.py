@@ -152,11 +152,9 @@ class Backend:
         """``committed``: the plain database, committing for real. ``plain`` and ``demo``: for
         tests rolled back at their end."""
         if kind not in self.apps:
-            app = self._app(self.urls["plain" if kind == "committed" else kind])
-            if kind != "committed" and self.name == "sqlite":
-                with app.app_context():
-                    _savepoints_on_sqlite(_db.engine)
-            self.apps[kind] = app
+            # SAVEPOINTs work on SQLite as on PostgreSQL: the app begins every SQLite
+            # transaction itself (``hub.extensions``), which is SQLAlchemy's recipe for them.
+            self.apps[kind] = self._app(self.urls["plain" if kind == "committed" else kind])
         return self.apps[kind]
 
     def close(self) -> None:
@@ -173,21 +171,6 @@ class Backend:
 def _sqlite_copy(source, target) -> None:
     with closing(sqlite3.connect(source)) as old, closing(sqlite3.connect(target)) as new:
         old.backup(new)
-
-
-def _savepoints_on_sqlite(engine: sa.Engine) -> None:
-    """SQLAlchemy's recipe for SAVEPOINT on pysqlite: the driver emits no BEGIN of its own, we do.
-    (``hub.extensions`` still sets WAL and the pragmas when each connection opens.)"""
-
-    @sa.event.listens_for(engine, "connect")
-    def _no_driver_begin(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
-
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
