@@ -30,12 +30,13 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import orm
 
 from hub import create_app
 from hub.extensions import db as _db
+from hub.extensions import sqlite_begin_statement
 from tests.factories import submit, user
 from tests.fake_twilio import fake_twilio_fixture  # noqa: F401  (the ``fake_twilio`` fixture)
 from tests.smtp_support import smtp_server_fixture  # noqa: F401  (the ``smtp_server`` fixture)
@@ -352,6 +353,34 @@ def sign_in_as(client, demo_hub):
         return user
 
     return _sign_in
+
+
+# --- No request that reads writes -------------------------------------------------------------
+
+# On SQLite a GET or HEAD request's transaction begins deferred (``hub.extensions``): a write in
+# it fails at once if another connection wrote since it first read. Any test whose GET or HEAD
+# request writes, in a view not marked ``writes_on_get``, fails.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_writes_in_reading_requests: list[str] = []
+
+
+@sa.event.listens_for(sa.Engine, "before_cursor_execute")
+def _note_write_in_reading_request(conn, cursor, statement, parameters, context, executemany):
+    if not has_request_context() or not statement.lstrip().upper().startswith(_WRITES):
+        return
+    if sqlite_begin_statement() == "BEGIN":
+        _writes_in_reading_requests.append(f"{request.method} {request.path}: {statement[:80]}")
+
+
+@pytest.fixture(autouse=True)
+def _no_writes_in_reading_requests():
+    _writes_in_reading_requests.clear()
+    yield
+    if _writes_in_reading_requests:
+        pytest.fail(
+            "a GET or HEAD request wrote; mark its view hub.extensions.writes_on_get:\n"
+            + "\n".join(_writes_in_reading_requests[:5])
+        )
 
 
 # --- Browser tests: the app served on loopback, driven by Playwright in Debian's chromium ---
