@@ -241,3 +241,38 @@ def test_sixty_wrong_codes_at_once_check_no_more_than_the_limit(server, db, demo
     assert left == [1, 2, 3, 4]
     row = db.session.get(PartnerLinkCode, code.id, populate_existing=True)
     assert row.failed_guesses == links.CODE_GUESSES and row.used_at is None
+
+
+def test_a_re_route_and_a_follow_up_at_once_number_their_referrals_apart(server, db, demo_hub, now):
+    """A re-route locks the declined referral, a follow-up the questionnaire: both add a
+    referral to the same questionnaire, and each takes its own reference."""
+    declined = []
+    for _ in range(8):
+        (referral,) = submit(user("frontline"), now, yes=("smoke_alarms",)).referrals
+        lifecycle.forward_referral(referral, user("hub"), now)
+        lifecycle.decline_referral(referral, user("partner"), now, "No capacity this month")
+        declined.append(referral)
+    hub = bearer("hub", now)
+    sent = []
+    for referral in declined:
+        sent.append(
+            post(
+                server, f"/referrals/{referral.id}/reroute", hub, {"partner": "age-uk-befriending"}
+            )
+        )
+        sent.append(
+            post(
+                server,
+                f"/submissions/{referral.submission_id}/follow-up",
+                hub,
+                {"needs_met": "no", "helped": [], "refer_again": ["falls"]},
+            )
+        )
+    responses = at_once(sent)
+    assert statuses(responses) == {201: 16}, [r.text[:200] for r in responses]
+    for referral in declined:
+        references = _db.session.scalars(
+            select(Referral.reference).where(Referral.submission_id == referral.submission_id)
+        ).all()
+        base = referral.submission.reference
+        assert sorted(references) == [f"{base}-01", f"{base}-02", f"{base}-03"]
