@@ -14,6 +14,9 @@ A test runs inside a transaction that is rolled back at its end: what it and the
 commit goes to a savepoint. A test whose data another connection must read (a live server's
 threads, a process, a second app: anything that asks for ``live_server`` or ``database_url``, or is
 marked ``committed``) commits for real instead, and every table is emptied after it.
+On SQLite such a test's own open transaction holds the write lock (every transaction outside a
+request begins IMMEDIATE: ``hub.extensions``), so it commits or rolls back before the server or
+process it started writes.
 
 Outside CI a test whose PostgreSQL server or browser is missing is skipped with the reason; with
 ``CI=true`` it fails.
