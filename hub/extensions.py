@@ -1,5 +1,6 @@
 """Extension singletons, created unbound and bound to an app in ``create_app``."""
 
+from flask import current_app, has_request_context, request
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -53,15 +54,66 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
+def _is_sqlite(dbapi_connection) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL lets readers and one writer work at once; the busy timeout waits instead of failing."""
-    module = type(dbapi_connection).__module__
-    if not module.startswith("sqlite3"):
+    """WAL lets readers and one writer work at once; the busy timeout waits instead of failing.
+    The driver's own transaction handling is switched off: ``_sqlite_begin`` begins instead."""
+    if not _is_sqlite(dbapi_connection):
         return
+    # pysqlite BEGINs lazily, before the first write only: reads (a locking one included) ran
+    # outside the transaction. SQLAlchemy's recipe: no BEGIN from the driver, ours instead.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+# --- One rule for concurrent changes (docs/design.md, "Data") ---------------------------------
+#
+# PostgreSQL: a change reads what it changes with ``SELECT ... FOR UPDATE``; a second change at
+# once waits for the first to commit, then reads what it left. SQLite drops ``FOR UPDATE``, so
+# there every transaction that may write begins ``BEGIN IMMEDIATE``: it takes the database's
+# write lock before its first read, and a second one waits (the busy timeout) until the first
+# has committed, then reads what it left. The same code decides once on both.
+#
+# Which transactions may write: everything but GET and HEAD requests (POST, PUT, PATCH and
+# DELETE requests, CLI commands, scheduler jobs, anything outside a request). A GET or HEAD
+# request begins deferred (``BEGIN``): reads never wait for a writer. A GET view that writes
+# all the same is marked ``@writes_on_get``; a connection of its own that only reads (a streamed
+# export's pages) says so with ``execution_options(reads_only=True)``.
+
+READING_METHODS = frozenset({"GET", "HEAD"})
+
+
+def writes_on_get(view):
+    """Mark a view that writes even when asked with GET or HEAD: its transactions on SQLite
+    begin IMMEDIATE, as a POST's do. (A wrapping decorator keeps the mark: ``functools.wraps``
+    copies it.)"""
+    view.writes_on_get = True
+    return view
+
+
+def sqlite_begin_statement(reads_only: bool = False) -> str:
+    """``BEGIN IMMEDIATE`` for a transaction that may write, ``BEGIN`` for one that only reads."""
+    if reads_only:
+        return "BEGIN"
+    if not has_request_context():
+        return "BEGIN IMMEDIATE"
+    if request.method not in READING_METHODS:
+        return "BEGIN IMMEDIATE"
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    return "BEGIN IMMEDIATE" if getattr(view, "writes_on_get", False) else "BEGIN"
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection):
+    if connection.dialect.name == "sqlite":
+        reads_only = connection.get_execution_options().get("reads_only", False)
+        connection.exec_driver_sql(sqlite_begin_statement(reads_only))

@@ -211,7 +211,10 @@ class Referral(db.Model):
     outcome: Mapped[str | None] = mapped_column(String(40))
     status_reason: Mapped[str | None] = mapped_column(Text)
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
-    rerouted_from_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"), index=True)
+    # Re-routed at most once (migration 0007): a second re-route at once is refused, not sent.
+    rerouted_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("referral.id"), index=True, unique=True
+    )
     # When the scheduler's SLA watch (``hub.jobs.watch``) next looks at this referral: its
     # forwarding warning or breach, a chase, or its contact breach. NULL when nothing more can fall
     # due.

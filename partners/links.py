@@ -145,7 +145,8 @@ def _code_hash(referral_id: int, code: str) -> str:
 
 
 def _lock(referral: Referral) -> None:
-    """One code operation per referral at a time (on PostgreSQL; SQLite has one writer)."""
+    """One code operation per referral at a time: a second waits, then sees what the first
+    did (``FOR UPDATE`` on PostgreSQL, the write lock on SQLite: ``hub.extensions``)."""
     db.session.execute(select(Referral.id).where(Referral.id == referral.id).with_for_update())
 
 
@@ -185,6 +186,7 @@ def confirm_code(referral: Referral, entered: str, now: datetime) -> PartnerLink
             .where(PartnerLinkCode.referral_id == referral.id)
             .order_by(PartnerLinkCode.id.desc())
             .with_for_update()
+            .execution_options(populate_existing=True)  # the guesses counted as locked
         )
     )
     live = [

@@ -14,6 +14,9 @@ A test runs inside a transaction that is rolled back at its end: what it and the
 commit goes to a savepoint. A test whose data another connection must read (a live server's
 threads, a process, a second app: anything that asks for ``live_server`` or ``database_url``, or is
 marked ``committed``) commits for real instead, and every table is emptied after it.
+On SQLite such a test's own open transaction holds the write lock (every transaction outside a
+request begins IMMEDIATE: ``hub.extensions``), so it commits or rolls back before the server or
+process it started writes.
 
 Outside CI a test whose PostgreSQL server or browser is missing is skipped with the reason; with
 ``CI=true`` it fails.
@@ -30,12 +33,13 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, has_request_context, request
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import orm
 
 from hub import create_app
 from hub.extensions import db as _db
+from hub.extensions import sqlite_begin_statement
 from tests.factories import submit, user
 from tests.fake_twilio import fake_twilio_fixture  # noqa: F401  (the ``fake_twilio`` fixture)
 from tests.smtp_support import smtp_server_fixture  # noqa: F401  (the ``smtp_server`` fixture)
@@ -152,11 +156,9 @@ class Backend:
         """``committed``: the plain database, committing for real. ``plain`` and ``demo``: for
         tests rolled back at their end."""
         if kind not in self.apps:
-            app = self._app(self.urls["plain" if kind == "committed" else kind])
-            if kind != "committed" and self.name == "sqlite":
-                with app.app_context():
-                    _savepoints_on_sqlite(_db.engine)
-            self.apps[kind] = app
+            # SAVEPOINTs work on SQLite as on PostgreSQL: the app begins every SQLite
+            # transaction itself (``hub.extensions``), which is SQLAlchemy's recipe for them.
+            self.apps[kind] = self._app(self.urls["plain" if kind == "committed" else kind])
         return self.apps[kind]
 
     def close(self) -> None:
@@ -173,21 +175,6 @@ class Backend:
 def _sqlite_copy(source, target) -> None:
     with closing(sqlite3.connect(source)) as old, closing(sqlite3.connect(target)) as new:
         old.backup(new)
-
-
-def _savepoints_on_sqlite(engine: sa.Engine) -> None:
-    """SQLAlchemy's recipe for SAVEPOINT on pysqlite: the driver emits no BEGIN of its own, we do.
-    (``hub.extensions`` still sets WAL and the pragmas when each connection opens.)"""
-
-    @sa.event.listens_for(engine, "connect")
-    def _no_driver_begin(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None
-
-    @sa.event.listens_for(engine, "begin")
-    def _begin(connection):
-        connection.exec_driver_sql("BEGIN")
-
-    engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -369,6 +356,34 @@ def sign_in_as(client, demo_hub):
         return user
 
     return _sign_in
+
+
+# --- No request that reads writes -------------------------------------------------------------
+
+# On SQLite a GET or HEAD request's transaction begins deferred (``hub.extensions``): a write in
+# it fails at once if another connection wrote since it first read. Any test whose GET or HEAD
+# request writes, in a view not marked ``writes_on_get``, fails.
+_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+_writes_in_reading_requests: list[str] = []
+
+
+@sa.event.listens_for(sa.Engine, "before_cursor_execute")
+def _note_write_in_reading_request(conn, cursor, statement, parameters, context, executemany):
+    if not has_request_context() or not statement.lstrip().upper().startswith(_WRITES):
+        return
+    if sqlite_begin_statement() == "BEGIN":
+        _writes_in_reading_requests.append(f"{request.method} {request.path}: {statement[:80]}")
+
+
+@pytest.fixture(autouse=True)
+def _no_writes_in_reading_requests():
+    _writes_in_reading_requests.clear()
+    yield
+    if _writes_in_reading_requests:
+        pytest.fail(
+            "a GET or HEAD request wrote; mark its view hub.extensions.writes_on_get:\n"
+            + "\n".join(_writes_in_reading_requests[:5])
+        )
 
 
 # --- Browser tests: the app served on loopback, driven by Playwright in Debian's chromium ---

@@ -272,3 +272,51 @@ def test_upgrading_a_database_with_questionnaires_keeps_them_and_fills_the_new_c
         finally:
             _db.session.remove()
             _db.engine.dispose()
+
+
+def test_upgrading_keeps_one_re_route_link_per_declined_referral(empty_database, tmp_path):
+    """Two re-routes of one referral made at once before migration 0007: the earliest keeps its
+    link, the later loses it, and the unique index holds from then on."""
+    app = create_app(
+        {**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": empty_database},
+        instance_path=str(tmp_path / "instance"),
+    )
+    rerouted_from = sa.column("rerouted_from_id", sa.Integer)
+    with app.app_context():
+        try:
+            upgrade(revision="0001")
+            with _db.engine.begin() as connection:
+                _insert_first_schema_data(connection)
+            upgrade(revision="0006")
+            with _db.engine.begin() as connection:
+                received_at = RECEIVED[0]
+                for number in (3, 4):  # both re-routes of referral 1, on its questionnaire
+                    connection.execute(
+                        sa.insert(referral).values(
+                            id=number,
+                            reference=f"SAIL-00001-0{number - 1}",
+                            submission_id=1,
+                            partner_id=2,
+                            question_key="smoke_alarms",
+                            status="received",
+                            received_at=received_at,
+                            forward_due_at=received_at + timedelta(hours=24),
+                        )
+                    )
+                connection.execute(
+                    sa.text("UPDATE referral SET rerouted_from_id = 1 WHERE id IN (3, 4)")
+                )
+
+            upgrade(revision="0007")
+
+            linked = sa.table("referral", sa.column("id", sa.Integer), rerouted_from)
+            with _db.engine.connect() as connection:
+                rows = connection.execute(
+                    sa.select(linked.c.id, linked.c.rerouted_from_id).order_by(linked.c.id)
+                ).all()
+                assert rows == [(1, None), (2, None), (3, 1), (4, None)]
+            with pytest.raises(sa.exc.IntegrityError), _db.engine.begin() as connection:
+                connection.execute(sa.text("UPDATE referral SET rerouted_from_id = 1 WHERE id = 4"))
+        finally:
+            _db.session.remove()
+            _db.engine.dispose()

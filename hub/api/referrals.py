@@ -33,7 +33,7 @@ MAX_PAGE_SIZE = 200
 def _visible_referral(referral_id: int, for_update: bool = False) -> Referral:
     query = select(Referral).where(Referral.id == referral_id, referrals_visible_to(acting_user()))
     if for_update:  # two changes to one referral at once: the second waits, then sees the first
-        query = query.with_for_update(of=Referral)
+        query = query.with_for_update(of=Referral).execution_options(populate_existing=True)
     row = db.session.scalar(query)
     if row is None:
         raise not_found("There is no referral with that id.")

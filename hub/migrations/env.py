@@ -97,9 +97,10 @@ def run_migrations_online():
         if sqlite:
             # SQLite alters a table by copying it and dropping the old one, which foreign keys
             # would refuse. The pragma only takes effect outside a transaction; the keys are
-            # checked at the end instead, and the migration fails if any is broken.
-            connection.exec_driver_sql('PRAGMA foreign_keys=OFF')
-            connection.commit()
+            # checked at the end instead, and the migration fails if any is broken. Said on the
+            # driver's connection: through SQLAlchemy it would begin a transaction first
+            # (``hub.extensions`` begins every SQLite transaction itself).
+            connection.connection.driver_connection.execute('PRAGMA foreign_keys=OFF')
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
@@ -113,8 +114,7 @@ def run_migrations_online():
                 if broken:
                     raise RuntimeError(f'migration broke foreign keys: {broken[:5]}')
         if sqlite:
-            connection.exec_driver_sql('PRAGMA foreign_keys=ON')
-            connection.commit()
+            connection.connection.driver_connection.execute('PRAGMA foreign_keys=ON')
 
 
 if context.is_offline_mode():

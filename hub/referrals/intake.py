@@ -90,7 +90,11 @@ def add_referrals(
 ) -> list[Referral]:
     """More ``received`` referrals on a questionnaire already received (a re-route, or needs
     found at the follow-up), numbered after its existing ones, each with a fresh forwarding
-    deadline."""
+    deadline. The questionnaire is locked while they are numbered, so a re-route and a
+    follow-up at the same moment never take the same reference."""
+    db.session.execute(
+        select(Submission.id).where(Submission.id == submission.id).with_for_update()
+    )
     taken = db.session.scalar(
         select(db.func.count(Referral.id)).where(Referral.submission_id == submission.id)
     )

@@ -26,6 +26,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from hub import limits
 from hub.extensions import db
@@ -313,7 +314,11 @@ def reroute_referral(
     note: str | None = None,
 ) -> Referral:
     """Send a declined referral's need to another partner: a new ``received`` referral, linked
-    to the declined one, with a fresh forwarding deadline. The declined one stays declined."""
+    to the declined one, with a fresh forwarding deadline. The declined one stays declined.
+
+    Decided once: the caller holds the declined referral locked, so a second re-route at once
+    waits and then finds the first; the unique index on ``rerouted_from_id`` refuses a second
+    link whatever happens (a refusal, never an error, for a path that forgot the lock)."""
     _check(declined, "reroute")
     if partner.kind != "partner" or not partner.active:
         raise InvalidTransitionInput("partner", "Choose an active partner agency")
@@ -321,18 +326,22 @@ def reroute_referral(
         raise InvalidTransitionInput(
             "partner", f"{partner.name} declined this referral: choose another partner"
         )
-    if rerouted_to(declined) is not None:
-        raise TransitionNotAllowed(
-            declined, "re-routed", f"Referral {declined.reference} has already been re-routed."
-        )
-    note = _optional_text(note, "note", "Note")
-    (new,) = add_referrals(
-        declined.submission,
-        [NewReferral(declined.question_key, partner)],
-        actor,
-        now,
-        rerouted_from=declined,
+    already = TransitionNotAllowed(
+        declined, "re-routed", f"Referral {declined.reference} has already been re-routed."
     )
+    if rerouted_to(declined) is not None:
+        raise already
+    note = _optional_text(note, "note", "Note")
+    try:
+        (new,) = add_referrals(
+            declined.submission,
+            [NewReferral(declined.question_key, partner)],
+            actor,
+            now,
+            rerouted_from=declined,
+        )
+    except IntegrityError:  # the caller rolls back, as for any refusal
+        raise already from None
     record_event(
         declined, "rerouted", actor, now, partner=partner.slug, to=new.reference, note=note
     )
@@ -414,6 +423,9 @@ def withdraw_consent(
             .where(Submission.client_id.in_(ids), Referral.status.in_(OPEN_STATUSES))
             .order_by(Referral.id)
             .with_for_update(of=Referral)
+            # The page and the API loaded some of these before the lock: read them afresh, so
+            # the status each is cancelled from is the locked one.
+            .execution_options(populate_existing=True)
         )
     )
     for referral in referrals:

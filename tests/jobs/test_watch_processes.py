@@ -133,6 +133,7 @@ def test_a_run_killed_mid_run_and_restarted_leaves_no_duplicate_and_no_gap(
         select(func.count()).select_from(ReferralEvent).where(ReferralEvent.kind == "chase")
     )
     assert first_batch == 500  # the first batch committed; the second died with the process
+    _db.session.rollback()  # on SQLite an open transaction holds the write lock (hub.extensions)
     restarted = run_due_process(database_url, moment)
     out, err = restarted.communicate(timeout=300)
     assert restarted.returncode == 0, err[-3000:]

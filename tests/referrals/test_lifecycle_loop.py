@@ -403,6 +403,24 @@ def test_rerouting_twice_is_refused(db, demo_hub, now):
     assert db.session.scalar(count) == 4
 
 
+def test_a_second_re_route_that_missed_the_first_is_refused_by_the_database(
+    db, demo_hub, now, monkeypatch
+):
+    """As if a path forgot the lock and did not see the first re-route: the unique index on
+    ``rerouted_from_id`` refuses the second, as a refusal, not an error."""
+    first = declined(db, now)
+    lifecycle.reroute_referral(first, partner("age-uk-befriending"), None, now + timedelta(days=2))
+    db.session.commit()
+    monkeypatch.setattr(lifecycle, "rerouted_to", lambda referral: None)
+    with pytest.raises(lifecycle.TransitionNotAllowed, match="already been re-routed"):
+        lifecycle.reroute_referral(
+            first, partner("active-ageing-exercise"), None, now + timedelta(days=3)
+        )
+    db.session.rollback()
+    count = select(func.count(Referral.id)).where(Referral.rerouted_from_id == first.id)
+    assert db.session.scalar(count) == 1
+
+
 def test_only_a_declined_referral_can_be_rerouted(db, forwarded, now):
     unchanged = Unchanged(db, forwarded)
     with pytest.raises(lifecycle.TransitionNotAllowed):
