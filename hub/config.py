@@ -12,6 +12,11 @@ def _int(name: str, default: int) -> int:
     return int(value) if value not in (None, "") else default
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
+
+
 def _int_list(name: str, default: str) -> tuple[int, ...]:
     raw = os.environ.get(name) or default
     return tuple(int(part) for part in raw.split(",") if part.strip())
@@ -69,6 +74,10 @@ def from_environment(instance_path: str) -> dict:
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN"),
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER"),
         "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL"),
+        # How long to wait on the mail server or Twilio (to connect, then for each answer)
+        # before the channel counts as down and its batch waits for its next try.
+        "SMTP_TIMEOUT_SECONDS": _float("SMTP_TIMEOUT_SECONDS", 10.0),
+        "TWILIO_TIMEOUT_SECONDS": _float("TWILIO_TIMEOUT_SECONDS", 10.0),
         "HUB_FORWARD_SLA_HOURS": _int("HUB_FORWARD_SLA_HOURS", 24),
         "HUB_FORWARD_WARN_HOURS": _int("HUB_FORWARD_WARN_HOURS", 20),
         "HUB_CONTACT_SLA_DAYS": _int("HUB_CONTACT_SLA_DAYS", 14),
