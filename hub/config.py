@@ -6,6 +6,8 @@ import os
 import secrets
 from pathlib import Path
 
+import phonenumbers
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
@@ -34,6 +36,25 @@ def _bool(name: str, default: bool) -> bool:
     if value in (None, ""):
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _uk_mobile(name: str) -> str | None:
+    """An optional UK mobile number, in E.164; anything else stops the hub from starting."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        number = None
+    if (
+        number is None
+        or not phonenumbers.is_valid_number(number)
+        or number.country_code != 44
+        or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
+    ):
+        raise RuntimeError(f"{name} must be a UK mobile number, like 07911 123456")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def instance_secret_key(instance_path: str) -> str:
@@ -94,6 +115,8 @@ def from_environment(instance_path: str) -> dict:
         # The hub team's shared mailbox for alerts (e.g. a message that failed for good); several
         # addresses may be separated by commas. Unset: every active hub user gets them.
         "HUB_ALERT_EMAIL": os.environ.get("HUB_ALERT_EMAIL") or None,
+        # The hub's duty mobile: the failure digest goes there by SMS when email is not working.
+        "HUB_ALERT_SMS": _uk_mobile("HUB_ALERT_SMS"),
         # The secret behind the client pseudonyms in exports (hub/figures/export_rows.py); unset,
         # one is derived from SECRET_KEY, so changing SECRET_KEY would change every pseudonym.
         "HUB_PSEUDONYM_KEY": os.environ.get("HUB_PSEUDONYM_KEY") or None,

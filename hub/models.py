@@ -354,7 +354,8 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    failed_at: Mapped[datetime | None]  # when it failed for good (the failure digest counts it)
+    failed_at: Mapped[datetime | None]  # when it failed for good
+    digested_at: Mapped[datetime | None]  # when the failure digest told hub staff of it
     # The body's secrets (a one-time code, a signed link), encrypted; the stored texts hold
     # placeholders for them until the moment of sending (notifications.secrets).
     secrets: Mapped[str | None] = mapped_column(Text)

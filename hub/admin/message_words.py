@@ -29,7 +29,10 @@ def channel_words(channel: str) -> str:
 
 def audience_words(kind: str, channel: str) -> str:
     """Who a message is for and how: "Partner agency by email", "Hub staff by SMS"."""
-    who = kinds.KINDS[kind].audience if kind in kinds.KINDS else "Recipient"
+    if kind in kinds.KINDS:
+        who = kinds.KINDS[kind].audience
+    else:  # an old row of a kind no longer sent
+        who = kinds.RETIRED_AUDIENCES.get(kind, "Recipient")
     return f"{who} by {channel_words(channel)}"
 
 

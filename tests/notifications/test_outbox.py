@@ -260,7 +260,9 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "follow-ups due: 0 questionnaires due, 0 messages",
         "partner digests: 2 digests",
         "sweep: 0 put back, 0 receipts dropped",
-        "dispatch: 4 sent, 0 to retry, 0 failed",
+        "failure digest: 0 failed for good, 0 digests",
+        "dispatch email: 4 sent, 0 to retry, 0 failed",
+        "dispatch sms: 0 sent, 0 to retry, 0 failed",
         # The figures' counts for the questionnaire's UTC date: the two London days it can be.
         "figures: 2 days counted",
     ]
@@ -270,7 +272,9 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "follow-ups due: 0 questionnaires due, 0 messages",
         "partner digests: 0 digests",
         "sweep: 0 put back, 0 receipts dropped",
-        "dispatch: 0 sent, 0 to retry, 0 failed",
+        "failure digest: 0 failed for good, 0 digests",
+        "dispatch email: 0 sent, 0 to retry, 0 failed",
+        "dispatch sms: 0 sent, 0 to retry, 0 failed",
         "figures: 0 days counted",
     ]
     assert len(smtp_server.messages) == 4
