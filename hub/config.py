@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -77,6 +78,11 @@ def from_environment(instance_path: str) -> dict:
         if production:
             raise RuntimeError("SECRET_KEY must be set when HUB_ENV=production")
         secret_key = instance_secret_key(instance_path)
+    outbox_key = os.environ.get("HUB_OUTBOX_KEY")
+    if not outbox_key:
+        if production:
+            raise RuntimeError("HUB_OUTBOX_KEY must be set when HUB_ENV=production")
+        outbox_key = hashlib.sha256(f"hub-outbox:{secret_key}".encode()).hexdigest()
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "hub.db")
     )
@@ -120,6 +126,9 @@ def from_environment(instance_path: str) -> dict:
         # The secret behind the client pseudonyms in exports (hub/figures/export_rows.py); unset,
         # one is derived from SECRET_KEY, so changing SECRET_KEY would change every pseudonym.
         "HUB_PSEUDONYM_KEY": os.environ.get("HUB_PSEUDONYM_KEY") or None,
+        # Seals one-time codes and signed links in the outbox (notifications/sealed.py); any long
+        # random string. Required in production; in development derived from SECRET_KEY.
+        "HUB_OUTBOX_KEY": outbox_key,
         # A visit can take an hour or more: the CSRF token lives as long as the session does.
         "WTF_CSRF_TIME_LIMIT": None,
         "PERMANENT_SESSION_LIFETIME": _int("HUB_SESSION_HOURS", 12) * 3600,

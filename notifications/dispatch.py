@@ -41,7 +41,7 @@ from sqlalchemy.orm.util import identity_key
 
 from hub.extensions import db
 from hub.models import MESSAGE_CHANNELS, OutboxMessage
-from notifications import channel_health, channels, outbox, receipts
+from notifications import channel_health, channels, outbox, receipts, sealed
 from notifications.outbox import FAILED, PENDING, SENDING, SENT
 
 log = logging.getLogger(__name__)
@@ -112,7 +112,10 @@ def _forget_loaded(ids) -> None:
 def _send(message: Row, batch: channels.Channels) -> tuple[str | None, Exception | None]:
     """Send through the message's channel; no transaction is open while we wait on it."""
     try:
-        return batch.for_message(message).send(message), None
+        # A one-time code or signed link is opened only here, for the channel, never stored.
+        return batch.for_message(message).send(sealed.revealed(message)), None
+    except sealed.SecretUnreadable as error:
+        return None, channels.PermanentError(f"{error} (HUB_OUTBOX_KEY changed?)")
     except channels.ChannelError as error:
         return None, error
     except Exception as error:  # a fault of ours: log it, keep the message, try again later

@@ -39,6 +39,7 @@ def queue(
     html: str | None = None,
     referral_id: int | None = None,
     now: datetime,
+    secrets: str | None = None,
 ) -> OutboxMessage:
     """The message for ``key``, added as ``pending`` (due now) unless it is already there.
     Nothing is committed: the caller's change and its message commit together or not at all."""
@@ -59,6 +60,7 @@ def queue(
             attempts=0,
             created_at=now,
             next_attempt_at=now,
+            secrets=secrets,  # sealed (notifications.sealed): never a secret in plain text
         )
         # Queued before (by this cause, or by another transaction at the same moment): the
         # insert does nothing, the first stands, and we read it back.

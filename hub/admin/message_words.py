@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hub.models import OutboxMessage
-from notifications import kinds
+from notifications import kinds, sealed
 
 # status -> (label, GOV.UK tag class)
 STATUS_TAGS = {
@@ -75,8 +75,9 @@ def message_row(message: OutboxMessage) -> MessageRow:
         audience=audience_words(message.kind, message.channel),
         about=kinds.about(message.kind),
         kind=message.kind,
-        subject=message.subject,
-        body=message.body,
+        # A one-time code or signed link stays hidden: "[link hidden]".
+        subject=sealed.shown(message.subject),
+        body=sealed.shown(message.body),
         status_label=label,
         status_class=classes,
         attempts=message.attempts,
