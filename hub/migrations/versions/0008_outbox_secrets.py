@@ -1,7 +1,7 @@
 """the outbox keeps its secrets encrypted; when a message failed; each channel's health
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-11-25 12:00:00
 
 - ``outbox_message.secrets``: a one-time code or signed link, sealed, while the stored texts
@@ -25,8 +25,8 @@ from markupsafe import escape
 
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0006'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
