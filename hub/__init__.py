@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from hub.frontline.views import frontline
     from hub.manage import manage
     from hub.triage.follow_up_views import follow_ups
+    from hub.triage.message_views import hub_messages
     from hub.triage.views import hub_views
     from hub.webhooks import webhooks
     from partners.link_views import partner_links
@@ -69,6 +70,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(partner_portal)
     app.register_blueprint(partner_links)
     app.register_blueprint(follow_ups)
+    app.register_blueprint(hub_messages)
     app.register_blueprint(admin)
     app.register_blueprint(manage)
     app.register_blueprint(api)

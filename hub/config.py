@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 from pathlib import Path
+
+import phonenumbers
 
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
     return int(value) if value not in (None, "") else default
+
+
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value not in (None, "") else default
 
 
 def _int_list(name: str, default: str) -> tuple[int, ...]:
@@ -29,6 +37,25 @@ def _bool(name: str, default: bool) -> bool:
     if value in (None, ""):
         return default
     return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def _uk_mobile(name: str) -> str | None:
+    """An optional UK mobile number, in E.164; anything else stops the hub from starting."""
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return None
+    try:
+        number = phonenumbers.parse(value, "GB")
+    except phonenumbers.NumberParseException:
+        number = None
+    if (
+        number is None
+        or not phonenumbers.is_valid_number(number)
+        or number.country_code != 44
+        or phonenumbers.number_type(number) != phonenumbers.PhoneNumberType.MOBILE
+    ):
+        raise RuntimeError(f"{name} must be a UK mobile number, like 07911 123456")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 def instance_secret_key(instance_path: str) -> str:
@@ -51,6 +78,11 @@ def from_environment(instance_path: str) -> dict:
         if production:
             raise RuntimeError("SECRET_KEY must be set when HUB_ENV=production")
         secret_key = instance_secret_key(instance_path)
+    outbox_key = os.environ.get("HUB_OUTBOX_KEY")
+    if not outbox_key:
+        if production:
+            raise RuntimeError("HUB_OUTBOX_KEY must be set when HUB_ENV=production")
+        outbox_key = hashlib.sha256(f"hub-outbox:{secret_key}".encode()).hexdigest()
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "hub.db")
     )
@@ -69,6 +101,10 @@ def from_environment(instance_path: str) -> dict:
         "TWILIO_AUTH_TOKEN": os.environ.get("TWILIO_AUTH_TOKEN"),
         "TWILIO_FROM_NUMBER": os.environ.get("TWILIO_FROM_NUMBER"),
         "TWILIO_API_BASE_URL": os.environ.get("TWILIO_API_BASE_URL"),
+        # How long to wait on the mail server or Twilio (to connect, then for each answer)
+        # before the channel counts as down and its batch waits for its next try.
+        "SMTP_TIMEOUT_SECONDS": _float("SMTP_TIMEOUT_SECONDS", 10.0),
+        "TWILIO_TIMEOUT_SECONDS": _float("TWILIO_TIMEOUT_SECONDS", 10.0),
         "HUB_FORWARD_SLA_HOURS": _int("HUB_FORWARD_SLA_HOURS", 24),
         "HUB_FORWARD_WARN_HOURS": _int("HUB_FORWARD_WARN_HOURS", 20),
         "HUB_CONTACT_SLA_DAYS": _int("HUB_CONTACT_SLA_DAYS", 14),
@@ -85,9 +121,14 @@ def from_environment(instance_path: str) -> dict:
         # The hub team's shared mailbox for alerts (e.g. a message that failed for good); several
         # addresses may be separated by commas. Unset: every active hub user gets them.
         "HUB_ALERT_EMAIL": os.environ.get("HUB_ALERT_EMAIL") or None,
+        # The hub's duty mobile: the failure digest goes there by SMS when email is not working.
+        "HUB_ALERT_SMS": _uk_mobile("HUB_ALERT_SMS"),
         # The secret behind the client pseudonyms in exports (hub/figures/export_rows.py); unset,
         # one is derived from SECRET_KEY, so changing SECRET_KEY would change every pseudonym.
         "HUB_PSEUDONYM_KEY": os.environ.get("HUB_PSEUDONYM_KEY") or None,
+        # Seals one-time codes and signed links in the outbox (notifications/sealed.py); any long
+        # random string. Required in production; in development derived from SECRET_KEY.
+        "HUB_OUTBOX_KEY": outbox_key,
         # A visit can take an hour or more: the CSRF token lives as long as the session does.
         "WTF_CSRF_TIME_LIMIT": None,
         "PERMANENT_SESSION_LIFETIME": _int("HUB_SESSION_HOURS", 12) * 3600,

@@ -357,6 +357,25 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime]
     next_attempt_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]  # when it failed for good
+    digested_at: Mapped[datetime | None]  # when the failure digest told hub staff of it
+    # The body's secrets (a one-time code, a signed link), encrypted; the stored texts hold
+    # placeholders for them until the moment of sending (notifications.secrets).
+    secrets: Mapped[str | None] = mapped_column(Text)
+
+
+class ChannelHealth(db.Model):
+    """How one channel (``email``, ``sms``) is faring, kept by ``notifications.dispatch``: its
+    last success, its last failure, and the pause after the channel itself failed."""
+
+    __tablename__ = "channel_health"
+
+    channel: Mapped[str] = mapped_column(String(10), primary_key=True)
+    last_sent_at: Mapped[datetime | None]
+    last_failed_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)  # without addresses or numbers
+    down_count: Mapped[int] = mapped_column(default=0)  # channel failures in a row
+    paused_until: Mapped[datetime | None]
 
 
 class HeldReceipt(db.Model):

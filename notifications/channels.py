@@ -1,6 +1,9 @@
 """How a message leaves the hub. Every channel has one method, ``send(message) -> provider_id``,
 and fails with ``RetryableError`` (try again later: the server is down, busy or timed out) or
-``PermanentError`` (this message will never go: the address is refused).
+``PermanentError`` (this message will never go: the address is refused). ``ChannelDown``, a
+``RetryableError``, says the channel itself failed (no connection, a timeout, our login refused,
+Twilio's API failing as a whole): no other message would go either, so dispatch stops trying
+that channel until its next retry.
 
 Email goes over SMTP when ``SMTP_HOST`` is set; SMS through Twilio's own client when
 ``TWILIO_ACCOUNT_SID``, ``TWILIO_AUTH_TOKEN`` and ``TWILIO_FROM_NUMBER`` are set. Otherwise a
@@ -27,9 +30,9 @@ from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
 
 log = logging.getLogger(__name__)
-SMTP_TIMEOUT_SECONDS = 30
-TWILIO_TIMEOUT_SECONDS = 30
 TWILIO_API = "https://api.twilio.com"
+# hub/config.py's default for SMTP_TIMEOUT_SECONDS and TWILIO_TIMEOUT_SECONDS.
+TIMEOUT_SECONDS = 10.0
 
 
 class Outgoing(Protocol):
@@ -56,6 +59,10 @@ class PermanentError(ChannelError):
     """Trying again will not help."""
 
 
+class ChannelDown(RetryableError):
+    """The channel failed, not this message: the rest of its batch waits for its next try."""
+
+
 class Channel:
     name = "channel"
 
@@ -79,6 +86,9 @@ class SmtpEmail(Channel):
         self.password = config.get("SMTP_PASSWORD")
         self.starttls = config["SMTP_STARTTLS"]
         self.sender = config["MAIL_FROM"]
+        # For the connection and then for each of the server's answers: a server that accepts
+        # and never answers costs this long once, not once per message.
+        self.timeout = config.get("SMTP_TIMEOUT_SECONDS", TIMEOUT_SECONDS)
         self.smtp: smtplib.SMTP | None = None
 
     def build(self, message: Outgoing) -> EmailMessage:
@@ -93,7 +103,7 @@ class SmtpEmail(Channel):
         return email
 
     def _connect(self) -> smtplib.SMTP:
-        smtp = smtplib.SMTP(self.host, self.port, timeout=SMTP_TIMEOUT_SECONDS)
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
             if self.starttls:
                 smtp.starttls(context=ssl.create_default_context())
@@ -138,9 +148,10 @@ class SmtpEmail(Channel):
                 raise PermanentError(text) from error
             raise RetryableError(text) from error
         except (OSError, smtplib.SMTPException) as error:
-            # Down, busy, timed out, or refusing our login or sender: fixable, so try later.
+            # Down, busy, timed out, or refusing our login or sender: the server, not this
+            # message, so no other message would go now either.
             self.close()
-            raise RetryableError(f"{type(error).__name__}: {error}") from error
+            raise ChannelDown(f"{type(error).__name__}: {error}") from error
         return email["Message-ID"]
 
     def _reset(self) -> None:
@@ -198,6 +209,8 @@ class _BaseUrlHttpClient(TwilioHttpClient):
 # Other 4xx (401 bad credentials, 403 not allowed yet) are settings a person can fix; 429 and
 # 5xx pass by themselves: all of those are tried again later.
 TWILIO_PERMANENT_STATUSES = {400, 404, 410, 422}
+# Twilio's API refusing us as a whole (credentials, account, rate) or failing: the channel is down.
+TWILIO_DOWN_STATUSES = {401, 403, 429}
 
 
 class TwilioSms(Channel):
@@ -210,7 +223,7 @@ class TwilioSms(Channel):
         self.sender = config["TWILIO_FROM_NUMBER"]
         self.status_callback = config["HUB_BASE_URL"] + "/webhooks/twilio/status"
         self.http_client = _BaseUrlHttpClient(
-            config.get("TWILIO_API_BASE_URL"), TWILIO_TIMEOUT_SECONDS
+            config.get("TWILIO_API_BASE_URL"), config.get("TWILIO_TIMEOUT_SECONDS", TIMEOUT_SECONDS)
         )
         self.client = TwilioClient(
             config["TWILIO_ACCOUNT_SID"],
@@ -230,10 +243,12 @@ class TwilioSms(Channel):
             text = f"Twilio {error.status} code {error.code}: {error.msg}"
             if error.status in TWILIO_PERMANENT_STATUSES:
                 raise PermanentError(text) from error
+            if error.status in TWILIO_DOWN_STATUSES or error.status >= 500:
+                raise ChannelDown(text) from error
             raise RetryableError(text) from error
         except (requests.RequestException, OSError, TwilioException) as error:
             # Refused, reset or timed out connections, or an answer we could not read.
-            raise RetryableError(f"{type(error).__name__}: {error}") from error
+            raise ChannelDown(f"{type(error).__name__}: {error}") from error
         log.debug("SMS %s to Twilio as %s: %s", message.id, sent.sid, sent.status)
         return sent.sid
 

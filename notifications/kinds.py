@@ -3,10 +3,10 @@ what it is about, what hub staff's alert calls it if it fails, and the channels 
 
 Everything that names a kind reads it from here: the admins' page of message texts and its
 samples (``notifications.messages.previews``), the development mailbox and a referral's list of
-messages (``hub.admin.message_words``), and the "message failed" alert
-(``notifications.messages.to_hub_staff``). The outbox writers refuse a kind or channel that is
-not registered (``notifications.messages.rendering.queue_email``), so a new kind is one entry
-here, its templates under ``templates/notifications/``, its builder and its sample.
+messages (``hub.admin.message_words``), the failure digest and ``/hub/messages``. The outbox
+writers refuse a kind or channel that is not registered
+(``notifications.messages.rendering.queue_email``), so a new kind is one entry here, its
+templates under ``templates/notifications/``, its builder and its sample.
 
 Plain data, no Flask: view modules and the messages alike may import it.
 """
@@ -108,13 +108,15 @@ KINDS: dict[str, Kind] = {
             },
         ),
         Kind(
-            "message_failed",
+            "failed_digest",
             HUB_STAFF,
-            "A message could not be sent",
+            "Messages that could not be sent",
             None,
             {
-                EMAIL: "When a message fails for good (refused, or still failing after a day "
-                "of retries)",
+                EMAIL: "At most once an hour, when messages have failed for good (refused, or "
+                "still failing after a day of retries)",
+                SMS: "Instead of the email, to the hub's duty mobile (HUB_ALERT_SMS), while "
+                "email is not working",
             },
         ),
         Kind(
@@ -170,9 +172,14 @@ KINDS: dict[str, Kind] = {
 }
 
 
+# Kinds the hub no longer sends, still named in words where their old rows are shown.
+RETIRED = {"message_failed": "A message could not be sent (an alert before the failure digest)"}
+RETIRED_AUDIENCES = {"message_failed": HUB_STAFF}
+
+
 def about(kind: str) -> str:
-    """What a message is about, or its kind as stored when it is not registered (an old row)."""
-    return KINDS[kind].about if kind in KINDS else kind
+    """What a message is about, or its kind as stored when it is not known (an old row)."""
+    return KINDS[kind].about if kind in KINDS else RETIRED.get(kind, kind)
 
 
 def failed_words(kind: str, channel: str, partner: str, referrer: str) -> str:

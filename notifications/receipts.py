@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 
 from hub.extensions import db
 from hub.models import HeldReceipt, OutboxMessage
-from notifications.messages import to_hub_staff
+from notifications import outbox
 from notifications.outbox import FAILED, PENDING, SENDING, SENT
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,8 @@ def _apply(message: OutboxMessage, twilio_status: str, error_code: str | None, n
     message.status = status
     if message.sent_at is None:
         message.sent_at = now
-    if status == FAILED:
-        message.last_error = failure_text(twilio_status, error_code)
-        to_hub_staff.message_failed(message, now)
+    if status == FAILED:  # hub staff hear of it in the next failure digest
+        outbox.mark_failed(message, failure_text(twilio_status, error_code), now)
     log.info("Outbox message %s is %s (Twilio: %s)", message.id, status, twilio_status)
     return status
 

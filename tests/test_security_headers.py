@@ -146,6 +146,7 @@ def production_app(monkeypatch, tmp_path):
     """An app built from a production environment, with a route that fails, to see the 500 page."""
     monkeypatch.setenv("HUB_ENV", "production")
     monkeypatch.setenv("SECRET_KEY", "production-secret")
+    monkeypatch.setenv("HUB_OUTBOX_KEY", "production-outbox-key")
     monkeypatch.setenv("DATABASE_URL", "sqlite://")
     app = create_app(instance_path=str(tmp_path / "instance"))
     app.config["PROPAGATE_EXCEPTIONS"] = False  # answer with the 500 page, as in production

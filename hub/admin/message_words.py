@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from hub.models import OutboxMessage
-from notifications import kinds
+from notifications import kinds, sealed
 
 # status -> (label, GOV.UK tag class)
 STATUS_TAGS = {
@@ -29,7 +29,10 @@ def channel_words(channel: str) -> str:
 
 def audience_words(kind: str, channel: str) -> str:
     """Who a message is for and how: "Partner agency by email", "Hub staff by SMS"."""
-    who = kinds.KINDS[kind].audience if kind in kinds.KINDS else "Recipient"
+    if kind in kinds.KINDS:
+        who = kinds.KINDS[kind].audience
+    else:  # an old row of a kind no longer sent
+        who = kinds.RETIRED_AUDIENCES.get(kind, "Recipient")
     return f"{who} by {channel_words(channel)}"
 
 
@@ -72,8 +75,9 @@ def message_row(message: OutboxMessage) -> MessageRow:
         audience=audience_words(message.kind, message.channel),
         about=kinds.about(message.kind),
         kind=message.kind,
-        subject=message.subject,
-        body=message.body,
+        # A one-time code or signed link stays hidden: "[link hidden]".
+        subject=sealed.shown(message.subject),
+        body=sealed.shown(message.body),
         status_label=label,
         status_class=classes,
         attempts=message.attempts,

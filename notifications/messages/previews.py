@@ -13,19 +13,22 @@ from datetime import datetime, timedelta
 
 from flask import current_app
 
-from notifications.kinds import EMAIL, KINDS, SMS, failed_words
+from notifications.kinds import EMAIL, KINDS, SMS
 from notifications.messages.rendering import Rendered, uk_day
 from notifications.messages.to_hub_staff import (
     DueFollowUp,
+    FailedLine,
     Flag,
     contact_overdue_email,
+    failed_digest_email,
+    failed_digest_sms,
+    failed_messages_url,
     follow_ups_due_email,
     follow_ups_url,
     forward_overdue_email,
     forward_warning_email,
     hub_queue_url,
     hub_referral_url,
-    message_failed_email,
 )
 from notifications.messages.to_partners import (
     partner_chase_email,
@@ -115,12 +118,19 @@ def samples() -> dict[tuple[str, str], Rendered]:
         ("client_forwarded", EMAIL): client_forwarded_email(
             SAMPLE_SUBMISSION, SAMPLE_AGENCIES, SAMPLE_HUB
         ),
-        ("message_failed", EMAIL): message_failed_email(
-            SAMPLE_REFERENCE,
-            failed_words("referral_forwarded", SMS, SAMPLE_PARTNER, SAMPLE_REFERRER),
-            "Twilio error 30003: undelivered",
-            SAMPLE_NOW,
-            referral_page,
+        ("failed_digest", EMAIL): failed_digest_email(
+            3,
+            SAMPLE_NOW - timedelta(hours=1),
+            [
+                FailedLine(2, KINDS["referral_forwarded"].about, "SMS"),
+                FailedLine(1, KINDS["partner_chase"].about, "email"),
+            ],
+            [SAMPLE_REFERENCE, "SAIL-7K3Q-PX-2"],
+            0,
+            failed_messages_url(),
+        ),
+        ("failed_digest", SMS): failed_digest_sms(
+            3, SAMPLE_NOW - timedelta(hours=1), True, failed_messages_url()
         ),
         ("forward_warning", EMAIL): forward_warning_email(
             SAMPLE_SUBMISSION, _sample_flags(), SAMPLE_NOW + timedelta(hours=4), hub_queue_url()

@@ -29,6 +29,9 @@ class Rendered:
     subject: str | None
     body: str
     html: str | None
+    # A one-time code or signed link, sealed, whose places in the texts hold placeholders
+    # (``notifications.sealed.hide``).
+    secrets: str | None = None
 
 
 def render(kind: str, subject: str, **context) -> Rendered:
@@ -80,6 +83,7 @@ def queue_email(
         html=rendered.html,
         referral_id=referral_id,
         now=now,
+        secrets=rendered.secrets,
     )
 
 
@@ -98,6 +102,7 @@ def queue_sms(
         body=rendered.body,
         referral_id=referral_id,
         now=now,
+        secrets=rendered.secrets,
     )
 
 

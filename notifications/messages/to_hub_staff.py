@@ -1,7 +1,8 @@
 """What hub staff hear, one email each (``hub_staff_recipients`` says who they are):
 
-- a message that failed for good (``message_failed``, from ``notifications.dispatch`` and
-  ``notifications.receipts``), described in words and never by its recipient;
+- at most once an hour, a digest of the messages that failed for good (``failed_digest``),
+  counted by kind and channel with references only, never a recipient; by SMS to the hub's
+  duty number (``HUB_ALERT_SMS``) instead when email is not working;
 - the SLA watch's warnings and breaches (``hub.jobs.watch``): flags of a questionnaire near or
   past their forwarding deadline, a partner past its contact deadline;
 - once a day, the questionnaires due a follow-up call.
@@ -13,18 +14,30 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from hub.clock import in_london
-from hub.extensions import db
-from hub.models import OutboxMessage, Referral, ReferralEvent, Submission, User
-from notifications.kinds import failed_words
-from notifications.messages.rendering import Rendered, hub_url, queue_email, render, uk_day, uk_time
+from hub.extensions import db, insert_or_skip
+from hub.models import JobMark, OutboxMessage, Referral, ReferralEvent, Submission, User
+from notifications import channel_health
+from notifications.channel_health import scrubbed_error  # noqa: F401  (named here before)
+from notifications.kinds import CHANNEL_LABELS, EMAIL, SMS, about
+from notifications.messages.rendering import (
+    Rendered,
+    hub_url,
+    queue_email,
+    queue_sms,
+    render,
+    render_sms,
+    uk_day,
+    uk_time,
+)
+from notifications.outbox import FAILED
 
 log = logging.getLogger(__name__)
 
@@ -77,63 +90,109 @@ def follow_ups_url() -> str:
     return hub_url("follow_ups.due_list")
 
 
-# --- A message that failed for good --------------------------------------------------------------
+# --- Messages that failed for good: one digest a period ------------------------------------------
 
-# An email address, or a run of 8 or more digits (a phone number, perhaps with + and spaces).
-_ADDRESS_OR_NUMBER = re.compile(r"[^\s<>\"'(),;:]+@[^\s<>\"'(),;:]+|\+?\d[\d ]{6,}\d")
-
-
-def scrubbed_error(error: str | None) -> str:
-    """A provider's error without any address or phone number in it (Twilio's 21211 names the
-    number it refused, which may be a client's)."""
-    if not error:
-        return "No reason was given"
-    return _ADDRESS_OR_NUMBER.sub("[recipient]", error)
+DIGEST_KIND = "failed_digest"
+# Hub staff's alerts about failures: never themselves counted in a digest, so a dead channel
+# cannot feed on itself. ``message_failed`` was the alert per message before the digest.
+NOT_DIGESTED = (DIGEST_KIND, "message_failed")
+DIGEST_REFERENCES = 20  # at most this many references listed; the page has the rest
 
 
-def message_failed_email(
-    reference: str | None, what: str, error: str, failed_at: datetime, link: str | None
-) -> Rendered:
-    about = f"about SAIL referral {reference}" if reference else "from the hub"
+@dataclass(frozen=True)
+class FailedLine:
+    """How many messages of one kind on one channel failed, as the digest lists them."""
+
+    count: int
+    about: str
+    channel: str
+
+
+def failed_digest_email(
+    total: int, since: datetime, lines: list[FailedLine], references: list[str], more: int,
+    link: str,
+) -> Rendered:  # fmt: skip
     return render(
-        "message_failed",
-        f"Not sent: a message {about}",
-        about=about,
-        reference=reference,
-        what=what,
-        error=error,
-        failed_at=uk_time(failed_at),
+        DIGEST_KIND,
+        f"Not sent: {total} SAIL {'message' if total == 1 else 'messages'} failed",
+        total=total,
+        since=uk_time(since),
+        lines=lines,
+        references=references,
+        more=more,
         link=link,
     )
 
 
-def message_failed(message: OutboxMessage, now: datetime) -> list[OutboxMessage]:
-    """A message failed for good (refused, or still failing at the retry limit): tell hub staff,
-    one email each (``hub_staff_recipients``), saying what it was, to whom in words
-    (``notifications.kinds.failed_words``), why, and linking the referral's page. Called in the
-    transaction that marks the message ``failed``. A failed alert raises no alert of its own,
-    so a broken mailbox cannot loop."""
-    log.warning(
-        "Outbox message %s (%s to %s) failed: %s",
-        message.id,
-        message.kind,
-        message.channel,
-        message.last_error,
+def failed_digest_sms(total: int, since: datetime, email_down: bool, link: str) -> Rendered:
+    return render_sms(
+        f"{DIGEST_KIND}_sms", total=total, since=uk_time(since), email_down=email_down, link=link
     )
-    if message.kind == "message_failed":
-        return []
-    referral = db.session.get(Referral, message.referral_id) if message.referral_id else None
-    partner = referral.partner.name if referral is not None else "(unknown)"
-    referrer = referral.submission.submitted_by.name if referral is not None else "(unknown)"
-    rendered = message_failed_email(
-        referral.reference if referral is not None else None,
-        failed_words(message.kind, message.channel, partner, referrer),
-        scrubbed_error(message.last_error),
-        now,
-        hub_referral_url(referral.id) if referral is not None else None,
+
+
+def failed_messages_url() -> str:
+    """Hub staff's page of channel health and failed messages (``hub_messages.messages``)."""
+    return hub_url("hub_messages.messages")
+
+
+def _period_key(now: datetime) -> str:
+    return f"{DIGEST_KIND}:{now:%Y-%m-%dT%H}"  # one an hour (UTC)
+
+
+def failed_digest_job(now: datetime) -> dict[str, int]:
+    """Once an hour at most: tell hub staff how many messages failed for good since the last
+    digest, by kind and channel, with references and a link to ``/hub/messages`` (never a
+    recipient). By email if email works, else by SMS to ``HUB_ALERT_SMS`` if set. Each failed
+    message is in one digest (``digested_at``); the hour's ``JobMark`` makes it once."""
+    undigested = (
+        OutboxMessage.status == FAILED,
+        OutboxMessage.digested_at.is_(None),
+        OutboxMessage.kind.not_in(NOT_DIGESTED),
     )
-    base = f"message_failed:{message.id}"
-    return _email_each("message_failed", base, rendered, message.referral_id, now)
+    failed = db.session.execute(
+        select(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.channel,
+               OutboxMessage.failed_at, Referral.reference)
+        .outerjoin(Referral, Referral.id == OutboxMessage.referral_id)
+        .where(*undigested)
+        .order_by(OutboxMessage.id)
+    ).all()  # fmt: skip
+    if not failed:
+        db.session.commit()
+        return {"failed for good": 0, "digests": 0}
+    key = _period_key(now)
+    marked = db.session.scalar(
+        insert_or_skip(JobMark, "key").values(key=key, done_at=now).returning(JobMark.key)
+    )
+    if marked is None:  # this hour's digest went already: the next hour's takes these
+        db.session.rollback()
+        return {"failed for good": 0, "digests": 0}
+    queued = _queue_digest(key, failed, now)
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_([row.id for row in failed]), *undigested)
+        .values(digested_at=now)
+    )
+    db.session.commit()
+    return {"failed for good": len(failed), "digests": len(queued)}
+
+
+def _queue_digest(key: str, failed: list, now: datetime) -> list[OutboxMessage]:
+    total = len(failed)
+    since = min(row.failed_at or now for row in failed)
+    counted = Counter((row.kind, row.channel) for row in failed)
+    lines = [
+        FailedLine(count, about(kind), CHANNEL_LABELS.get(channel, channel))
+        for (kind, channel), count in counted.most_common()
+    ]
+    references = list(dict.fromkeys(row.reference for row in failed if row.reference))
+    link = failed_messages_url()
+    duty_number = current_app.config.get("HUB_ALERT_SMS")
+    if not channel_health.working(EMAIL) and duty_number and channel_health.working(SMS):
+        rendered = failed_digest_sms(total, since, True, link)
+        return [queue_sms("failed_digest", f"{key}:sms", duty_number, rendered, None, now)]
+    shown = references[:DIGEST_REFERENCES]
+    rendered = failed_digest_email(total, since, lines, shown, len(references) - len(shown), link)
+    return _email_each("failed_digest", key, rendered, None, now)
 
 
 # --- The SLA watch's warnings and escalations, and the daily follow-ups (``hub.jobs.watch``) ----

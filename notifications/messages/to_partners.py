@@ -17,6 +17,7 @@ from hub.clock import in_london
 from hub.extensions import db
 from hub.models import Organisation, OutboxMessage, PartnerLinkCode, Referral, User
 from hub.referrals.questionnaire_versions import definition_of
+from notifications import sealed
 from notifications.messages.rendering import (
     Rendered,
     hub_url,
@@ -41,6 +42,11 @@ def has_accounts(partner: Organisation) -> bool:
             )
         )
     )
+
+
+def _link_hidden(rendered: Rendered, link: str, signed_link: bool) -> Rendered:
+    """A signed link opens the referral: sealed in the outbox, shown only to the channel."""
+    return sealed.hide(rendered, link=link) if signed_link else rendered
 
 
 def _partner_link(referral: Referral, now: datetime) -> tuple[str, bool]:
@@ -114,6 +120,7 @@ def referral_forwarded(referral: Referral, now: datetime) -> list[OutboxMessage]
             link,
             signed_link,
         )
+        rendered = _link_hidden(rendered, link, signed_link)
         key = f"referral_forwarded:{referral.id}"
         queued.append(
             queue_email(
@@ -125,6 +132,7 @@ def referral_forwarded(referral: Referral, now: datetime) -> list[OutboxMessage]
         # in fewer characters than the question.
         about = (partner.description or "").strip() or _question(referral)
         rendered = referral_forwarded_sms(referral.reference, about, referral.contact_due_at, link)
+        rendered = _link_hidden(rendered, link, signed_link)
         key = f"referral_forwarded_sms:{referral.id}"
         queued.append(
             queue_sms("referral_forwarded", key, partner.sms_number, rendered, referral.id, now)
@@ -175,6 +183,7 @@ def partner_link_code(
     rendered = partner_link_code_email(
         referral.reference, partner.name, plain_code, code.expires_at
     )
+    rendered = sealed.hide(rendered, code=plain_code)  # readable only by the channel
     key = f"partner_link_code:{code.id}"
     return queue_email("partner_link_code", key, partner.referral_email, rendered, referral.id, now)
 
@@ -209,19 +218,21 @@ def partner_chase(referral: Referral, number: int, now: datetime) -> list[Outbox
     """The partner's ``number``-th reminder to contact the client: email to its referral address
     and SMS to its duty number, where it has them."""
     partner = referral.partner
-    link, _ = _partner_link(referral, now)
+    link, signed_link = _partner_link(referral, now)
     days_left = max(0, (referral.contact_due_at - now).days)
     queued = []
     if partner.referral_email:
         rendered = partner_chase_email(
             referral.reference, partner.name, referral.contact_due_at, days_left, link
         )
+        rendered = _link_hidden(rendered, link, signed_link)
         key = f"partner_chase:{referral.id}:{number}"
         queued.append(
             queue_email("partner_chase", key, partner.referral_email, rendered, referral.id, now)
         )
     if partner.sms_number:
         rendered = partner_chase_sms(referral.reference, referral.contact_due_at, link)
+        rendered = _link_hidden(rendered, link, signed_link)
         key = f"partner_chase_sms:{referral.id}:{number}"
         queued.append(
             queue_sms("partner_chase", key, partner.sms_number, rendered, referral.id, now)

@@ -102,13 +102,16 @@ def test_every_kind_has_words_and_an_unknown_kind_keeps_its_name():
         "referrer_forwarded",
         "referrer_all_closed",
         "client_forwarded",
-        "message_failed",
+        "failed_digest",
     ):
         assert kind in kinds.KINDS and kinds.about(kind) != kind
+    # An old row of the alert the failure digest replaced is still named in words.
+    assert kinds.about("message_failed") != "message_failed"
     assert kinds.about("something_new") == "something_new"
     assert audience_words("referral_forwarded", "sms") == "Partner agency by SMS"
     assert audience_words("referrer_forwarded", "email") == "Referrer by email"
     assert audience_words("message_failed", "email") == "Hub staff by email"
+    assert audience_words("failed_digest", "sms") == "Hub staff by SMS"
     assert audience_words("client_forwarded", "sms") == "Client by SMS"
 
 

@@ -1,20 +1,33 @@
 """The scheduler loop: APScheduler runs every job in its own process, never overlapping."""
 
-from hub.jobs import scheduler
+from hub.jobs import schedule, scheduler
 from hub.models import OutboxMessage
 from hub.referrals import lifecycle
 from tests.factories import submit, user
 
 
-def test_the_loop_runs_one_job_that_never_overlaps_and_coalesces(app):
+def test_each_lane_is_a_job_that_never_overlaps_itself_and_coalesces(app):
     app.config["HUB_SCHEDULER_SECONDS"] = 45
     built = scheduler.build_scheduler(app)
-    (job,) = built.get_jobs()
-    assert job.id == scheduler.JOB_ID
-    assert job.trigger.interval.total_seconds() == 45
-    assert job.coalesce is True
-    assert job.max_instances == 1
-    assert job.misfire_grace_time == 225
+    jobs = built.get_jobs()
+    # Email and SMS are dispatched apart from each other and from the watch: one stalled
+    # channel holds up nothing else.
+    assert [job.id for job in jobs] == ["watch", "email", "sms"]
+    for job in jobs:
+        assert job.trigger.interval.total_seconds() == 45
+        assert job.coalesce is True
+        assert job.max_instances == 1
+        assert job.misfire_grace_time == 225
+    assert built._executors["default"]._pool._max_workers >= 3
+
+
+def test_the_lanes_hold_every_job_once_in_order():
+    names = [name for name, _ in schedule.JOBS]
+    laned = [name for lane in schedule.LANES.values() for name in lane]
+    assert sorted(laned) == sorted(names)
+    assert schedule.LANES["email"] == ["dispatch email"]
+    assert schedule.LANES["sms"] == ["dispatch sms"]
+    assert schedule.LANES["watch"] == [n for n in names if not n.startswith("dispatch ")]
 
 
 def test_one_pass_sends_what_is_due(app, db, demo_hub, now):

@@ -81,8 +81,8 @@ def test_every_kind_says_who_it_is_for_what_it_is_about_and_how_it_goes():
         assert kind.about and kind.about != name
         assert kind.channels and set(kind.channels) <= set(kinds.CHANNEL_WORDS)
         assert all(kind.channels.values())
-        if name == "message_failed":
-            assert kind.failed is None  # a failed alert raises no alert
+        if name == "failed_digest":
+            assert kind.failed is None  # a failed digest is in no digest
         else:
             assert "{channel}" in kind.failed
 
@@ -100,6 +100,7 @@ def test_a_kind_or_channel_not_registered_is_refused_where_it_is_queued(kind, ch
 
 def test_an_old_rows_kind_keeps_its_code():
     assert kinds.about("retired_kind") == "retired_kind"
+    assert "could not be sent" in kinds.about("message_failed")  # before the failure digest
     assert kinds.failed_words("retired_kind", "sms", "An Agency", "A Referrer") == (
         "the text message (SMS) “retired_kind”"
     )

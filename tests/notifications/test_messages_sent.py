@@ -15,6 +15,7 @@ from jinja2 import StrictUndefined
 from sqlalchemy import select
 
 from hub.auth import accounts
+from hub.jobs import schedule
 from hub.models import OutboxMessage
 from hub.referrals import lifecycle
 from notifications import dispatch, receipts
@@ -365,37 +366,53 @@ def test_hub_staff_recipients_are_the_active_hub_users_or_the_shared_mailbox(
     assert to_hub_staff.hub_staff_recipients() == ["hub-team@hub.test"]
 
 
-def test_a_refused_sms_alerts_each_hub_user_once(db, two_hub_users, now, fake_twilio, smtp_server):
+def digest(now):
+    return to_hub_staff.failed_digest_job(now)
+
+
+def test_a_refused_sms_goes_in_the_hourly_digest_to_each_hub_user(
+    db, two_hub_users, now, fake_twilio, smtp_server
+):
     fake_twilio.invalid.add(FALLS_SMS)
     (falls,) = forward_one(db, now, yes=("falls",)).referrals
-    summary = dispatch.dispatch_due(now)
-    assert summary["failed"] == 1
-    alerts = outbox_messages(db, kind="message_failed")
-    (failed,) = outbox_messages(db, status="failed")
-    assert sorted(a.recipient for a in alerts) == sorted(two_hub_users)
-    assert {a.key for a in alerts} == {f"message_failed:{failed.id}:{r}" for r in two_hub_users}
-    for alert in alerts:
-        assert alert.referral_id == falls.id and alert.channel == "email"
-        assert falls.reference in alert.subject
-        for body in (alert.body, alert.html):
-            assert "text message (SMS) to the partner agency NHS Falls Prevention Service" in body
-            assert "code 21211" in body
-            assert FALLS_SMS not in body  # Twilio's error names the number: left out
-            assert f"http://hub.test/hub/referrals/{falls.id}" in body
+    assert dispatch.dispatch_due(now)["failed"] == 1
+    assert outbox_messages(db, kind="message_failed") == []  # no alert per message
+    assert digest(now) == {"failed for good": 1, "digests": 2}
+    digests = outbox_messages(db, kind="failed_digest")
+    assert sorted(d.recipient for d in digests) == sorted(two_hub_users)
+    assert {d.key for d in digests} == {f"failed_digest:2026-03-02T09:{r}" for r in two_hub_users}
+    for sent in digests:
+        assert sent.channel == "email" and sent.referral_id is None
+        assert sent.subject == "Not sent: 1 SAIL message failed"
+        for body in (sent.body, sent.html):
+            assert "1 × New referral for the partner (SMS)" in body
+            assert falls.reference in body
+            assert "http://hub.test/hub/messages" in body
+            assert FALLS_SMS not in body and "21211" not in body  # no recipient, no error
             assert_no_client_details(body)
 
-    # The alerts go out; dispatching again adds none.
+    # Told once: the same hour again, or a later one, adds nothing for it.
+    assert digest(now + timedelta(minutes=5))["digests"] == 0
+    assert digest(now + timedelta(hours=2))["digests"] == 0
     assert dispatch.dispatch_due(now + timedelta(minutes=1))["sent"] == 2
-    assert dispatch.dispatch_due(now + timedelta(hours=1)) == {
-        "sent": 0,
-        "to retry": 0,
-        "failed": 0,
-    }
-    assert len(outbox_messages(db, kind="message_failed")) == 2
     assert {m["To"] for m in smtp_server.messages} >= set(two_hub_users)
 
 
-def test_a_failed_receipt_alerts_hub_staff_once(db, two_hub_users, now, fake_twilio, smtp_server):
+def test_at_most_one_digest_an_hour(db, two_hub_users, now, fake_twilio, smtp_server):
+    fake_twilio.invalid.add(FALLS_SMS)
+    forward_one(db, now, yes=("falls",))
+    dispatch.dispatch_due(now)
+    digest(now)
+    smtp_server.mailbox.refuse.add("referrals@nhs-falls-prevention.example.org")
+    forward_one(db, now + timedelta(minutes=10), yes=("falls",))
+    dispatch.dispatch_due(now + timedelta(minutes=10))
+    assert digest(now + timedelta(minutes=20)) == {"failed for good": 0, "digests": 0}
+    # The next hour's digest takes those that failed since.
+    assert digest(now + timedelta(hours=1))["failed for good"] >= 1
+    assert len(outbox_messages(db, kind="failed_digest")) == 4
+
+
+def test_a_failed_receipt_goes_in_the_digest(db, two_hub_users, now, fake_twilio, smtp_server):
     (smoke,) = forward_one(db, now, yes=("smoke_alarms",)).referrals
     dispatch.dispatch_due(now)
     (sms,) = outbox_messages(db, channel="sms", kind="referral_forwarded")
@@ -404,57 +421,68 @@ def test_a_failed_receipt_alerts_hub_staff_once(db, two_hub_users, now, fake_twi
     db.session.commit()
     assert receipts.apply_receipt(sms.provider_id, "failed", "30003", later) == "unchanged"
     db.session.commit()
-    alerts = outbox_messages(db, kind="message_failed")
-    assert sorted(a.recipient for a in alerts) == sorted(two_hub_users)
-    for alert in alerts:
-        assert "Twilio error 30003: undelivered" in alert.body
-        assert "London Fire Brigade" in alert.body and smoke.reference in alert.body
-    dispatch.dispatch_due(later)
-    assert len(outbox_messages(db, kind="message_failed")) == 2
+    assert digest(later) == {"failed for good": 1, "digests": 2}
+    assert smoke.reference in outbox_messages(db, kind="failed_digest")[0].body
 
 
-def test_a_failed_client_sms_is_described_without_the_number(db, demo_hub, now, fake_twilio):
-    fake_twilio.invalid.add("+447911123456")
-    forward_one(db, now, yes=("smoke_alarms",), preferred_contact="sms", phone=MOBILE)
-    dispatch.dispatch_due(now)
-    (alert,) = outbox_messages(db, kind="message_failed")
-    assert "the text message (SMS) to the client" in alert.body
-    assert "code 21211" in alert.body
-    assert_no_client_details(alert.body, alert.html, alert.subject)
-
-
-def test_a_failed_alert_raises_no_alert(app, db, demo_hub, now, fake_twilio, smtp_server):
+def test_a_failed_digest_is_in_no_digest(app, db, demo_hub, now, fake_twilio, smtp_server):
     app.config["HUB_ALERT_EMAIL"] = "hub-team@hub.test"
     smtp_server.mailbox.refuse.add("hub-team@hub.test")
     fake_twilio.invalid.add(FALLS_SMS)
     forward_one(db, now, yes=("falls",))
     dispatch.dispatch_due(now)
-    (alert,) = outbox_messages(db, kind="message_failed")
-    assert alert.recipient == "hub-team@hub.test"
-    assert alert.key.endswith(":hub-team@hub.test")
+    digest(now)
+    (sent,) = outbox_messages(db, kind="failed_digest")
+    assert sent.recipient == "hub-team@hub.test"
     dispatch.dispatch_due(now + timedelta(minutes=1))
-    assert outbox_messages(db, kind="message_failed", status="failed") == [alert]
-    assert len(outbox_messages(db, kind="message_failed")) == 1
-    assert dispatch.dispatch_due(now + timedelta(hours=1))["failed"] == 0
+    assert outbox_messages(db, kind="failed_digest", status="failed") == [sent]
+    assert digest(now + timedelta(hours=1)) == {"failed for good": 0, "digests": 0}
+    assert len(outbox_messages(db, kind="failed_digest")) == 1
 
 
-def test_a_refused_client_email_is_described_without_the_address(db, demo_hub, now, smtp_server):
-    smtp_server.mailbox.refuse.add("edna@example.org")
-    forward_one(db, now, yes=("smoke_alarms",), preferred_contact="email", email="edna@example.org")
-    dispatch.dispatch_due(now)
-    (failed,) = outbox_messages(db, status="failed")
-    assert "edna@example.org" in failed.last_error  # the hub's own record keeps it
-    (alert,) = outbox_messages(db, kind="message_failed")
-    assert alert.recipient == "hub@demo.sail.example"
-    assert "the email to the client" in alert.body and "550" in alert.body
-    assert_no_client_details(alert.body, alert.html, alert.subject)
+def test_with_email_down_the_digest_goes_by_sms_to_the_duty_mobile(
+    app, db, demo_hub, now, fake_twilio, smtp_server
+):
+    """A day of SMTP failure, the jobs run every 30 minutes: every email fails for
+    good after a day, hub staff hear by SMS on the duty mobile, at most once an hour."""
+    app.config["HUB_ALERT_SMS"] = "+447700900123"
+    smtp_server.stop()
+    for _ in range(3):
+        forward_one(db, now, yes=("smoke_alarms", "falls"))
+    emails = {m.id for m in outbox_messages(db, channel="email")}
+    moment = now
+    while moment <= now + timedelta(hours=31):  # a day, then up to 6 hours to the next try
+        schedule.run_due(moment)
+        moment += timedelta(minutes=30)
+    failed = outbox_messages(db, channel="email", status="failed")
+    assert emails <= {m.id for m in failed}  # and the SLA watch's later ones that failed too
+    digests = outbox_messages(db, kind="failed_digest")
+    assert digests and outbox_messages(db, kind="message_failed") == []
+    hours = {d.created_at.replace(minute=0) for d in digests}
+    assert len(hours) == len(digests)  # at most one an hour
+    assert {(d.channel, d.recipient, d.status) for d in digests} == {
+        ("sms", "+447700900123", "sent")
+    }
+    told = sum(int(re.search(r"(\d+) messages? could", d.body).group(1)) for d in digests)
+    assert told == len(failed)
+    assert any("email is not working" in sms.body for sms in fake_twilio.messages)
+
+
+def test_the_duty_mobile_must_be_a_uk_mobile(monkeypatch, tmp_path):
+    from hub.config import from_environment
+
+    monkeypatch.setenv("HUB_ALERT_SMS", "020 7946 0000")
+    with pytest.raises(RuntimeError, match="HUB_ALERT_SMS"):
+        from_environment(str(tmp_path))
+    monkeypatch.setenv("HUB_ALERT_SMS", "07911 123456")
+    assert from_environment(str(tmp_path))["HUB_ALERT_SMS"] == "+447911123456"
 
 
 def test_every_kind_of_message_has_words_for_the_failure_alert(app):
     """An alert names the failed message in words, whatever kind it was (not its code)."""
     from notifications import kinds
 
-    for kind in set(kinds.KINDS) - {"message_failed"}:
+    for kind in set(kinds.KINDS) - {"failed_digest"}:
         for channel in ("email", "sms"):
             words = kinds.failed_words(kind, channel, "An Agency", "A Referrer")
             assert kind not in words, words

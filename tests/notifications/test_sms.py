@@ -100,10 +100,12 @@ def test_twilio_out_of_reach_is_retried(app, db, now):
         (400, 21610, channels.PermanentError),  # the number sent STOP
         (400, 21614, channels.PermanentError),  # not a mobile number
         (404, 20404, channels.PermanentError),
-        (401, 20003, channels.RetryableError),  # our credentials: someone can fix them
-        (429, 20429, channels.RetryableError),
-        (500, 20500, channels.RetryableError),
-        (503, 20503, channels.RetryableError),
+        # Twilio refusing or failing us as a whole: the channel is down (a RetryableError).
+        (401, 20003, channels.ChannelDown),  # our credentials: someone can fix them
+        (429, 20429, channels.ChannelDown),
+        (500, 20500, channels.ChannelDown),
+        (503, 20503, channels.ChannelDown),
+        (409, 20409, channels.RetryableError),  # this message, maybe not next time
     ],
 )
 def test_twilio_errors_are_sorted_into_permanent_and_retryable(status, code, kind):

@@ -16,7 +16,7 @@ from hub.auth.access import referrals_visible_to
 from hub.clock import utcnow
 from hub.models import OutboxMessage, PartnerLinkCode, Referral, User
 from hub.referrals import lifecycle
-from notifications import dispatch
+from notifications import dispatch, sealed
 from partners import links
 from tests.factories import submit, user
 from tests.smtp_support import text_of
@@ -286,7 +286,9 @@ def test_the_forwarding_email_link_opens_the_link_page(db, client, referrals):
     message = db.session.scalar(
         select(OutboxMessage).filter_by(key=f"referral_forwarded:{falls.id}")
     )
-    url = re.search(r"http://hub\.test(/partner/links/\S+)", message.body).group(1)
+    # Sealed in the outbox (notifications.sealed), opened as dispatch opens it to send.
+    sent = sealed.revealed(message)
+    url = re.search(r"http://hub\.test(/partner/links/\S+)", sent.body).group(1)
     # Issued a day ago (when forwarded): still good for another 27 days.
     assert client.get(url).status_code == 200
 
