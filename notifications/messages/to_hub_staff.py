@@ -25,7 +25,6 @@ from hub.clock import in_london
 from hub.extensions import db, insert_or_skip
 from hub.models import JobMark, OutboxMessage, Referral, ReferralEvent, Submission, User
 from notifications import channel_health
-from notifications.channel_health import scrubbed_error  # noqa: F401  (named here before)
 from notifications.kinds import CHANNEL_LABELS, EMAIL, SMS, about
 from notifications.messages.rendering import (
     Rendered,
