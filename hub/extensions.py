@@ -1,6 +1,7 @@
 """Extension singletons, created unbound and bound to an app in ``create_app``."""
 
-from flask import current_app, has_request_context, request
+import re
+
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -61,15 +62,17 @@ def _is_sqlite(dbapi_connection) -> bool:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """WAL lets readers and one writer work at once; the busy timeout waits instead of failing.
-    The driver's own transaction handling is switched off: ``_sqlite_begin`` begins instead."""
+    The driver's own transaction handling is switched off: ``_sqlite_lock_before_changing``
+    begins instead."""
     if not _is_sqlite(dbapi_connection):
         return
-    # pysqlite BEGINs lazily, before the first write only: reads (a locking one included) ran
-    # outside the transaction. SQLAlchemy's recipe: no BEGIN from the driver, ours instead.
+    # No BEGIN from the driver (SQLAlchemy's pysqlite recipe): ours, where the rule below says.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    # Long enough for a scheduler batch on a busy machine: a change waits its turn rather than
+    # failing with "database is locked".
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
@@ -77,43 +80,39 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 # --- One rule for concurrent changes (docs/design.md, "Data") ---------------------------------
 #
-# PostgreSQL: a change reads what it changes with ``SELECT ... FOR UPDATE``; a second change at
-# once waits for the first to commit, then reads what it left. SQLite drops ``FOR UPDATE``, so
-# there every transaction that may write begins ``BEGIN IMMEDIATE``: it takes the database's
-# write lock before its first read, and a second one waits (the busy timeout) until the first
-# has committed, then reads what it left. The same code decides once on both.
-#
-# Which transactions may write: everything but GET and HEAD requests (POST, PUT, PATCH and
-# DELETE requests, CLI commands, scheduler jobs, anything outside a request). A GET or HEAD
-# request begins deferred (``BEGIN``): reads never wait for a writer. A GET view that writes
-# all the same is marked ``@writes_on_get``; a connection of its own that only reads (a streamed
-# export's pages) says so with ``execution_options(reads_only=True)``.
+# A change reads what it changes with ``SELECT ... FOR UPDATE``: a second change at once waits for
+# the first to commit, then reads what it left. PostgreSQL does that itself (READ COMMITTED).
+# SQLite drops ``FOR UPDATE`` and has one writer, so there a transaction takes the database's
+# write lock (``BEGIN IMMEDIATE``) just before its first locking read or its first write: a
+# second change waits (the busy timeout) at that point, then reads what the first left. Plain
+# reads before it run on their own, each seeing what is committed, as on PostgreSQL; so a page
+# that only reads never waits, and a request holds the lock only from where it starts to change
+# things, not while it checks a token or parses a body. (pysqlite's own BEGIN came only before
+# the first write, so the locking reads ran outside the transaction: 20 forwards at once gave
+# 14 forwarded events.)
 
-READING_METHODS = frozenset({"GET", "HEAD"})
-
-
-def writes_on_get(view):
-    """Mark a view that writes even when asked with GET or HEAD: its transactions on SQLite
-    begin IMMEDIATE, as a POST's do. (A wrapping decorator keeps the mark: ``functools.wraps``
-    copies it.)"""
-    view.writes_on_get = True
-    return view
+_READS = ("SELECT", "PRAGMA", "EXPLAIN", "VALUES", "BEGIN", "COMMIT", "ROLLBACK", "RELEASE")
+_WRITES_IN_WITH = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
 
 
-def sqlite_begin_statement(reads_only: bool = False) -> str:
-    """``BEGIN IMMEDIATE`` for a transaction that may write, ``BEGIN`` for one that only reads."""
-    if reads_only:
-        return "BEGIN"
-    if not has_request_context():
-        return "BEGIN IMMEDIATE"
-    if request.method not in READING_METHODS:
-        return "BEGIN IMMEDIATE"
-    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
-    return "BEGIN IMMEDIATE" if getattr(view, "writes_on_get", False) else "BEGIN"
+def takes_write_lock(statement: str, context) -> bool:
+    """Whether a statement needs SQLite's write lock: a write, DDL, a ``SAVEPOINT`` (what follows
+    it may write), or a read the code marked ``FOR UPDATE``."""
+    compiled = getattr(context, "compiled", None)
+    if compiled is not None:
+        if context.isinsert or context.isupdate or context.isdelete or context.isddl:
+            return True
+        if getattr(compiled.statement, "_for_update_arg", None) is not None:
+            return True
+    first = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else ""
+    if first == "WITH":
+        return bool(_WRITES_IN_WITH.search(statement))
+    return first not in _READS
 
 
-@event.listens_for(Engine, "begin")
-def _sqlite_begin(connection):
-    if connection.dialect.name == "sqlite":
-        reads_only = connection.get_execution_options().get("reads_only", False)
-        connection.exec_driver_sql(sqlite_begin_statement(reads_only))
+@event.listens_for(Engine, "before_cursor_execute")
+def _sqlite_lock_before_changing(conn, cursor, statement, parameters, context, executemany):
+    if conn.dialect.name != "sqlite" or conn.connection.dbapi_connection.in_transaction:
+        return
+    if takes_write_lock(statement, context):
+        cursor.execute("BEGIN IMMEDIATE")

@@ -14,9 +14,8 @@ A test runs inside a transaction that is rolled back at its end: what it and the
 commit goes to a savepoint. A test whose data another connection must read (a live server's
 threads, a process, a second app: anything that asks for ``live_server`` or ``database_url``, or is
 marked ``committed``) commits for real instead, and every table is emptied after it.
-On SQLite such a test's own open transaction holds the write lock (every transaction outside a
-request begins IMMEDIATE: ``hub.extensions``), so it commits or rolls back before the server or
-process it started writes.
+On SQLite such a test's own open transaction, once it has written, holds the write lock
+(``hub.extensions``), so it commits or rolls back before the server or process it started writes.
 
 Outside CI a test whose PostgreSQL server or browser is missing is skipped with the reason; with
 ``CI=true`` it fails.
@@ -33,13 +32,12 @@ from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask, has_request_context, request
+from flask import Flask
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import orm
 
 from hub import create_app
 from hub.extensions import db as _db
-from hub.extensions import sqlite_begin_statement
 from tests.factories import submit, user
 from tests.fake_twilio import fake_twilio_fixture  # noqa: F401  (the ``fake_twilio`` fixture)
 from tests.smtp_support import smtp_server_fixture  # noqa: F401  (the ``smtp_server`` fixture)
@@ -356,34 +354,6 @@ def sign_in_as(client, demo_hub):
         return user
 
     return _sign_in
-
-
-# --- No request that reads writes -------------------------------------------------------------
-
-# On SQLite a GET or HEAD request's transaction begins deferred (``hub.extensions``): a write in
-# it fails at once if another connection wrote since it first read. Any test whose GET or HEAD
-# request writes, in a view not marked ``writes_on_get``, fails.
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-_writes_in_reading_requests: list[str] = []
-
-
-@sa.event.listens_for(sa.Engine, "before_cursor_execute")
-def _note_write_in_reading_request(conn, cursor, statement, parameters, context, executemany):
-    if not has_request_context() or not statement.lstrip().upper().startswith(_WRITES):
-        return
-    if sqlite_begin_statement() == "BEGIN":
-        _writes_in_reading_requests.append(f"{request.method} {request.path}: {statement[:80]}")
-
-
-@pytest.fixture(autouse=True)
-def _no_writes_in_reading_requests():
-    _writes_in_reading_requests.clear()
-    yield
-    if _writes_in_reading_requests:
-        pytest.fail(
-            "a GET or HEAD request wrote; mark its view hub.extensions.writes_on_get:\n"
-            + "\n".join(_writes_in_reading_requests[:5])
-        )
 
 
 # --- Browser tests: the app served on loopback, driven by Playwright in Debian's chromium ---

@@ -1,60 +1,67 @@
-"""The one rule for concurrent changes on SQLite (docs/design.md, "Data"): a transaction that
-may write begins ``BEGIN IMMEDIATE``, one that only reads ``BEGIN``."""
+"""The one rule for concurrent changes on SQLite (docs/design.md, "Data"): a transaction takes
+the write lock (``BEGIN IMMEDIATE``) just before its first locking read or first write; plain
+reads before that run on their own and never wait."""
 
 from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
 
-from hub.extensions import sqlite_begin_statement, writes_on_get
+from hub.extensions import takes_write_lock
 
-
-def test_requests_that_read_begin_deferred_and_everything_else_immediate(app):
-    for method in ("GET", "HEAD"):
-        with app.test_request_context("/hub/", method=method):
-            assert sqlite_begin_statement() == "BEGIN"
-    for method in ("POST", "PUT", "PATCH", "DELETE"):
-        with app.test_request_context("/hub/", method=method):
-            assert sqlite_begin_statement() == "BEGIN IMMEDIATE"
-    # CLI commands and scheduler jobs: no request.
-    with app.app_context():
-        assert sqlite_begin_statement() == "BEGIN IMMEDIATE"
-        assert sqlite_begin_statement(reads_only=True) == "BEGIN"
+TABLE = sa.Table("thing", sa.MetaData(), sa.Column("id", sa.Integer, primary_key=True))
 
 
-def test_a_view_marked_writes_on_get_begins_immediate_on_get(tmp_path):
-    app = Flask(__name__)
-
-    @app.get("/stamps")
-    @writes_on_get
-    def stamps():
-        return sqlite_begin_statement()
-
-    @app.get("/reads")
-    def reads():
-        return sqlite_begin_statement()
-
-    client = app.test_client()
-    assert client.get("/stamps").text == "BEGIN IMMEDIATE"
-    assert client.get("/reads").text == "BEGIN"
-
-
-def test_a_writing_transaction_holds_the_write_lock_from_its_first_read(tmp_path):
-    """The driver begins nothing of its own: a transaction that may write takes the write lock
-    before its first read, so a second writer waits for it (here, with no patience, fails at
-    once) instead of reading what the first is about to change; a reader never waits."""
+@pytest.fixture
+def engine(tmp_path):
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'rule.db'}")
-    statements = []
-    sa.event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with engine.begin() as connection:
+        TABLE.create(connection)
+        connection.execute(TABLE.insert().values(id=1))
+    yield engine
+    engine.dispose()
+
+
+def test_reads_take_no_lock_and_a_locking_read_takes_it_first(engine):
     with engine.connect() as first:
-        first.execute(sa.text("SELECT 1"))
-        assert statements[:2] == ["BEGIN IMMEDIATE", "SELECT 1"]
-        with engine.connect() as reader:
-            reader.execution_options(reads_only=True)
-            assert reader.execute(sa.text("SELECT 1")).scalar() == 1
+        first.execute(sa.select(TABLE))
+        assert not first.connection.driver_connection.in_transaction
+        first.execute(sa.select(TABLE).where(TABLE.c.id == 1).with_for_update())
+        assert first.connection.driver_connection.in_transaction
+        with engine.connect() as reader:  # a reader never waits for the writer
+            assert reader.execute(sa.select(TABLE.c.id)).scalar() == 1
         with engine.connect() as second:
             second.connection.driver_connection.execute("PRAGMA busy_timeout=0")
             with pytest.raises(sa.exc.OperationalError, match="locked"):
-                second.execute(sa.text("SELECT 1"))
-    engine.dispose()
+                second.execute(sa.select(TABLE).with_for_update())
+        first.rollback()
+
+
+def test_a_write_takes_the_lock_and_a_second_change_then_sees_the_first(engine):
+    with engine.connect() as first, engine.connect() as second:
+        second.connection.driver_connection.execute("PRAGMA busy_timeout=0")
+        first.execute(TABLE.update().values(id=2))
+        with pytest.raises(sa.exc.OperationalError, match="locked"):
+            second.execute(sa.select(TABLE).with_for_update())
+        second.rollback()
+        first.commit()
+        assert second.execute(sa.select(TABLE.c.id).with_for_update()).scalar() == 2
+        second.rollback()
+
+
+@pytest.mark.parametrize(
+    ("statement", "locks"),
+    [
+        ("SELECT 1", False),
+        ("  select * from thing", False),
+        ("PRAGMA foreign_keys=ON", False),
+        ("WITH t AS (SELECT 1) SELECT * FROM t", False),
+        ("WITH t AS (SELECT 1) INSERT INTO thing SELECT * FROM t", True),
+        ("INSERT INTO thing VALUES (3)", True),
+        ("DELETE FROM thing", True),
+        ("CREATE TABLE other (id INTEGER)", True),
+        ("SAVEPOINT sa_savepoint_1", True),
+    ],
+)
+def test_which_statements_need_the_write_lock(statement, locks):
+    assert takes_write_lock(statement, None) is locks

@@ -275,10 +275,9 @@ def referral_rows(
     pseudonyms: dict[str, str] = {}
     after = snapshot.first_id - 1
     while True:
-        # Each page on its own short connection: a slow download holds no transaction open,
-        # and on SQLite takes no write lock (``hub.extensions``), so it never waits for the
-        # request's own transaction.
-        with db.engine.connect().execution_options(reads_only=True) as connection:
+        # Each page on its own short connection: a slow download holds no transaction open
+        # (and, only reading, takes no write lock on SQLite: ``hub.extensions``).
+        with db.engine.connect() as connection:
             page = connection.execute(statement.where(Referral.id > after).limit(page_size)).all()
         for (
             _id,

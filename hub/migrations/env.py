@@ -98,8 +98,7 @@ def run_migrations_online():
             # SQLite alters a table by copying it and dropping the old one, which foreign keys
             # would refuse. The pragma only takes effect outside a transaction; the keys are
             # checked at the end instead, and the migration fails if any is broken. Said on the
-            # driver's connection: through SQLAlchemy it would begin a transaction first
-            # (``hub.extensions`` begins every SQLite transaction itself).
+            # driver's connection, which is outside any transaction here.
             connection.connection.driver_connection.execute('PRAGMA foreign_keys=OFF')
         context.configure(
             connection=connection,
