@@ -80,8 +80,8 @@ def from_environment(instance_path: str) -> dict:
         secret_key = instance_secret_key(instance_path)
     outbox_key = os.environ.get("HUB_OUTBOX_KEY")
     if not outbox_key:
-        if production:
-            raise RuntimeError("HUB_OUTBOX_KEY must be set when HUB_ENV=production")
+        # Production may leave it unset (an operator who set only SECRET_KEY still starts): the
+        # key is then derived from SECRET_KEY, which is as secret; a key of its own is better.
         outbox_key = hashlib.sha256(f"hub-outbox:{secret_key}".encode()).hexdigest()
     database_url = os.environ.get("DATABASE_URL") or (
         "sqlite:///" + str(Path(instance_path) / "hub.db")
@@ -127,7 +127,7 @@ def from_environment(instance_path: str) -> dict:
         # one is derived from SECRET_KEY, so changing SECRET_KEY would change every pseudonym.
         "HUB_PSEUDONYM_KEY": os.environ.get("HUB_PSEUDONYM_KEY") or None,
         # Seals one-time codes and signed links in the outbox (notifications/sealed.py); any long
-        # random string. Required in production; in development derived from SECRET_KEY.
+        # random string; derived from SECRET_KEY when unset.
         "HUB_OUTBOX_KEY": outbox_key,
         # A visit can take an hour or more: the CSRF token lives as long as the session does.
         "WTF_CSRF_TIME_LIMIT": None,

@@ -486,3 +486,19 @@ def test_every_kind_of_message_has_words_for_the_failure_alert(app):
         for channel in ("email", "sms"):
             words = kinds.failed_words(kind, channel, "An Agency", "A Referrer")
             assert kind not in words, words
+
+
+def test_production_starts_with_only_a_secret_key_and_seals_with_a_key_from_it(
+    monkeypatch, tmp_path
+):
+    """The contract asks production for ``SECRET_KEY`` alone: the outbox's key is derived from it
+    unless ``HUB_OUTBOX_KEY`` is set, and a key of its own is used when it is."""
+    from hub.config import from_environment
+
+    monkeypatch.setenv("HUB_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "production-secret")
+    monkeypatch.delenv("HUB_OUTBOX_KEY", raising=False)
+    derived = from_environment(str(tmp_path))["HUB_OUTBOX_KEY"]
+    assert derived and "production-secret" not in derived
+    monkeypatch.setenv("HUB_OUTBOX_KEY", "an-outbox-key-of-its-own")
+    assert from_environment(str(tmp_path))["HUB_OUTBOX_KEY"] == "an-outbox-key-of-its-own"
