@@ -2,6 +2,7 @@
 
 import re
 
+from flask import has_request_context
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -55,6 +56,10 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 
+REQUEST_WAIT_MS = 30_000
+JOB_WAIT_MS = 300_000
+
+
 def _is_sqlite(dbapi_connection) -> bool:
     return type(dbapi_connection).__module__.startswith("sqlite3")
 
@@ -70,9 +75,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    # Long enough for a scheduler batch on a busy machine: a change waits its turn rather than
-    # failing with "database is locked".
-    cursor.execute("PRAGMA busy_timeout=30000")
+    # A change waits its turn rather than failing with "database is locked": a page for up to
+    # 30 s (a person is waiting), a job or command for up to 5 minutes (another job's batches
+    # may hold the lock again and again: SQLite's waiting is not first come, first served).
+    waits = REQUEST_WAIT_MS if has_request_context() else JOB_WAIT_MS
+    cursor.execute(f"PRAGMA busy_timeout={waits}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

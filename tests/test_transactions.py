@@ -65,3 +65,22 @@ def test_a_write_takes_the_lock_and_a_second_change_then_sees_the_first(engine):
 )
 def test_which_statements_need_the_write_lock(statement, locks):
     assert takes_write_lock(statement, None) is locks
+
+
+def test_a_job_waits_longer_for_the_lock_than_a_page(tmp_path):
+    """A page waits up to 30 s for the write lock; a job or command, whose rival may be another
+    job's batches one after another, up to 5 minutes, rather than failing as "locked"."""
+    from flask import Flask
+
+    from hub.extensions import JOB_WAIT_MS, REQUEST_WAIT_MS
+
+    def busy_timeout() -> int:
+        engine = sa.create_engine(f"sqlite:///{tmp_path / 'wait.db'}")
+        with engine.connect() as connection:
+            waits = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+        engine.dispose()
+        return waits
+
+    assert busy_timeout() == JOB_WAIT_MS == 300_000
+    with Flask(__name__).test_request_context("/"):
+        assert busy_timeout() == REQUEST_WAIT_MS == 30_000
