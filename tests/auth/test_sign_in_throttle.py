@@ -148,3 +148,54 @@ def test_the_lock_counts_as_the_functions_say():
     assert throttle.lock_end(ten_quick[:9], 10, window) is None
     slow = [start + timedelta(minutes=2 * minute) for minute in range(10)]
     assert throttle.lock_end(slow, 10, window) is None
+
+
+def test_behind_a_proxy_the_forwarded_address_is_the_clients(app, database_url, demo_hub, tmp_path):
+    """With HUB_PROXY_COUNT=1 the address is the one the proxy forwarded; without it, a forged
+    X-Forwarded-For changes nothing."""
+    hub = demo_hub["hub"]
+    proxied = create_app(
+        {
+            **TEST_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "HUB_PROXY_COUNT": 1,
+            "HUB_SIGNIN_ADDRESS_ATTEMPTS": 3,
+        },
+        instance_path=str(tmp_path),
+    ).test_client()
+
+    def through_proxy(client, client_address: str, password: str):
+        return client.post(
+            "/login",
+            data={"email": f"guess{client_address}@example.org", "password": password},
+            headers={"X-Forwarded-For": client_address},
+            environ_base={"REMOTE_ADDR": "10.0.0.1"},
+        )
+
+    for _ in range(3):
+        assert through_proxy(proxied, "192.0.2.5", "wrong-password").status_code == 200
+    locked = proxied.post(
+        "/login",
+        data={"email": hub.email, "password": hub.password},
+        headers={"X-Forwarded-For": "192.0.2.5"},
+    )
+    assert locked.status_code == 429
+    elsewhere = proxied.post(
+        "/login",
+        data={"email": hub.email, "password": hub.password},
+        headers={"X-Forwarded-For": "192.0.2.6"},
+    )
+    assert elsewhere.status_code == 302
+
+    app.config["HUB_SIGNIN_ADDRESS_ATTEMPTS"] = 3
+    direct = app.test_client()
+    for number in range(3):
+        forged = f"198.51.100.{number}"
+        assert through_proxy(direct, forged, "wrong-password").status_code == 200
+    forged_again = direct.post(
+        "/login",
+        data={"email": hub.email, "password": hub.password},
+        headers={"X-Forwarded-For": "198.51.100.99"},
+        environ_base={"REMOTE_ADDR": "10.0.0.1"},
+    )
+    assert forged_again.status_code == 429
