@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from hub import config, request_limits, security_headers
 from hub.extensions import csrf, db, login_manager, migrate
@@ -22,6 +23,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+
+    # Behind proxies, the client's address (for sign-in throttling) is the one they forwarded:
+    # trust exactly HUB_PROXY_COUNT of them, never more (a client could forge the rest).
+    if app.config["HUB_PROXY_COUNT"] > 0:
+        count = app.config["HUB_PROXY_COUNT"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
     app.jinja_loader = ChoiceLoader(
         [

@@ -141,6 +141,15 @@ def from_environment(instance_path: str) -> dict:
         # on input").
         "MAX_CONTENT_LENGTH": _int("HUB_MAX_REQUEST_BYTES", 1048576),
         "API_PAGE_SIZE": _int("HUB_API_PAGE_SIZE", 50),
+        # Sign-in throttling (hub/auth/throttle.py): this many failures for one account within
+        # the minutes lock it for as many minutes; as many failures from one address, that
+        # address (docs/design.md, "Sign-in").
+        "HUB_SIGNIN_LOCK_ATTEMPTS": _int("HUB_SIGNIN_LOCK_ATTEMPTS", 10),
+        "HUB_SIGNIN_LOCK_MINUTES": _int("HUB_SIGNIN_LOCK_MINUTES", 15),
+        "HUB_SIGNIN_ADDRESS_ATTEMPTS": _int("HUB_SIGNIN_ADDRESS_ATTEMPTS", 100),
+        # How many proxies in front of the hub set X-Forwarded-For and -Proto (0: none, and the
+        # client's address is the connection's).
+        "HUB_PROXY_COUNT": _int("HUB_PROXY_COUNT", 0),
         # werkzeug's default (scrypt); tests choose a cheaper one to stay quick.
         "PASSWORD_HASH_METHOD": os.environ.get("HUB_PASSWORD_HASH_METHOD") or "scrypt",
     }

@@ -71,6 +71,11 @@ def blank(text: str | None) -> bool:
     return not _INVISIBLE.sub("", text or "").strip()
 
 
+def visible(text: str | None) -> str:
+    """``text`` without its invisible characters or surrounding space: what a length rule counts."""
+    return _INVISIBLE.sub("", text or "").strip()
+
+
 def clean(text: str | None) -> str:
     """``text`` stripped of surrounding space, and empty if it shows nothing at all."""
     text = (text or "").strip()

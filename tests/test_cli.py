@@ -67,7 +67,7 @@ def test_users_create_refuses_a_short_password_and_a_duplicate(runner, db, demo_
     short = create_user(
         runner, ["x@example.org", "--role", "hub", "--org", "age-uk-lambeth-southwark"], "short\n"
     )
-    assert short.exit_code != 0 and "at least 10" in short.output
+    assert short.exit_code != 0 and "at least 12" in short.output
     duplicate = create_user(
         runner,
         ["hub@demo.sail.example", "--role", "hub", "--org", "age-uk-lambeth-southwark"],

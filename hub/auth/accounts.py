@@ -10,7 +10,9 @@ from datetime import datetime
 from flask import current_app
 from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
+from hub import limits
 from hub.extensions import db
 from hub.models import ORGANISATION_KINDS, ROLES, ApiToken, Organisation, User
 
@@ -57,9 +59,32 @@ def ensure_organisation(
     return organisation
 
 
-def check_password_strength(password: str) -> None:
-    if len(password) < 10:
-        raise AccountError("Password must be at least 10 characters long")
+PASSWORD_MIN_LENGTH = 12
+# zxcvbn's scores run 0 (guessed at once) to 4; 3 is "safely unguessable" for an online attack.
+PASSWORD_MIN_SCORE = 3
+
+
+def check_password_strength(password: str, email: str | None = None) -> None:
+    """Refuse a password that is short, blank-looking, common or the email itself, with GOV.UK
+    words saying why (docs/design.md, "Sign-in"). Invisible characters do not count as length."""
+    password = password or ""
+    if limits.blank(password):
+        raise AccountError("Enter a password made of letters, numbers or symbols, not spaces")
+    shown = limits.visible(password)
+    if len(re.sub(r"\s", "", shown)) < PASSWORD_MIN_LENGTH:
+        raise AccountError(
+            f"Password must be at least {PASSWORD_MIN_LENGTH} characters long, not counting spaces"
+        )
+    if email and shown.lower() == email.strip().lower():
+        raise AccountError("Password must not be your email address")
+    inputs = [part for part in re.split(r"[@.]", (email or "").lower()) if part]
+    # zxcvbn looks at the first 72 characters only (a longer password is no weaker).
+    result = zxcvbn(shown[:72], user_inputs=inputs)
+    if result["score"] < PASSWORD_MIN_SCORE:
+        feedback = result["feedback"]
+        hints = [feedback.get("warning") or "", *feedback.get("suggestions", [])]
+        advice = " ".join(hint for hint in hints if hint)
+        raise AccountError("Password is too easy to guess" + (f". {advice}" if advice else ""))
 
 
 def create_user(
@@ -76,7 +101,7 @@ def create_user(
         raise AccountError(f"A {role} user cannot belong to a partner agency")
     if find_user(email) is not None:
         raise AccountError(f"A user with the email {email} already exists")
-    check_password_strength(password)
+    check_password_strength(password, email)
     user = User(
         email=email,
         name=name or email.split("@")[0],

@@ -4,14 +4,24 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import InputRequired
 
-from hub.auth import accounts
+from hub.auth import accounts, throttle
 from hub.auth.access import landing_endpoint, public
+from hub.clock import utcnow
 from hub.extensions import db
 from hub.forms import HubForm
 from hub.models import User
@@ -55,10 +65,18 @@ def login():
         return redirect(url_for(landing_endpoint(current_user.role)))
     form = SignInForm()
     if form.validate_on_submit():
+        now, address = utcnow(), request.remote_addr
+        locked = throttle.locked_until(form.email.data, address, now)
+        if locked is not None:
+            return _locked_page(locked, now)
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
+            throttle.record_failure(form.email.data, address, now)
+            db.session.commit()
             form.email.errors.append("Enter a correct email address and password")
         else:
+            throttle.forget_account(form.email.data)
+            db.session.commit()
             session.clear()
             session.permanent = True
             login_user(user)
@@ -66,6 +84,15 @@ def login():
                 _safe_next(request.args.get("next")) or url_for(landing_endpoint(user.role))
             )
     return render_template("auth/login.html", form=form)
+
+
+def _locked_page(until, now):
+    """The same page whether or not the account exists (docs/design.md, "Sign-in")."""
+    seconds = int((until - now).total_seconds())
+    minutes = max(1, -(-seconds // 60))
+    response = make_response(render_template("auth/locked.html", minutes=minutes), 429)
+    response.headers["Retry-After"] = str(seconds)
+    return response
 
 
 @bp.post("/logout")
