@@ -10,9 +10,8 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import InputRequired
 
-from hub.auth import accounts
+from hub.auth import accounts, sessions
 from hub.auth.access import landing_endpoint, public
-from hub.extensions import db
 from hub.forms import HubForm
 from hub.models import User
 
@@ -20,8 +19,8 @@ bp = Blueprint("auth", __name__)
 
 
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    """Only while the cookie's server-side session is live (``hub.auth.sessions``)."""
+    return sessions.load_user(user_id)
 
 
 class SignInForm(HubForm):
