@@ -1,7 +1,7 @@
 """sessions on the server: one row per sign-in, ended on sign-out or when idle
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-01 12:00:00
 
 - ``user_session``: each sign-in's random id (only its SHA-256), its user, when it started and
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
