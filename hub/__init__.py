@@ -53,7 +53,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from hub import cli, errors, filters, health
     from hub.admin.views import admin
     from hub.api import api
+    from hub.auth import sessions
     from hub.auth import views as auth
+    from hub.auth.account_views import account
     from hub.frontline.submitted_views import referrer
     from hub.frontline.views import frontline
     from hub.manage import manage
@@ -68,9 +70,11 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.login_message = "Sign in to continue"
     login_manager.login_message_category = "info"
     login_manager.user_loader(auth.load_user)
+    sessions.init_app(app)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(account)
     app.register_blueprint(frontline)
     app.register_blueprint(referrer)
     app.register_blueprint(hub_views)

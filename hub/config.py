@@ -131,6 +131,9 @@ def from_environment(instance_path: str) -> dict:
         "HUB_OUTBOX_KEY": outbox_key,
         # A visit can take an hour or more: the CSRF token lives as long as the session does.
         "WTF_CSRF_TIME_LIMIT": None,
+        # A session not used for this long ends on the server (hub/auth/sessions.py); a fraction
+        # is allowed (tests use seconds). Pages warn 2 minutes before.
+        "HUB_IDLE_MINUTES": _float("HUB_IDLE_MINUTES", 30.0),
         "PERMANENT_SESSION_LIFETIME": _int("HUB_SESSION_HOURS", 12) * 3600,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

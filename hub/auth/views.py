@@ -19,7 +19,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import InputRequired
 
-from hub.auth import accounts, throttle
+from hub.auth import accounts, sessions, throttle
 from hub.auth.access import landing_endpoint, public
 from hub.clock import utcnow
 from hub.extensions import db
@@ -30,8 +30,8 @@ bp = Blueprint("auth", __name__)
 
 
 def load_user(user_id: str) -> User | None:
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+    """Only while the cookie's server-side session is live (``hub.auth.sessions``)."""
+    return sessions.load_user(user_id)
 
 
 class SignInForm(HubForm):

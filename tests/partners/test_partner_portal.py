@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from hub.auth import accounts
+from hub.auth import accounts, sessions
 from hub.clock import in_london, to_utc_naive, utcnow
 from hub.models import ContactAttempt, Referral, ReferralEvent
 from hub.referrals import lifecycle
@@ -470,9 +470,11 @@ def test_a_signed_link_user_sees_only_its_one_referral(client, db, demo_hub, for
         utcnow(),
     )
     link_user.link_referral_id = forwarded["smoke"].id
+    session_id = sessions.start(link_user, utcnow())
     db.session.commit()
     with client.session_transaction() as session:  # as partners/link_views signs it in
         session["_user_id"] = str(link_user.id)
+        session[sessions.SESSION_KEY] = session_id
         session["_fresh"] = False
     assert client.get(url(forwarded["smoke"])).status_code == 200
     assert client.get(url(other)).status_code == 404
