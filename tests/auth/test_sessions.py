@@ -98,7 +98,7 @@ def test_changing_ones_password_ends_every_other_session(client, app, demo_hub):
     "fields, message",
     [
         ({"current_password": "not-it-at-all"}, "Your current password is not correct"),
-        ({"new_password": "short", "confirm_password": "short"}, "at least 10 characters"),
+        ({"new_password": "short", "confirm_password": "short"}, "at least 12 characters"),
         ({"confirm_password": "something-else-entirely"}, "The passwords do not match"),
         ({"new_password": ""}, "Enter a new password"),
     ],
