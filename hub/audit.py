@@ -81,27 +81,23 @@ def record(
     )
 
 
-def viewed_referral(actor: User, referral: Referral, now: datetime, where: str) -> None:
-    """``actor`` saw the person's details on ``referral``'s page (``where`` names the page)."""
+def viewed(
+    actor: User, where: str, now: datetime, *, referral: Referral | None = None,
+    submission: Submission | None = None,
+) -> None:  # fmt: skip
+    """``actor`` saw the person's details of ``referral`` or ``submission`` on ``where`` (a
+    page, or an API route), and commit. A page or the API calls it once it has rendered what
+    it shows, so the INSERT is the request's last statement and nothing it read is expired."""
+    shown = submission if submission is not None else referral.submission
     record(
         actor,
         "viewed_person",
         now,
-        person_id=referral.submission.client_id,
-        subject=referral.reference,
-        details={"page": where},
+        person_id=shown.client_id,
+        subject=(referral or submission).reference,
+        details={"where": where},
     )
-
-
-def viewed_submission(actor: User, submission: Submission, now: datetime, where: str) -> None:
-    record(
-        actor,
-        "viewed_person",
-        now,
-        person_id=submission.client_id,
-        subject=submission.reference,
-        details={"page": where},
-    )
+    db.session.commit()
 
 
 # --- The admins' page ---------------------------------------------------------------------------
