@@ -44,7 +44,6 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.init_app(app)
 
     from hub import cli, errors, filters, health
-    from hub.admin import audit_views  # noqa: F401  (adds /admin/audit to ``admin``)
     from hub.admin.views import admin
     from hub.api import api
     from hub.auth import views as auth

@@ -137,3 +137,50 @@ def test_users_token_is_recorded(runner, demo_hub):
     result = runner.invoke(args=["users", "token", "hub@demo.sail.example"])
     assert result.exit_code == 0, result.output
     assert audit_actions("hub@demo.sail.example") == ["token_issued"]
+
+
+def test_upgrading_gives_tokens_already_issued_a_year(tmp_path):
+    """Migration 0009 sets the expiry of tokens issued before it to now + HUB_TOKEN_DAYS, so
+    their callers keep working that long and no token is left without one."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    from hub import create_app
+    from hub.clock import utcnow
+    from tests.conftest import TEST_CONFIG
+
+    app = create_app(
+        {
+            **TEST_CONFIG,
+            "HUB_TOKEN_DAYS": 365,
+            "SQLALCHEMY_DATABASE_URI": "sqlite:///" + str(tmp_path / "old.db"),
+        },
+        instance_path=str(tmp_path / "instance"),
+    )
+    with app.app_context():
+        upgrade(revision="0008")
+        with db.engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO organisation (slug, name, kind, created_at, allow_email_code,"
+                    " active) VALUES ('hub', 'Hub', 'hub', '2026-03-02 09:00:00', 0, 1)"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO user (email, name, password_hash, role, organisation_id, active,"
+                    " created_at) VALUES ('h@example.org', 'H', 'x', 'hub', 1, 1,"
+                    " '2026-03-02 09:00:00')"
+                )
+            )
+            connection.execute(
+                text(
+                    "INSERT INTO api_token (user_id, token_hash, prefix, created_at) "
+                    "VALUES (1, 'abc', 'sail_abc', '2026-03-02 09:00:00')"
+                )
+            )
+        before = utcnow()
+        upgrade()
+        expires_at = db.session.scalar(select(ApiToken.expires_at))
+        assert before + timedelta(days=365) <= expires_at <= utcnow() + timedelta(days=365)
+        db.session.remove()

@@ -75,5 +75,4 @@ def downgrade():
     with op.batch_alter_table('account_link', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_account_link_user_id'))
     op.drop_table('account_link')
-    with op.batch_alter_table('api_token', schema=None) as batch_op:
-        batch_op.drop_column('expires_at')
+    op.drop_column('api_token', 'expires_at')  # plain ALTER TABLE, as 0008

@@ -1,21 +1,15 @@
-"""The audit trail for admins (``/admin/audit``): who viewed or exported which person's
-details, and every change to an account, newest first, with filters and pages
-(``hub.audit``)."""
+"""The filters of the admins' audit trail page (``/admin/audit``, in ``hub.admin.views``)."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, render_template, request
 from govuk_frontend_wtf.wtforms_widgets import GovSelect, GovSubmitInput, GovTextInput
 from wtforms import SelectChoice, SelectField, StringField, SubmitField
 from wtforms.validators import Optional, ValidationError
 
 from hub import audit
-from hub.admin.views import ADMINS, admin
-from hub.auth.access import roles_required
 from hub.forms import HubForm
-from hub.pagination import PageNotFound
 
 ANY_ACTION = SelectChoice("", "Any action")
 
@@ -84,22 +78,3 @@ class AuditFilterForm(HubForm):
             start=day(self.start),
             end=day(self.end),
         )
-
-
-@admin.get("/audit")
-@roles_required(*ADMINS)
-def audit_trail():
-    form = AuditFilterForm(request.args)
-    filters = form.chosen()
-    try:
-        page = audit.events(filters, request.args.get("page", default=1, type=int))
-    except PageNotFound:
-        abort(404)
-    args = {
-        name: request.args[name]
-        for name in ("who", "action", "person", "start", "end")
-        if request.args.get(name)
-    }
-    return render_template(
-        "admin/audit.html", form=form, page=page, args=args, actions=audit.ACTIONS
-    )
