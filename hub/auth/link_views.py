@@ -62,7 +62,7 @@ def set_password(token: str):
             form.password.errors.append(str(error))
         else:
             db.session.commit()
-            flash(f"Your password is set. Sign in with {user.email} and it.", "success")
+            flash(f"Your password is set. Sign in as {user.email} with it.", "success")
             return redirect(url_for("auth.login"))
     invited = link.purpose == account_life.INVITE
     return render_template("account/set_password.html", form=form, invited=invited)
