@@ -1,7 +1,7 @@
 """account life: API tokens expire, emailed links to set a password, the audit trail
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04 15:00:00
 
 - ``api_token.expires_at``: set at issue from ``HUB_TOKEN_DAYS``. Tokens already issued get
@@ -18,8 +18,8 @@ from flask import current_app
 
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0008'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
