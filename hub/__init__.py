@@ -56,6 +56,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from hub.auth import sessions
     from hub.auth import views as auth
     from hub.auth.account_views import account
+    from hub.auth.link_views import account_links
     from hub.frontline.submitted_views import referrer
     from hub.frontline.views import frontline
     from hub.manage import manage
@@ -75,6 +76,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(account)
+    app.register_blueprint(account_links)
     app.register_blueprint(frontline)
     app.register_blueprint(referrer)
     app.register_blueprint(hub_views)

@@ -1,5 +1,7 @@
 """The hub's commands: ``flask --app hub demo load``, ``demo generate``, ``users create``,
-``users token``, ``partners sms``, ``jobs run-due``, ``figures refresh`` and ``scheduler``.
+``users token``, ``users invite``, ``users reset-password``, ``users deactivate``, ``users
+activate``, ``users revoke-tokens``, ``partners sms``, ``jobs run-due``, ``figures refresh``
+and ``scheduler``.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
@@ -14,7 +16,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
-from hub.auth import accounts
+from hub import audit
+from hub.auth import account_life, accounts
 from hub.clock import parse_iso, utcnow
 from hub.demo import history, load
 from hub.extensions import db
@@ -105,14 +108,7 @@ def demo_generate(referrals, months, seed, as_of, events):
 def users_create(email, role, org, name, password_stdin):
     """Create a user. A partner user must name an existing partner agency."""
     now = utcnow()
-    organisation = accounts.find_organisation(org)
-    if organisation is None:
-        if role == "partner":
-            raise click.ClickException(
-                f"No partner agency called {org!r}: a partner user must name an existing partner"
-            )
-        kind = "hub" if role in ("hub", "manager", "admin") else "referrer"
-        organisation = accounts.ensure_organisation(org, kind, now)
+    organisation = _organisation_for(role, org, now)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
@@ -122,22 +118,93 @@ def users_create(email, role, org, name, password_stdin):
     except accounts.AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
+    audit.record(None, "user_created", now, subject=user.email, details={"role": role})
     db.session.commit()
     click.echo(
         f"Created {user.role} user {user.email} in {organisation.name} ({organisation.slug})"
     )
 
 
+def _organisation_for(role: str, org: str, now):
+    """The organisation a new user of ``role`` joins: a partner user's must exist."""
+    organisation = accounts.find_organisation(org)
+    if organisation is None:
+        if role == "partner":
+            raise click.ClickException(
+                f"No partner agency called {org!r}: a partner user must name an existing partner"
+            )
+        kind = "hub" if role in ("hub", "manager", "admin") else "referrer"
+        organisation = accounts.ensure_organisation(org, kind, now)
+    return organisation
+
+
+def _account_change(change, *args):
+    """Run one of ``account_life``'s changes as the command line, and commit; a clear error
+    (and nothing changed) for an unknown email or a change refused."""
+    try:
+        result = change(*args, None, utcnow())
+    except accounts.AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    return result
+
+
 @users_cli.command("token")
 @click.argument("email")
 def users_token(email):
-    """Print a new API token for that user. It is shown once and stored hashed."""
-    user = accounts.find_user(email)
-    if user is None:
-        raise click.ClickException(f"No user with the email {email}")
-    token = accounts.issue_token(user, utcnow())
-    db.session.commit()
-    click.echo(token)
+    """Print a new API token for that user. It is shown once and stored hashed; it lasts
+    HUB_TOKEN_DAYS."""
+    click.echo(_account_change(account_life.issue_token, email))
+
+
+@users_cli.command("invite")
+@click.argument("email")
+@click.option("--role", required=True, type=click.Choice(accounts.ROLES))
+@click.option("--org", "org", required=True, help="Organisation slug or name (created if new).")
+@click.option("--name", default="", help="The person's name.")
+def users_invite(email, role, org, name):
+    """Create a user without a password and email them a link to set one (it works once and
+    lasts HUB_INVITE_LINK_HOURS)."""
+    now = utcnow()
+    organisation = _organisation_for(role, org, now)
+    user = _account_change(
+        lambda actor, when: account_life.invite(email, role, organisation, actor, when, name)
+    )
+    click.echo(f"Invited {user.role} user {user.email}: the link to set a password is emailed")
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+def users_reset_password(email):
+    """Email the user a link to set a new password (it works once and lasts
+    HUB_RESET_LINK_HOURS). Their password works until they set a new one."""
+    user = _account_change(account_life.send_reset, email)
+    click.echo(f"Emailed {user.email} a link to set a new password")
+
+
+@users_cli.command("deactivate")
+@click.argument("email")
+def users_deactivate(email):
+    """The user can no longer sign in or use the API; signed out everywhere."""
+    user = _account_change(account_life.deactivate, email)
+    click.echo(f"Deactivated {user.email}: signed out, and their API tokens answer 401")
+
+
+@users_cli.command("activate")
+@click.argument("email")
+def users_activate(email):
+    """Let a deactivated user sign in again (tokens revoked before stay revoked)."""
+    user = _account_change(account_life.activate, email)
+    click.echo(f"Activated {user.email}: they can sign in again")
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("email")
+def users_revoke_tokens(email):
+    """Every API token of the user answers 401 from now on."""
+    revoked = _account_change(account_life.revoke_tokens, email)
+    click.echo(f"Revoked {revoked} API {'token' if revoked == 1 else 'tokens'} of {email.strip()}")
 
 
 @jobs_cli.command("run-due")

@@ -129,6 +129,11 @@ def from_environment(instance_path: str) -> dict:
         # Seals one-time codes and signed links in the outbox (notifications/sealed.py); any long
         # random string; derived from SECRET_KEY when unset.
         "HUB_OUTBOX_KEY": outbox_key,
+        # How long a new API token lasts; and an emailed link to set a password, for an
+        # invitation and for a reset (hub/auth/account_life.py).
+        "HUB_TOKEN_DAYS": _int("HUB_TOKEN_DAYS", 365),
+        "HUB_INVITE_LINK_HOURS": _int("HUB_INVITE_LINK_HOURS", 72),
+        "HUB_RESET_LINK_HOURS": _int("HUB_RESET_LINK_HOURS", 2),
         # A visit can take an hour or more: the CSRF token lives as long as the session does.
         "WTF_CSRF_TIME_LIMIT": None,
         # A session not used for this long ends on the server (hub/auth/sessions.py); a fraction

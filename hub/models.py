@@ -79,6 +79,8 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Set at issue from ``HUB_TOKEN_DAYS``; the token answers 401 from then on.
+    expires_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 

@@ -28,7 +28,8 @@ PARTNER = "Partner agency"
 REFERRER = "Referrer"
 CLIENT = "Client"
 HUB_STAFF = "Hub staff"
-AUDIENCES = (PARTNER, REFERRER, CLIENT, HUB_STAFF)
+ACCOUNT_HOLDER = "Account holder"
+AUDIENCES = (PARTNER, REFERRER, CLIENT, HUB_STAFF, ACCOUNT_HOLDER)
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,20 @@ KINDS: dict[str, Kind] = {
             "Summary of the agency's open referrals",
             "the daily summary {channel} to a partner agency",
             {EMAIL: "Once a day from 08:00, to each agency with referrals waiting for contact"},
+        ),
+        Kind(
+            "account_invite",
+            ACCOUNT_HOLDER,
+            "Invitation to set a password",
+            "the invitation {channel} to a new user",
+            {EMAIL: "When an administrator invites a user (flask --app hub users invite)"},
+        ),
+        Kind(
+            "password_reset",
+            ACCOUNT_HOLDER,
+            "Link to set a new password",
+            "the password reset {channel} to a user",
+            {EMAIL: "When an administrator sends a reset (flask --app hub users reset-password)"},
         ),
     )
 }

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from flask import Blueprint, abort, render_template, request, url_for
 from flask_login import current_user
 
+from hub import audit
 from hub.auth.access import acting_user, roles_required
 from hub.clock import utcnow
+from hub.extensions import db
 from hub.filters import london_time
 from hub.labels import outcome_label
 from hub.models import Referral
@@ -97,7 +99,12 @@ def _referral_page(referral_id: int, error: str | None = None, status: int = 200
 @partner_portal.get("/referrals/<int:referral_id>")
 @roles_required("partner")
 def referral(referral_id: int):
-    return _referral_page(referral_id)
+    page = _referral_page(referral_id)
+    user = acting_user()
+    # A partner that opened a signed link with a code is a stand-in user seeing this page.
+    where = "partner signed link" if user.link_referral_id is not None else "partner referral page"
+    audit.viewed(user, where, utcnow(), referral=db.session.get(Referral, referral_id))
+    return page
 
 
 def _url_of(referral: Referral) -> str:

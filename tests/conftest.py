@@ -54,6 +54,9 @@ TEST_CONFIG = {
     "WTF_CSRF_ENABLED": False,
     "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
     "HUB_BASE_URL": "http://hub.test",
+    # Tests issue tokens as of ``NOW`` (2026) and the API checks them against the real clock:
+    # a century keeps them live; the tests of expiry choose their own.
+    "HUB_TOKEN_DAYS": 36500,
 }
 BACKENDS = ("sqlite", "postgresql")
 NOW = datetime(2026, 3, 2, 9, 0, 0)  # the ``now`` fixture, and when the demo hub was loaded

@@ -1,9 +1,11 @@
 """The commands docs/design.md promises: demo load, users create, users token, db upgrade."""
 
+import pytest
 from sqlalchemy import func, select
 
 from hub.auth import accounts
 from hub.models import ApiToken, Organisation, QuestionnaireVersion, User
+from tests.conftest import NOW
 
 
 def create_user(runner, args: list[str], password_line: str):
@@ -83,8 +85,9 @@ def test_users_token_prints_a_token_that_is_stored_hashed(runner, db, demo_hub):
     assert token.startswith("sail_") and len(token) > 40
     stored = db.session.scalar(select(ApiToken))
     assert token not in (stored.token_hash, stored.prefix)
-    assert accounts.user_for_token(token).email == "hub@demo.sail.example"
-    assert accounts.user_for_token(token + "x") is None
+    assert accounts.user_for_token(token, NOW).email == "hub@demo.sail.example"
+    with pytest.raises(accounts.TokenRefused):
+        accounts.user_for_token(token + "x", NOW)
 
 
 def test_users_token_for_an_unknown_user(runner, db):

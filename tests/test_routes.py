@@ -20,6 +20,9 @@ PUBLIC_ENDPOINTS = {
     "partner_links.open_link",
     "partner_links.send_code",  # emails a code to the agency's own address only, 5 an hour
     "partner_links.enter_code",  # the code (5 wrong guesses at most) is how they sign in
+    # An emailed invitation or reset link: the single-use, expiring token is the key; an
+    # unknown token shows only that it is not valid.
+    "account_links.set_password",
     # Twilio calls it with delivery receipts: a valid X-Twilio-Signature is its guard, and
     # without one it answers 403 and changes nothing.
     "webhooks.twilio_status",

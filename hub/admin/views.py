@@ -1,11 +1,14 @@
-"""Admin pages (``/admin/...``): the text of every message the hub sends, as samples, and the
-development mailbox of messages sent while a channel had no credentials."""
+"""Admin pages (``/admin/...``): the text of every message the hub sends, as samples, the
+development mailbox of messages sent while a channel had no credentials, and the audit trail
+(``hub.audit``): who viewed or exported which person's details, and every account change."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 
+from hub import audit
 from hub.admin import queries
+from hub.admin.audit_forms import AuditFilterForm
 from hub.admin.message_words import channel_words
 from hub.auth.access import roles_required
 from hub.pagination import PageNotFound
@@ -52,4 +55,23 @@ def _live_note(live: list[str]) -> str | None:
     return (
         f"{channels_live[0].upper()}{channels_live[1:]} {verb} live: {pronoun} sent for real. "
         "Only messages sent without credentials appear here."
+    )
+
+
+@admin.get("/audit")
+@roles_required(*ADMINS)
+def audit_trail():
+    form = AuditFilterForm(request.args)
+    filters = form.chosen()
+    try:
+        page = audit.events(filters, request.args.get("page", default=1, type=int))
+    except PageNotFound:
+        abort(404)
+    args = {
+        name: request.args[name]
+        for name in ("who", "action", "person", "start", "end")
+        if request.args.get(name)
+    }
+    return render_template(
+        "admin/audit.html", form=form, page=page, args=args, actions=audit.ACTIONS
     )

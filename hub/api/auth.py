@@ -1,7 +1,9 @@
 """Bearer-token authentication for the API, and who may use each route.
 
 ``api_roles`` is the API's ``roles_required``: it sets ``view.access`` for the route guard test,
-answers 401 for a missing or unknown token and 403 for a role that may not use the route.
+answers 401 for a missing, unknown, revoked or expired token (or a deactivated user's; the
+error's code says which: ``unauthorised``, ``token_revoked``, ``token_expired``,
+``account_deactivated``) and 403 for a role that may not use the route.
 """
 
 from __future__ import annotations
@@ -10,7 +12,8 @@ from functools import wraps
 
 from flask import g, request
 
-from hub.auth.accounts import user_for_token
+from hub.auth.accounts import TokenRefused, user_for_token
+from hub.clock import utcnow
 from hub.errors import api_error
 from hub.models import ROLES
 
@@ -24,8 +27,8 @@ def _bearer_token() -> str | None:
     return token.strip()
 
 
-def _unauthorised(message: str, challenge: str):
-    response, status = api_error(401, "unauthorised", message)
+def _unauthorised(message: str, challenge: str, code: str = "unauthorised"):
+    response, status = api_error(401, code, message)
     response.headers["WWW-Authenticate"] = challenge
     return response, status
 
@@ -43,11 +46,11 @@ def api_roles(*roles: str):
                 return _unauthorised(
                     "Send an API token in the header: Authorization: Bearer <token>", REALM
                 )
-            user = user_for_token(token)
-            if user is None:
+            try:
+                user = user_for_token(token, utcnow())
+            except TokenRefused as refused:
                 return _unauthorised(
-                    "That API token is not valid: it may have been revoked. Ask for a new one.",
-                    f'{REALM}, error="invalid_token"',
+                    refused.message, f'{REALM}, error="invalid_token"', code=refused.code
                 )
             if user.role not in roles:
                 return api_error(403, "forbidden", "Your role may not use this part of the API.")

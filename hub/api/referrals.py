@@ -13,6 +13,7 @@ from flask import current_app, jsonify, request
 from sqlalchemy import not_, select
 from sqlalchemy.orm import selectinload
 
+from hub import audit
 from hub.api import api, serialise
 from hub.api.auth import api_roles
 from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text, query_int
@@ -101,7 +102,10 @@ def _filters(now: datetime) -> list:
 @api.get("/referrals/<int:referral_id>")
 @api_roles(*READERS)
 def show_referral(referral_id: int):
-    return jsonify(serialise.referral(_visible_referral(referral_id), utcnow()))
+    row, now = _visible_referral(referral_id), utcnow()
+    response = jsonify(serialise.referral(row, now))
+    audit.viewed(acting_user(), "GET /api/v1/referrals/{id}", now, referral=row)
+    return response
 
 
 @api.get("/referrals/<int:referral_id>/events")

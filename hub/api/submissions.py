@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from hub import limits
+from hub import audit, limits
 from hub.api import api, serialise
 from hub.api.auth import api_roles
 from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text
@@ -80,7 +80,10 @@ def show_submission(submission_id: int):
     row = db.session.get(Submission, submission_id)
     if row is None or (user.role == "frontline" and row.submitted_by_id != user.id):
         raise not_found("There is no submission with that id.")
-    return jsonify(serialise.submission(row, utcnow(), referrer=_is_referrer(user)))
+    now = utcnow()
+    response = jsonify(serialise.submission(row, now, referrer=_is_referrer(user)))
+    audit.viewed(user, "GET /api/v1/submissions/{id}", now, submission=row)
+    return response
 
 
 def _is_referrer(user) -> bool:

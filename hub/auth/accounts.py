@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import func, or_, select
@@ -139,25 +139,54 @@ def _token_hash(token: str) -> str:
 
 
 def issue_token(user: User, now: datetime) -> str:
-    """A new API token: returned once, stored only as its hash."""
+    """A new API token: returned once, stored only as its hash; it lasts ``HUB_TOKEN_DAYS``."""
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     db.session.add(
-        ApiToken(user=user, token_hash=_token_hash(token), prefix=token[:12], created_at=now)
+        ApiToken(
+            user=user,
+            token_hash=_token_hash(token),
+            prefix=token[:12],
+            created_at=now,
+            expires_at=now + timedelta(days=current_app.config["HUB_TOKEN_DAYS"]),
+        )
     )
     db.session.flush()
     return token
 
 
-def user_for_token(token: str) -> User | None:
-    """The active user a live token belongs to: one indexed lookup, no password hash."""
-    if not token:
-        return None
-    return db.session.scalar(
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == _token_hash(token),
-            ApiToken.revoked_at.is_(None),
-            User.active.is_(True),
-        )
+class TokenRefused(Exception):
+    """Why a token opens nothing: ``code`` for the API's error, ``message`` in words."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def user_for_token(token: str, now: datetime) -> User:
+    """The active user a live token belongs to: one indexed lookup, no password hash.
+    ``TokenRefused`` for an unknown, revoked or expired token, or one of a deactivated user."""
+    found = (
+        db.session.execute(
+            select(ApiToken.revoked_at, ApiToken.expires_at, User)
+            .join(User, ApiToken.user_id == User.id)
+            .where(ApiToken.token_hash == _token_hash(token or ""))
+        ).first()
+        if token
+        else None
     )
+    if found is None:
+        raise TokenRefused(
+            "unauthorised",
+            "That API token is not valid: it may have been revoked. Ask for a new one.",
+        )
+    revoked_at, expires_at, user = found
+    if revoked_at is not None:
+        raise TokenRefused("token_revoked", "That API token has been revoked. Ask for a new one.")
+    if expires_at is not None and expires_at <= now:
+        raise TokenRefused("token_expired", "That API token has expired. Ask for a new one.")
+    if not user.active:
+        raise TokenRefused(
+            "account_deactivated", "The account this API token belongs to is deactivated."
+        )
+    return user

@@ -17,6 +17,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from hub import audit as trail
 from hub.extensions import db
 from hub.figures.export_rows import (
     REFERRAL_HEADER,
@@ -294,4 +295,11 @@ def record_export(
         created_at=now,
     )
     db.session.add(audit)
+    trail.record(
+        user,
+        "exported",
+        now,
+        subject=f"{kind} as {file_format}",
+        details={"filters": filters.as_args(), "rows": rows},
+    )
     return audit

@@ -52,6 +52,7 @@ class QuestionnaireView:
 
     id: int
     reference: str
+    client_id: int  # for the audit trail
     client_name: str
     received_at: datetime
     referrals: list[ReferralView]
@@ -144,6 +145,7 @@ def _view(submission: Submission) -> QuestionnaireView:
     return QuestionnaireView(
         id=submission.id,
         reference=submission.reference,
+        client_id=submission.client_id,
         client_name=submission.client.full_name,
         received_at=submission.received_at,
         referrals=[

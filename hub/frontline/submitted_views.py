@@ -9,7 +9,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user
 
+from hub import audit
 from hub.auth.access import roles_required
+from hub.clock import utcnow
+from hub.extensions import db
 from hub.frontline import submitted_queries as queries
 
 referrer = Blueprint("referrer", __name__, url_prefix="/questionnaires/submitted")
@@ -33,4 +36,14 @@ def questionnaire(submission_id: int):
     found = queries.questionnaire_of(current_user.id, submission_id)
     if found is None:
         abort(404)
-    return render_template("frontline/submitted_questionnaire.html", questionnaire=found)
+    page = render_template("frontline/submitted_questionnaire.html", questionnaire=found)
+    audit.record(
+        current_user._get_current_object(),
+        "viewed_person",
+        utcnow(),
+        person_id=found.client_id,
+        subject=found.reference,
+        details={"where": "referrer's questionnaire page"},
+    )
+    db.session.commit()
+    return page

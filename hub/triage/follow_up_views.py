@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from hub import audit
 from hub.auth.access import acting_user, roles_required
 from hub.clock import utcnow
 from hub.models import Submission
@@ -82,7 +83,9 @@ def follow_up(submission_id: int):
         return redirect(_recorded_url(submission))
     form = FollowUpForm(formdata=None)
     form.set_partners(service.partners_of(submission))
-    return _record_page(submission, form)
+    page = _record_page(submission, form)
+    audit.viewed(acting_user(), "follow-up page", utcnow(), submission=submission)
+    return page
 
 
 @follow_ups.post("/<int:submission_id>")
@@ -169,7 +172,10 @@ def _recorded_page(
 @follow_ups.get("/<int:submission_id>/recorded")
 @roles_required(*VIEWERS)
 def recorded(submission_id: int):
-    return _recorded_page(_submission_or_404(submission_id))
+    submission = _submission_or_404(submission_id)
+    page = _recorded_page(submission)
+    audit.viewed(acting_user(), "follow-up recorded page", utcnow(), submission=submission)
+    return page
 
 
 @follow_ups.post("/<int:submission_id>/refer-again")

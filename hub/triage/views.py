@@ -16,9 +16,11 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
+from hub import audit
 from hub.admin.queries import messages_of_referral
 from hub.auth.access import acting_user, roles_required
 from hub.clock import utcnow
+from hub.extensions import db
 from hub.filters import london_time
 from hub.labels import status_label
 from hub.models import Referral
@@ -143,7 +145,10 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
 @hub_views.get("/referrals/<int:referral_id>")
 @roles_required(*VIEWERS)
 def referral(referral_id: int):
-    return _referral_page(referral_id)
+    page = _referral_page(referral_id)
+    referral = db.session.get(Referral, referral_id)  # loaded by the page: no query
+    audit.viewed(acting_user(), "hub referral page", utcnow(), referral=referral)
+    return page
 
 
 def _refused(referral_id: int):

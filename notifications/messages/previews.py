@@ -15,6 +15,7 @@ from flask import current_app
 
 from notifications.kinds import EMAIL, KINDS, SMS
 from notifications.messages.rendering import Rendered, uk_day
+from notifications.messages.to_account_holders import account_link_email, set_password_url
 from notifications.messages.to_hub_staff import (
     DueFollowUp,
     FailedLine,
@@ -160,6 +161,15 @@ def samples() -> dict[tuple[str, str], Rendered]:
         ),
         ("partner_digest", EMAIL): partner_digest_email(
             SAMPLE_PARTNER, uk_day(SAMPLE_NOW), 2, 3, 1, partner_inbox_url()
+        ),
+        ("account_invite", EMAIL): account_link_email(
+            "account_invite",
+            set_password_url("sample-link"),
+            72,
+            SAMPLE_NOW + timedelta(hours=72),
+        ),
+        ("password_reset", EMAIL): account_link_email(
+            "password_reset", set_password_url("sample-link"), 2, SAMPLE_NOW + timedelta(hours=2)
         ),
     }
 

@@ -55,7 +55,13 @@ def test_every_template_has_a_sample_and_every_variable_is_given(app):
     kinds = {(preview.kind, preview.channel) for preview in shown}
     assert len(kinds) == len(shown)  # one sample per kind and channel
     for preview in shown:
-        assert preview.audience in ("Partner agency", "Referrer", "Client", "Hub staff")
+        assert preview.audience in (
+            "Partner agency",
+            "Referrer",
+            "Client",
+            "Hub staff",
+            "Account holder",
+        )
         assert preview.when and preview.body
         if preview.channel == "email":
             assert preview.subject and preview.html
