@@ -91,6 +91,7 @@ EVENT_LABELS = {
     "rerouted": "Re-routed to another partner",
     "reopened": "Reopened",
     "note": "Note added",
+    "erased": "The client’s personal details erased on request",
     # Recorded by the scheduler's SLA watch (hub/jobs/watch.py).
     "forward_warning": "Hub staff warned: not yet forwarded",
     "forward_breach": "Not forwarded within the forwarding deadline",
@@ -123,6 +124,7 @@ DETAIL_LABELS = {
     "to": "New referral",
     "rerouted_from": "Re-routed from",
     "source": "Added from",
+    "request": "Request",
 }
 # As the partner reads them: the moment of contact it recorded itself.
 PARTNER_DETAIL_LABELS = {**DETAIL_LABELS, "contacted_at": "Contact made"}
