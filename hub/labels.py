@@ -92,6 +92,7 @@ EVENT_LABELS = {
     "reopened": "Reopened",
     "note": "Note added",
     "erased": "The client’s personal details erased on request",
+    "exported": "Everything held about the client exported (subject access)",
     # Recorded by the scheduler's SLA watch (hub/jobs/watch.py).
     "forward_warning": "Hub staff warned: not yet forwarded",
     "forward_breach": "Not forwarded within the forwarding deadline",
