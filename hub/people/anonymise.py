@@ -238,14 +238,22 @@ class ErasureRefused(ValueError):
     """No reason, or one that cannot be stored: nothing was changed."""
 
 
+def reason_problem(reason: str | None) -> str | None:
+    """Why ``reason`` cannot be an erasure's reason (blank, too long, unstorable), or None."""
+    text = limits.clean(reason)
+    if not text:
+        return "Enter the reason for erasing this person’s details"
+    return limits.text_problem(text, "Reason", limits.NOTE)
+
+
 def erase(client: Client, actor: User | None, now: datetime, reason: str) -> list[Referral]:
     """Erase one client on request: cancel their open referrals through the lifecycle with the
     reason (telling partners that had them), record the erasure on each referral's history, then
     remove the details as retention does. Answers the referrals cancelled. Callers commit."""
+    problem = reason_problem(reason)
+    if problem:
+        raise ErasureRefused(problem)
     reason = limits.clean(reason)
-    problem = limits.text_problem(reason, "Reason", limits.NOTE)
-    if not reason or problem:
-        raise ErasureRefused(problem or "Enter the reason for erasing this person’s details")
     if client.anonymised_at is not None:
         raise ErasureRefused("This person’s details have already been removed")
     referrals = list(
