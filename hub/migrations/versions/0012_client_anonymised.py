@@ -1,7 +1,7 @@
 """when a client's personal details were removed (retention or erasure on request)
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-04 12:00:00
 
 - ``client.anonymised_at``: set by ``hub.people.anonymise`` when it removes the client's name,
@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009'
-down_revision = '0008'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 
