@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.init_app(app)
 
     from hub import cli, errors, filters, health
+    from hub.admin.people import admin_people
     from hub.admin.views import admin
     from hub.api import api
     from hub.auth import sessions
@@ -85,6 +86,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(follow_ups)
     app.register_blueprint(hub_messages)
     app.register_blueprint(admin)
+    app.register_blueprint(admin_people)
     app.register_blueprint(manage)
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, not cookies: no CSRF to protect against

@@ -34,6 +34,8 @@ ACTIONS = {
     "role_changed": "Changed a role",
     "password_reset_sent": "Sent a password reset link",
     "password_set": "Set a password",
+    "person_exported": "Exported everything held about a person",
+    "person_erased": "Erased a person's details on request",
 }
 
 

@@ -23,6 +23,7 @@ from hub.demo import history, load
 from hub.extensions import db
 from hub.figures import stored
 from hub.jobs import schedule
+from hub.people.cli import people_cli
 from partners import directory
 
 demo_cli = AppGroup("demo", help="Demo data for development.")
@@ -285,3 +286,4 @@ def init_app(app):
     app.cli.add_command(jobs_cli)
     app.cli.add_command(partners_cli)
     app.cli.add_command(figures_cli)
+    app.cli.add_command(people_cli)

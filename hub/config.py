@@ -118,6 +118,10 @@ def from_environment(instance_path: str) -> dict:
         # Signed links to one referral, for partners without accounts, and their one-time codes.
         "HUB_PARTNER_LINK_DAYS": _int("HUB_PARTNER_LINK_DAYS", 28),
         "HUB_PARTNER_CODE_MINUTES": _int("HUB_PARTNER_CODE_MINUTES", 15),
+        # Personal details are removed this many months after a person's last referral ended,
+        # and unfinished questionnaire drafts deleted this many days after their last change.
+        "HUB_RETENTION_MONTHS": _int("HUB_RETENTION_MONTHS", 24),
+        "HUB_DRAFT_DAYS": _int("HUB_DRAFT_DAYS", 7),
         # The hub team's shared mailbox for alerts (e.g. a message that failed for good); several
         # addresses may be separated by commas. Unset: every active hub user gets them.
         "HUB_ALERT_EMAIL": os.environ.get("HUB_ALERT_EMAIL") or None,

@@ -116,6 +116,8 @@ class Client(db.Model):
     contact_times: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime]
     consent_withdrawn_at: Mapped[datetime | None]
+    # When ``hub.people.anonymise`` removed the personal details (retention or erasure).
+    anonymised_at: Mapped[datetime | None]
 
     @property
     def full_name(self) -> str:

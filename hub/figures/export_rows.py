@@ -91,9 +91,12 @@ def age_band(date_of_birth: date, day: date) -> str:
 
 
 def postcode_district(postcode: str | None) -> str:
-    """The outward code of a UK postcode: "SE5" from "SE5 8AB" (or "se58ab")."""
+    """The outward code of a UK postcode: "SE5" from "SE5 8AB" (or "se58ab"); an outward code
+    alone (what ``hub.people.anonymise`` keeps of a postcode) is its own district."""
     compact = "".join((postcode or "").split()).upper()
-    return compact[:-3] if len(compact) > 3 else ""
+    if len(compact) > 4 or compact[-2:].isalpha():  # a whole postcode ends "9AA"
+        return compact[:-3] if len(compact) > 3 else ""
+    return compact
 
 
 # --- Referral rows ------------------------------------------------------------------------------

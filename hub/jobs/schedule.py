@@ -13,6 +13,7 @@ from datetime import datetime
 
 from hub.figures import stored
 from hub.jobs import watch
+from hub.people import anonymise
 from notifications import dispatch
 from notifications.messages import to_hub_staff
 
@@ -29,6 +30,8 @@ JOBS: list[tuple[str, Callable[[datetime], Summary]]] = [
     ("failure digest", to_hub_staff.failed_digest_job),
     ("dispatch email", dispatch.dispatch_email),
     ("dispatch sms", dispatch.dispatch_sms),
+    # Once a day: stale drafts and the personal details past the retention period.
+    ("retention", anonymise.retention_job),
     # Last, so the figures' counts take in everything this run changed.
     ("figures", stored.refresh_job),
 ]

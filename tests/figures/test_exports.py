@@ -61,7 +61,17 @@ def test_the_bands_cover_every_age_once():
 
 @pytest.mark.parametrize(
     ("postcode", "district"),
-    [("SE5 8AB", "SE5"), ("sw1a1aa", "SW1A"), ("N1 9GU", "N1"), ("EC1A 1BB", "EC1A"), ("", "")],
+    [
+        ("SE5 8AB", "SE5"),
+        ("sw1a1aa", "SW1A"),
+        ("N1 9GU", "N1"),
+        ("EC1A 1BB", "EC1A"),
+        ("", ""),
+        # What retention keeps of a postcode: the district alone.
+        ("SE5", "SE5"),
+        ("SW1A", "SW1A"),
+        ("N1", "N1"),
+    ],
 )
 def test_postcode_district_is_the_outward_code(postcode, district):
     assert export_rows.postcode_district(postcode) == district

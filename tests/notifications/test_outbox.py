@@ -263,6 +263,7 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "failure digest: 0 failed for good, 0 digests",
         "dispatch email: 4 sent, 0 to retry, 0 failed",
         "dispatch sms: 0 sent, 0 to retry, 0 failed",
+        "retention: 0 drafts deleted, 0 people anonymised",
         # The figures' counts for the questionnaire's UTC date: the two London days it can be.
         "figures: 2 days counted",
     ]
@@ -275,6 +276,7 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "failure digest: 0 failed for good, 0 digests",
         "dispatch email: 0 sent, 0 to retry, 0 failed",
         "dispatch sms: 0 sent, 0 to retry, 0 failed",
+        "retention: 0 drafts deleted, 0 people anonymised",
         "figures: 0 days counted",
     ]
     assert len(smtp_server.messages) == 4
