@@ -16,21 +16,8 @@ from hub import audit
 from hub.extensions import db
 from hub.models import Client, OutboxMessage, Submission, User
 
-CLIENT_FIELDS = (
-    "given_name",
-    "family_name",
-    "date_of_birth",
-    "address",
-    "postcode",
-    "borough",
-    "phone",
-    "email",
-    "preferred_contact",
-    "contact_times",
-    "created_at",
-    "consent_withdrawn_at",
-    "anonymised_at",
-)
+# Everything the client's row holds (subject access is everything, so no list to keep up).
+CLIENT_FIELDS = tuple(column.key for column in Client.__table__.columns if column.key != "id")
 
 
 def _plain(value):
