@@ -243,3 +243,20 @@ def check(user: User, code: str | None, now: datetime, recovery: bool = True) ->
 def code_for(row: TwoFactor, now: datetime) -> str:
     """The app's code at ``now``: for tests and the demo, as an authenticator would show it."""
     return pyotp.TOTP(secret_of(row)).generate_otp(_step(now))
+
+
+def reset_for(email: str, actor: User | None, now: datetime) -> User:
+    """An administrator's reset for a lost phone (``users reset-2fa``): the factor and recovery
+    codes are removed and every session of the user ends; a user whose role requires one sets
+    it up again at their next sign-in. Recorded."""
+    from hub.auth import sessions
+    from hub.auth.accounts import AccountError, find_user
+
+    user = find_user(email)
+    if user is None or user.link_referral_id is not None:
+        raise AccountError(f"No user with the email {email.strip()}")
+    if not remove(user):
+        raise AccountError(f"{user.email} has no second factor set up")
+    sessions.end_all(user, now)
+    audit.record(actor, "two_factor_reset", now, subject=user.email, details={"by": "admin"})
+    return user

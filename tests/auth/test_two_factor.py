@@ -199,3 +199,99 @@ def test_other_roles_are_not_asked(app, client, demo_hub, at, role):
 def test_without_the_setting_no_one_is_asked_to_set_it_up(app, client, demo_hub, at):
     app.config["HUB_REQUIRE_2FA"] = False
     assert password(client, demo_hub["admin"]).headers["Location"] == "/hub/referrals"
+
+
+# --- Resetting and new recovery codes -----------------------------------------------------------
+
+
+def test_users_reset_2fa_removes_it_signs_out_and_is_recorded(app, client, runner, demo_hub, at):
+    app.config["HUB_REQUIRE_2FA"] = True
+    hub_user = demo_hub["hub"]
+    row, _ = set_up_for(hub_user.email, MOMENT)
+    now = at(MOMENT + timedelta(seconds=30))
+    password(client, hub_user)
+    client.post("/login/code", data={"code": two_factor.code_for(row, now)})
+    assert can_open_the_queue(client)
+
+    result = runner.invoke(args=["users", "reset-2fa", hub_user.email])
+
+    assert result.exit_code == 0, result.output
+    assert "Reset the second factor of hub@" in result.output
+    assert not can_open_the_queue(client)
+    assert two_factor.factor_of(accounts.find_user(hub_user.email)) is None
+    event = _db.session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "two_factor_reset")
+    ).one()
+    assert event.actor == "command line" and event.subject == hub_user.email
+    # Signing in again asks for a new set-up.
+    assert password(client, hub_user).headers["Location"] == "/login/two-factor"
+    again = runner.invoke(args=["users", "reset-2fa", hub_user.email])
+    assert again.exit_code != 0 and "has no second factor set up" in again.output
+    unknown = runner.invoke(args=["users", "reset-2fa", "nobody@example.com"])
+    assert unknown.exit_code != 0 and "No user with the email" in unknown.output
+
+
+def test_anyone_may_set_it_up_from_their_account(client, sign_in_as, at):
+    frontline = sign_in_as("frontline")
+    page = client.get("/account/two-factor")
+    assert "Set up your second factor" in page_text(page)
+    row = two_factor.factor_of(accounts.find_user(frontline.email))
+
+    done = client.post("/account/two-factor", data={"code": two_factor.code_for(row, MOMENT)})
+
+    assert "Your recovery codes" in page_text(done)
+    assert "10 unused recovery codes" in page_text(client.get("/account/two-factor"))
+    client.post("/logout")
+    response = password(client, frontline)
+    assert response.headers["Location"] == "/login/code"  # asked from now on
+
+
+def test_resetting_from_the_account_needs_the_password_and_a_code(client, demo_hub, at):
+    hub_user = demo_hub["hub"]
+    row, _ = set_up_for(hub_user.email, MOMENT)
+    now = at(MOMENT + timedelta(seconds=30))
+    password(client, hub_user)
+    client.post("/login/code", data={"code": two_factor.code_for(row, now)})
+    now = at(now + timedelta(seconds=30))
+    code = two_factor.code_for(row, now)
+
+    wrong = client.post(
+        "/account/two-factor",
+        data={"reset-current_password": "not-my-password", "reset-code": code, "reset-submit": "y"},
+    )
+    assert "Your current password is not correct" in page_text(wrong)
+    assert two_factor.confirmed(accounts.find_user(hub_user.email)) is not None
+
+    done = client.post(
+        "/account/two-factor",
+        data={
+            "reset-current_password": hub_user.password,
+            "reset-code": code,
+            "reset-submit": "y",
+        },
+    )
+
+    assert done.headers["Location"] == "/account/two-factor"
+    assert two_factor.factor_of(accounts.find_user(hub_user.email)) is None
+    assert "Set up your second factor" in page_text(client.get("/account/two-factor"))
+
+
+def test_new_recovery_codes_replace_the_old_ones(client, app, demo_hub, at):
+    hub_user = demo_hub["hub"]
+    row, old = set_up_for(hub_user.email, MOMENT)
+    now = at(MOMENT + timedelta(seconds=30))
+    password(client, hub_user)
+    client.post("/login/code", data={"code": two_factor.code_for(row, now)})
+    now = at(now + timedelta(seconds=30))
+
+    page = client.post(
+        "/account/two-factor",
+        data={"new-code": two_factor.code_for(row, now), "new-submit": "y"},
+    )
+
+    new = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", page.get_data(as_text=True))
+    assert len(new) == 10 and not set(new) & set(old)
+    other = app.test_client()
+    password(other, hub_user)
+    assert other.post("/login/code", data={"code": old[0]}).status_code == 200
+    assert other.post("/login/code", data={"code": new[0]}).status_code == 302
