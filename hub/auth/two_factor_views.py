@@ -1,27 +1,23 @@
 """The second factor's pages (docs/design.md, "Second factor"): the code asked for after the
-password, the set-up a user of a role that requires it must do before anything else, and
-``/account/two-factor`` for a signed-in user.
-
-Between the password and the code the user is half signed in: Flask's session holds only their
-id and when the password was right (``PENDING_KEY``), and ``login_user`` has not been called,
-so no page but these opens. That state lasts ``PENDING_MINUTES`` for the code and
-``SETUP_MINUTES`` for a set-up (installing an app takes longer). A wrong code counts as a failed
-sign-in in ``hub.auth.throttle``: the same lock as wrong passwords.
+password, the set-up a user of a role that requires it must do before anything else (both for a
+user half signed in, ``hub.auth.sign_in``), and ``/account/two-factor`` for a signed-in user.
+A wrong code counts as a failed sign-in in ``hub.auth.throttle``: the same lock as wrong
+passwords.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
-from flask_login import current_user, login_user
+from flask_login import current_user
 from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput, GovTextInput
 from werkzeug.security import check_password_hash
 from wtforms import PasswordField, StringField, SubmitField
 from wtforms.validators import InputRequired
 
 from hub import audit, clock
-from hub.auth import throttle, two_factor
+from hub.auth import sign_in, throttle, two_factor
 from hub.auth.access import landing_endpoint, public, roles_required
 from hub.extensions import db
 from hub.forms import HubForm
@@ -29,9 +25,6 @@ from hub.models import ROLES, User
 
 bp = Blueprint("two_factor", __name__)
 
-PENDING_KEY = "hub_two_factor"
-PENDING_MINUTES = 5
-SETUP_MINUTES = 15
 WRONG_CODE = "Enter the code from your app, or one of your recovery codes"
 
 
@@ -67,77 +60,26 @@ class RegenerateForm(HubForm):
     submit = SubmitField("Make new recovery codes", widget=GovSubmitInput())
 
 
-# --- The half-signed-in state -------------------------------------------------------------------
-
-
-def begin(user: User, next_url: str | None, now: datetime):
-    """The password was right: ask for the code, or for a set-up, instead of signing in. A
-    redirect, or ``None`` if this user needs no second factor (sign them in)."""
-    setup = two_factor.confirmed(user) is None
-    if setup and not two_factor.required_for(user):
-        return None
-    session.clear()
-    session[PENDING_KEY] = {
-        "user": user.id,
-        "at": now.isoformat(),
-        "next": next_url or "",
-        "setup": setup,
-    }
-    return redirect(url_for("two_factor.set_up" if setup else "two_factor.code"))
-
-
-def complete(user: User, next_url: str | None):
-    """Sign the user in, for real: a new session (``hub.auth.sessions``)."""
-    throttle.forget_account(user.email)
-    db.session.commit()
-    session.clear()
-    session.permanent = True
-    login_user(user)
-    return redirect(next_url or url_for(landing_endpoint(user.role)))
-
-
-def _pending(now: datetime, setup: bool) -> tuple[User, dict] | None:
-    state = session.get(PENDING_KEY)
-    if not isinstance(state, dict) or bool(state.get("setup")) != setup:
-        return None
-    try:
-        started = datetime.fromisoformat(state["at"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    minutes = SETUP_MINUTES if setup else PENDING_MINUTES
-    user = db.session.get(User, state.get("user") or 0)
-    if now - started > timedelta(minutes=minutes) or user is None or not user.active:
-        return None
-    return user, state
-
-
-def _start_again():
-    session.pop(PENDING_KEY, None)
-    return redirect(url_for("auth.login"))
-
-
 # --- After the password -------------------------------------------------------------------------
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
 @public
 def code():
-    from hub.auth.views import locked_page
-
     now = clock.utcnow()
-    found = _pending(now, setup=False)
+    found = sign_in.pending(now, setup=False)
     if found is None:
-        return _start_again()
+        return sign_in.start_again()
     user, state = found
     form = CodeForm()
     if form.validate_on_submit():
         address = request.remote_addr
         locked = throttle.locked_until(user.email, address, now)
         if locked is not None:
-            session.pop(PENDING_KEY, None)
-            return locked_page(locked, now)
+            session.pop(sign_in.PENDING_KEY, None)
+            return sign_in.locked_page(locked, now)
         if two_factor.check(user, form.code.data, now) is not None:
-            return complete(user, state["next"] or None)
+            return sign_in.complete(user, state["next"] or None)
         throttle.record_failure(user.email, address, now)
         db.session.commit()
         form.code.errors.append(WRONG_CODE)
@@ -148,12 +90,12 @@ def code():
 @public
 def set_up():
     now = clock.utcnow()
-    found = _pending(now, setup=True)
+    found = sign_in.pending(now, setup=True)
     if found is None:
-        return _start_again()
+        return sign_in.start_again()
     user, state = found
     if two_factor.confirmed(user) is not None:  # set up meanwhile, in another tab
-        return _start_again()
+        return sign_in.start_again()
     return _set_up_page(user, now, state["next"] or None)
 
 
@@ -170,7 +112,7 @@ def _set_up_page(user: User, now: datetime, next_url: str | None):
         else:
             db.session.commit()
             if not current_user.is_authenticated:
-                complete(user, next_url)
+                sign_in.complete(user, next_url)
             return render_template(
                 "auth/recovery_codes.html",
                 codes=codes,

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -19,7 +18,7 @@ from govuk_frontend_wtf.wtforms_widgets import GovPasswordInput, GovSubmitInput,
 from wtforms import EmailField, PasswordField, SubmitField
 from wtforms.validators import InputRequired
 
-from hub.auth import accounts, sessions, throttle, two_factor_views
+from hub.auth import accounts, sessions, sign_in, throttle
 from hub.auth.access import landing_endpoint, public
 from hub.clock import utcnow
 from hub.extensions import db
@@ -68,7 +67,7 @@ def login():
         now, address = utcnow(), request.remote_addr
         locked = throttle.locked_until(form.email.data, address, now)
         if locked is not None:
-            return locked_page(locked, now)
+            return sign_in.locked_page(locked, now)
         user = accounts.authenticate(form.email.data, form.password.data)
         if user is None:
             throttle.record_failure(form.email.data, address, now)
@@ -78,19 +77,8 @@ def login():
             # The second factor's code or set-up first, where the user has or needs one
             # (docs/design.md, "Second factor"); the account's failures count until then.
             next_url = _safe_next(request.args.get("next"))
-            return two_factor_views.begin(user, next_url, now) or two_factor_views.complete(
-                user, next_url
-            )
+            return sign_in.after_password(user, next_url, now)
     return render_template("auth/login.html", form=form)
-
-
-def locked_page(until, now):
-    """The same page whether or not the account exists (docs/design.md, "Sign-in")."""
-    seconds = int((until - now).total_seconds())
-    minutes = max(1, -(-seconds // 60))
-    response = make_response(render_template("auth/locked.html", minutes=minutes), 429)
-    response.headers["Retry-After"] = str(seconds)
-    return response
 
 
 @bp.post("/logout")
