@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from hub.auth import views as auth
     from hub.auth.account_views import account
     from hub.auth.link_views import account_links
+    from hub.auth.two_factor_views import bp as two_factor
     from hub.frontline.submitted_views import referrer
     from hub.frontline.views import frontline
     from hub.manage import manage
@@ -78,6 +79,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(auth.bp)
     app.register_blueprint(account)
     app.register_blueprint(account_links)
+    app.register_blueprint(two_factor)
     app.register_blueprint(frontline)
     app.register_blueprint(referrer)
     app.register_blueprint(hub_views)

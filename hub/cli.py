@@ -1,7 +1,7 @@
 """The hub's commands: ``flask --app hub demo load``, ``demo generate``, ``users create``,
 ``users token``, ``users invite``, ``users reset-password``, ``users deactivate``, ``users
-activate``, ``users revoke-tokens``, ``partners sms``, ``jobs run-due``, ``figures refresh``
-and ``scheduler``.
+activate``, ``users revoke-tokens``, ``users reset-2fa``, ``partners sms``, ``jobs run-due``,
+``figures refresh`` and ``scheduler``.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
@@ -17,7 +17,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from hub import audit
-from hub.auth import account_life, accounts
+from hub.auth import account_life, accounts, two_factor
 from hub.clock import parse_iso, utcnow
 from hub.demo import history, load
 from hub.extensions import db
@@ -206,6 +206,15 @@ def users_revoke_tokens(email):
     """Every API token of the user answers 401 from now on."""
     revoked = _account_change(account_life.revoke_tokens, email)
     click.echo(f"Revoked {revoked} API {'token' if revoked == 1 else 'tokens'} of {email.strip()}")
+
+
+@users_cli.command("reset-2fa")
+@click.argument("email")
+def users_reset_2fa(email):
+    """For a lost phone: remove the user's second factor and recovery codes, and sign them out
+    everywhere. A hub, manager or admin user sets it up again at their next sign-in."""
+    user = _account_change(two_factor.reset_for, email)
+    click.echo(f"Reset the second factor of {user.email}: signed out; they set it up again")
 
 
 @jobs_cli.command("run-due")

@@ -159,6 +159,9 @@ def from_environment(instance_path: str) -> dict:
         "HUB_SIGNIN_LOCK_ATTEMPTS": _int("HUB_SIGNIN_LOCK_ATTEMPTS", 10),
         "HUB_SIGNIN_LOCK_MINUTES": _int("HUB_SIGNIN_LOCK_MINUTES", 15),
         "HUB_SIGNIN_ADDRESS_ATTEMPTS": _int("HUB_SIGNIN_ADDRESS_ATTEMPTS", 100),
+        # Hub, manager and admin users must sign in with a second factor (hub/auth/two_factor.py):
+        # on by default in production, off in development.
+        "HUB_REQUIRE_2FA": _bool("HUB_REQUIRE_2FA", production),
         # How many proxies in front of the hub set X-Forwarded-For and -Proto (0: none, and the
         # client's address is the connection's).
         "HUB_PROXY_COUNT": _int("HUB_PROXY_COUNT", 0),

@@ -23,6 +23,11 @@ PUBLIC_ENDPOINTS = {
     # An emailed invitation or reset link: the single-use, expiring token is the key; an
     # unknown token shows only that it is not valid.
     "account_links.set_password",
+    # After the right password only: the half-signed-in state in the session (a user id, for
+    # 5 minutes) is the key; without it both go back to sign in. Wrong codes count as failed
+    # sign-ins (the same lock).
+    "two_factor.code",
+    "two_factor.set_up",
     # Twilio calls it with delivery receipts: a valid X-Twilio-Signature is its guard, and
     # without one it answers 403 and changes nothing.
     "webhooks.twilio_status",
