@@ -233,6 +233,7 @@ def test_users_reset_2fa_removes_it_signs_out_and_is_recorded(app, client, runne
 
 def test_anyone_may_set_it_up_from_their_account(client, sign_in_as, at):
     frontline = sign_in_as("frontline")
+    assert 'href="/account/two-factor"' in client.get("/frontline/").text  # in the header
     page = client.get("/account/two-factor")
     assert "Set up your second factor" in page_text(page)
     row = two_factor.factor_of(accounts.find_user(frontline.email))
