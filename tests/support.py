@@ -123,3 +123,4 @@ def sign_in_with_the_keyboard(page, base_url: str, user) -> None:
     page.get_by_label("Password", exact=True).fill(user.password)
     page.keyboard.press("Enter")
     expect(page.get_by_text("Signed in as")).to_be_visible()
+    page.wait_for_load_state("load")  # the page's scripts have run (and set their timers)

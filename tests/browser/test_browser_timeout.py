@@ -94,6 +94,9 @@ def test_after_the_timeout_signing_in_returns_to_the_questionnaire_draft(
     page.get_by_label("Phone call", exact=True).check()
     page.get_by_role("button", name="Save and continue").click()
     expect(page).to_have_url(re.compile(r"/sections/"))
+    # The URL changes before the new page's script has set its timers: moving the clock on
+    # before then would leave them set from the later time, never to fire.
+    page.wait_for_load_state("load")
     draft_page = page.url
 
     # 30 minutes with nothing done, on the server and in the page.

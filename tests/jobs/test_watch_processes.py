@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -61,14 +62,28 @@ def run_due_process(database_url: str, moment: str, script: str | None = None) -
     command = [sys.executable, "-m", "flask", "--app", "hub", "jobs", "run-due", "--now", moment]
     if script is not None:
         command = [sys.executable, "-c", script, moment]
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    # Output to files, not pipes: a process whose pipe nobody is reading yet (the test waits on
+    # the other first) would block on a full pipe while holding SQLite's write lock, and the
+    # other would wait for that lock: a deadlock of the test's making.
+    # finished() closes them.
+    out_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+    err_file = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=out_file, stderr=err_file, text=True
     )
+    process.out_file, process.err_file = out_file, err_file
+    return process
+
+
+def finished(process: subprocess.Popen) -> tuple[str, str]:
+    """Wait for ``process``; what it printed and what it logged."""
+    process.wait(timeout=300)
+    texts = []
+    for file in (process.out_file, process.err_file):
+        file.seek(0)
+        texts.append(file.read())
+        file.close()
+    return texts[0], texts[1]
 
 
 def test_two_run_due_processes_at_once_chase_each_referral_exactly_once(
@@ -77,7 +92,7 @@ def test_two_run_due_processes_at_once_chase_each_referral_exactly_once(
     forwarded_referrals(QUESTIONNAIRES)
     moment = (T0 + timedelta(hours=1, days=7)).isoformat() + "Z"
     processes = [run_due_process(database_url, moment) for _ in range(2)]
-    outputs = [process.communicate(timeout=300) for process in processes]
+    outputs = [finished(process) for process in processes]
     for process, (_out, err) in zip(processes, outputs, strict=True):
         assert process.returncode == 0, err[-3000:]
     assert_each_referral_chased_once()
@@ -126,7 +141,7 @@ def test_a_run_killed_mid_run_and_restarted_leaves_no_duplicate_and_no_gap(
     forwarded_referrals(QUESTIONNAIRES)
     moment = (T0 + timedelta(hours=1, days=7)).isoformat() + "Z"
     killed = run_due_process(database_url, moment, script=KILLED_MID_RUN)
-    _, err = killed.communicate(timeout=300)
+    _, err = finished(killed)
     assert killed.returncode == -9, err[-3000:]
     _db.session.expire_all()
     first_batch = _db.session.scalar(
@@ -135,7 +150,7 @@ def test_a_run_killed_mid_run_and_restarted_leaves_no_duplicate_and_no_gap(
     assert first_batch == 500  # the first batch committed; the second died with the process
     _db.session.rollback()  # on SQLite an open transaction holds the write lock (hub.extensions)
     restarted = run_due_process(database_url, moment)
-    out, err = restarted.communicate(timeout=300)
+    out, err = finished(restarted)
     assert restarted.returncode == 0, err[-3000:]
     assert "500 chased" in out
     assert_each_referral_chased_once()
