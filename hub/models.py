@@ -6,7 +6,17 @@ import uuid
 from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hub.extensions import db
@@ -25,6 +35,42 @@ MESSAGE_CHANNELS = ("email", "sms")
 MESSAGE_STATUSES = ("pending", "sending", "sent", "delivered", "failed")
 
 
+# The areas a partner agency covers (its ORUK ``service_areas``).
+partner_area = Table(
+    "partner_area",
+    db.metadata,
+    Column("organisation_id", ForeignKey("organisation.id"), primary_key=True),
+    Column("area_id", ForeignKey("area.id"), primary_key=True, index=True),
+)
+
+
+class Area(db.Model):
+    """One of the hub's boroughs, with the postcode districts (``SE1``) and sectors (``SE1 7``)
+    in it (docs/design.md, "Areas"). ``slug`` is the borough slug a questionnaire routes by."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+
+    postcodes: Mapped[list[AreaPostcode]] = relationship(
+        back_populates="area", cascade="all, delete-orphan", order_by="AreaPostcode.prefix"
+    )
+
+
+class AreaPostcode(db.Model):
+    """A postcode district or sector of an area, upper case with one space (``SE1 7``); each
+    belongs to one area."""
+
+    __tablename__ = "area_postcode"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    area_id: Mapped[int] = mapped_column(ForeignKey("area.id"), index=True)
+    prefix: Mapped[str] = mapped_column(String(8), unique=True)
+
+    area: Mapped[Area] = relationship(back_populates="postcodes")
+
+
 class Organisation(db.Model):
     """A referrer, a partner agency (with its referral channels) or the hub itself."""
 
@@ -40,8 +86,17 @@ class Organisation(db.Model):
     allow_email_code: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
+    # A partner's Open Referral UK service id (``directory import`` matches on it).
+    oruk_id: Mapped[str | None] = mapped_column(String(100), unique=True)
+    url: Mapped[str | None] = mapped_column(String(300))
+    # A paused partner (no capacity) is not forwarded new referrals: they wait at the hub,
+    # marked for re-routing (``Referral.hold_reason``).
+    taking_referrals: Mapped[bool] = mapped_column(default=True)
+    # A private SMS duty number is never published (ORUK directory and API).
+    sms_private: Mapped[bool] = mapped_column(default=True)
 
     users: Mapped[list[User]] = relationship(back_populates="organisation")
+    areas: Mapped[list[Area]] = relationship(secondary=partner_area, order_by="Area.name")
 
     def __repr__(self) -> str:
         return f"<Organisation {self.slug}>"
@@ -223,6 +278,9 @@ class Referral(db.Model):
     # forwarding warning or breach, a chase, or its contact breach. NULL when nothing more can fall
     # due.
     sla_check_at: Mapped[datetime | None] = mapped_column(index=True)
+    # Why the hub holds this referral instead of forwarding it ("partner_paused": its partner
+    # was not taking referrals when it arrived); NULL for the rest.
+    hold_reason: Mapped[str | None] = mapped_column(String(40))
 
     submission: Mapped[Submission] = relationship(back_populates="referrals")
     partner: Mapped[Organisation] = relationship()
