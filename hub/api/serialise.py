@@ -124,6 +124,7 @@ def referral(
         "outcome": row.outcome,
         "overdue": is_overdue(row, now),
         "submission": row.submission.reference,
+        "borough": row.submission.client.borough,
         "possible_duplicate_of": (
             row.possible_duplicate_of.reference if row.possible_duplicate_of else None
         ),
@@ -192,6 +193,7 @@ def submission(row: Submission, now: datetime, referrer: bool = False) -> dict:
     return {
         "id": row.id,
         "reference": row.reference,
+        "borough": row.client.borough,
         "referrals": [
             referral(each, now, facts[each.id], referrer=referrer) for each in row.referrals
         ],
