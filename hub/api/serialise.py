@@ -23,6 +23,7 @@ from hub.models import (
     ReferralEvent,
     Submission,
 )
+from hub.referrals.intake import is_held
 from hub.referrals.lifecycle import CONSENT_WITHDRAWN
 from hub.referrals.overdue import is_overdue
 from hub.referrals.questionnaire_versions import definition_of
@@ -125,6 +126,8 @@ def referral(
         "overdue": is_overdue(row, now),
         "submission": row.submission.reference,
         "borough": row.submission.client.borough,
+        # Waiting at the hub, its partner not taking referrals: re-route it ("partner_paused").
+        "hold_reason": row.hold_reason if is_held(row) else None,
         "possible_duplicate_of": (
             row.possible_duplicate_of.reference if row.possible_duplicate_of else None
         ),

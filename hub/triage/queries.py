@@ -173,13 +173,15 @@ def partner_options() -> list[Organisation]:
 
 
 def reroute_options(declined: Referral) -> list[Organisation]:
-    """The partner agencies a declined referral may go to: every active one but the decliner."""
+    """The partner agencies a declined or held referral may go to: every active one taking
+    referrals, but its own."""
     return list(
         db.session.scalars(
             select(Organisation)
             .where(
                 Organisation.kind == "partner",
                 Organisation.active.is_(True),
+                Organisation.taking_referrals.is_(True),
                 Organisation.id != declined.partner_id,
             )
             .order_by(Organisation.name)

@@ -26,6 +26,7 @@ from hub.labels import status_label
 from hub.models import Referral
 from hub.page_actions import apply_change
 from hub.referrals import consent, lifecycle
+from hub.referrals.intake import is_held
 from hub.referrals.overdue import current_deadline, is_overdue
 from hub.referrals.questionnaire_versions import definition_of
 from hub.status import Status
@@ -110,7 +111,9 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
     referral = _referral_or_404(referral_id)
     submission = referral.submission
     now = utcnow()
-    rerouted_to = queries.rerouted_to(referral) if referral.declined_at else None
+    rerouted_to = (
+        queries.rerouted_to(referral) if referral.declined_at or referral.hold_reason else None
+    )
     return (
         render_template(
             "hub/referral.html",
@@ -130,6 +133,7 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
             rerouted_from=queries.referral_reference(referral.rerouted_from_id),
             rerouted_to=rerouted_to,
             awaiting_hub=referral.status == Status.DECLINED and rerouted_to is None,
+            held=is_held(referral),
             history=queries.history(referral),
             messages=messages_of_referral(referral.id),
             can_act=current_user.role in ACTORS,
