@@ -25,6 +25,8 @@ DISTRICT = re.compile(r"^(GIR|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]?)$")
 SLUG = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 SLUG_LENGTH = limits.BOROUGH  # the client's borough column holds an area's slug
 NAME_LENGTH = 100
+# "new" is the admin page for adding an area; "other" is the frontline's "another borough".
+RESERVED_SLUGS = ("new", "other")
 PREFIX_PROBLEM = "is not a postcode district or sector, like SE1 or SE1 7"
 
 # The demo hub's areas (``ensure_demo_areas``): their usual postcode districts, with the sectors
@@ -165,6 +167,8 @@ def _clean_slug(slug, errors: dict[str, str]) -> str:
             f"Short name must be {SLUG_LENGTH} characters or fewer: lower case letters, digits "
             "and hyphens, like lambeth or north-southwark"
         )
+    elif slug in RESERVED_SLUGS:
+        errors["slug"] = f"Short name cannot be {slug}: choose another"
     elif find_area(slug) is not None:
         errors["slug"] = f"There is already an area with the short name {slug}"
     return slug
