@@ -198,6 +198,18 @@ def _clean_prefixes(value, area: Area | None, errors: dict[str, str]) -> list[st
 
 def create_area(slug, name, postcodes, actor: User | None, now: datetime) -> Area:
     """A new area with its postcodes, or AreaInvalid naming every field that is wrong."""
+    area = _add_area(slug, name, postcodes, now)
+    audit.record(
+        actor,
+        "area_created",
+        now,
+        subject=area.slug,
+        details={"before": None, "after": describe(area)},
+    )
+    return area
+
+
+def _add_area(slug, name, postcodes, now: datetime) -> Area:
     errors: dict[str, str] = {}
     slug = _clean_slug(slug, errors)
     name = _clean_name(name, errors)
@@ -208,9 +220,6 @@ def create_area(slug, name, postcodes, actor: User | None, now: datetime) -> Are
     area.postcodes = [AreaPostcode(prefix=prefix) for prefix in prefixes]
     db.session.add(area)
     db.session.flush()
-    audit.record(
-        actor, "area_created", now, subject=slug, details={"before": None, "after": describe(area)}
-    )
     return area
 
 
@@ -253,7 +262,7 @@ def history(area: Area) -> list[audit.AuditEvent]:
 
 def ensure_demo_areas(now: datetime) -> None:
     """The demo hub's areas, Lambeth and Southwark; safe to run again (an area already there
-    keeps what an admin made of it)."""
+    keeps what an admin made of it). Set-up, like the demo's users: not in the audit trail."""
     for slug, name, postcodes in DEMO_AREAS:
         if find_area(slug) is None:
-            create_area(slug, name, "\n".join(postcodes), None, now)
+            _add_area(slug, name, "\n".join(postcodes), now)
