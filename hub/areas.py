@@ -13,11 +13,11 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from hub import audit, limits
 from hub.extensions import db
-from hub.models import Area, AreaPostcode, User
+from hub.models import Area, AreaPostcode, User, partner_area
 from hub.referrals.client_details import DetailError, uk_postcode
 
 # A postcode's outward code (its district), as ``client_details.POSTCODE`` reads it.
@@ -244,6 +244,17 @@ def update_area(area: Area, actor: User | None, now: datetime, name=None, postco
         actor, "area_changed", now, subject=area.slug, details={"before": before, "after": after}
     )
     return True
+
+
+def delete_area(area: Area, actor: User | None, now: datetime) -> None:
+    """Remove an area and its postcodes (partners no longer cover it); its postcodes then find
+    no borough. Clients keep the borough they were given."""
+    before = describe(area)
+    db.session.execute(delete(partner_area).where(partner_area.c.area_id == area.id))
+    db.session.delete(area)
+    db.session.flush()
+    details = {"before": before, "after": None}
+    audit.record(actor, "area_deleted", now, subject=before["slug"], details=details)
 
 
 def history(area: Area) -> list[audit.AuditEvent]:

@@ -41,6 +41,7 @@ ACTIONS = {
     "recovery_code_used": "Signed in with a recovery code",
     "area_created": "Added an area",
     "area_changed": "Changed an area",
+    "area_deleted": "Deleted an area",
 }
 
 

@@ -97,3 +97,19 @@ def area(slug: str):
     return render_template(
         "admin/areas/area.html", area=found, form=form, history=areas.history(found)
     ), status
+
+
+@admin_areas.route("/areas/<slug>/delete", methods=["GET", "POST"])
+@roles_required(*ADMINS)
+def delete_area(slug: str):
+    found = areas.find_area(slug)
+    if found is None:
+        abort(404)
+    form = HubForm()
+    if form.validate_on_submit():
+        name = found.name
+        areas.delete_area(found, acting_user(), utcnow())
+        db.session.commit()
+        flash(f"Area {name} deleted.", "success")
+        return redirect(url_for(".areas_list"))
+    return render_template("admin/areas/delete.html", area=found, form=form)

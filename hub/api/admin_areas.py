@@ -99,3 +99,12 @@ def change_area(slug: str):
         raise _refused(problem) from None
     db.session.commit()
     return jsonify(_shown(area, history=True))
+
+
+@api.delete("/admin/areas/<slug>")
+@api_roles("admin")
+def delete_area(slug: str):
+    """204: the area and its postcodes are gone; its postcodes find no borough from now on."""
+    areas.delete_area(_area(slug), acting_user(), utcnow())
+    db.session.commit()
+    return "", 204

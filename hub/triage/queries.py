@@ -30,6 +30,7 @@ from hub.models import (
     User,
 )
 from hub.pagination import Page, PageNotFound  # noqa: F401  (the views catch it from here)
+from hub.referrals.intake import is_held
 from hub.referrals.overdue import (
     current_deadline,
     current_deadline_clause,
@@ -254,7 +255,12 @@ def lock_referrals_of(submission: Submission) -> list[Referral]:
 
 
 def waiting_to_forward(submission: Submission) -> list[Referral]:
-    return [referral for referral in submission.referrals if referral.status == Status.RECEIVED]
+    """The questionnaire's referrals "forward all" would send: waiting, and not held."""
+    return [
+        referral
+        for referral in submission.referrals
+        if referral.status == Status.RECEIVED and not is_held(referral)
+    ]
 
 
 @dataclass(frozen=True)

@@ -109,3 +109,24 @@ def test_the_api_answers_404_for_an_unknown_area_and_403_for_others(client, db, 
     assert client.patch(f"{API}/narnia", json={}, headers=bearer("admin", now)).status_code == 404
     assert client.get(API, headers=bearer("hub", now)).status_code == 403
     assert client.get(API).status_code == 401
+
+
+def test_an_admin_deletes_an_area_after_confirming(client, db, demo_hub, now, sign_in_as):
+    sign_in_as("admin")
+    confirm = client.get("/admin/areas/southwark/delete").get_data(as_text=True)
+    assert "Are you sure you want to delete Southwark?" in confirm and "SE17" in confirm
+    response = client.post("/admin/areas/southwark/delete")
+    assert response.headers["Location"] == "/admin/areas"
+    assert "Area Southwark deleted." in client.get("/admin/areas").get_data(as_text=True)
+    assert areas.find_area("southwark") is None
+    assert areas.area_for_postcode("SE17 1AA") is None
+    assert areas.area_for_postcode("SE1 7PB").slug == "lambeth"
+    event = _db.session.scalar(select(AuditEvent).where(AuditEvent.action == "area_deleted"))
+    assert event.subject == "southwark" and event.details["after"] is None
+
+
+def test_the_api_deletes_an_area(client, db, demo_hub, now):
+    response = client.delete(f"{API}/lambeth", headers=bearer("admin", now))
+    assert response.status_code == 204
+    assert client.get(f"{API}/lambeth", headers=bearer("admin", now)).status_code == 404
+    assert client.delete(f"{API}/lambeth", headers=bearer("admin", now)).status_code == 404
