@@ -96,7 +96,11 @@ def service(partner: Organisation, public: bool = True) -> dict:
         if value:
             shown[key] = value
     shown["status"] = status_of(partner)
-    shown["organization"] = {"id": made_up_id("organization", ident), "name": partner.name}
+    shown["organization"] = {
+        "id": made_up_id("organization", ident),
+        "name": partner.name,
+        "description": partner.description or partner.name,
+    }
     phones = []
     if partner.sms_number and not (public and partner.sms_private):
         phone = {
