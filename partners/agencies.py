@@ -197,6 +197,7 @@ def create(
     """A new partner agency from ``values`` (checked here), with the slug given or made from its
     name, and an Open Referral UK id of its own unless one is given; recorded as created."""
     cleaned = check(values, creating=True)
+    _id_free(cleaned.get("oruk_id"), None)
     partner = Organisation(
         slug=slug or unique_slug(cleaned["name"]),
         kind="partner",
@@ -227,6 +228,7 @@ def update(
     """Change the fields given (checked here); recorded with the fields that changed, before and
     after. Returns ``{"before": ..., "after": ...}``, empty when nothing changed."""
     cleaned = check(values)
+    _id_free(cleaned.get("oruk_id"), partner)
     before = snapshot(partner)
     if "oruk_id" in cleaned and cleaned["oruk_id"] != partner.oruk_id:
         before["oruk_id"] = partner.oruk_id
@@ -245,6 +247,15 @@ def update(
     if audit_trail:
         audit.record(actor, "partner_changed", now, subject=partner.slug, details=details)
     return details
+
+
+def _id_free(oruk_id: str | None, partner: Organisation | None) -> None:
+    """An Open Referral UK id belongs to one partner agency."""
+    if not oruk_id:
+        return
+    holder = db.session.scalar(select(Organisation).where(Organisation.oruk_id == oruk_id))
+    if holder is not None and holder is not partner:
+        raise AgencyError({"oruk_id": f"{holder.name} already has the Open Referral UK id"})
 
 
 def history(partner: Organisation) -> list[AuditEvent]:

@@ -216,3 +216,14 @@ def test_the_api_refuses_bad_details_naming_the_fields(client, db, demo_hub, now
     missing = client.patch("/api/v1/admin/partners/nobody", json={}, headers=headers)
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
     assert events(db, "partner_created") == [] and events(db, "partner_changed") == []
+
+
+def test_an_oruk_id_belongs_to_one_partner(client, db, demo_hub, now):
+    taken = partner("carers-support").oruk_id
+    response = client.patch(
+        "/api/v1/admin/partners/southwark-carers",
+        json={"oruk_id": taken},
+        headers=bearer("admin", now),
+    )
+    assert response.status_code == 422
+    assert "already has the Open Referral UK id" in response.json["error"]["fields"]["oruk_id"]

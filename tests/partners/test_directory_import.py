@@ -161,6 +161,7 @@ def test_a_field_left_out_is_left_as_it_is(db, now, areas):
     assert partner("kennington-carers").sms_number is None
 
 
+@pytest.mark.both_databases
 def test_a_bad_file_is_refused_whole_naming_service_and_field(runner, db, tmp_path, areas):
     before = partner_count(db)
     data = [
@@ -202,6 +203,7 @@ def test_a_file_that_is_not_a_directory_is_refused(runner, tmp_path, db):
     assert result.exit_code != 0 and "is not JSON" in result.output
 
 
+@pytest.mark.both_databases
 def test_export_then_import_changes_nothing(runner, db, demo_hub, tmp_path, areas, now):
     # Some of every kind of field, so the round trip carries each.
     agencies.update(
@@ -259,3 +261,21 @@ def test_the_hubs_slug_extension_is_kept_and_adopts_a_partner_without_an_id(db, 
     with pytest.raises(oruk.ImportRefused) as refused:
         oruk.import_services([service("f1", "NHS Falls Prevention", sail_slug="falls")], None, now)
     assert "sail_slug: the partner's slug is 'falls-team', and never changes" in str(refused.value)
+
+
+def test_a_production_hub_is_set_up_from_the_directory_and_the_bank(app, runner, db, tmp_path):
+    """On an empty database, in production mode: the directory, then the questionnaire."""
+    from pathlib import Path
+
+    from hub.referrals import questionnaire_versions
+    from questionnaires import bank_path
+
+    app.config["HUB_ENV"] = "production"
+    directory = Path(oruk.__file__).resolve().parent / "demo_directory.json"
+    imported = runner.invoke(args=["directory", "import", str(directory)])
+    assert imported.exit_code == 0, imported.output
+    assert "22 partner agencies added" in imported.output
+    published = runner.invoke(args=["questionnaires", "publish", str(bank_path("sail"))])
+    assert published.exit_code == 0, published.output
+    assert questionnaire_versions.latest("sail").version == 1
+    assert len(audit_events(db, "partner_created")) == 22

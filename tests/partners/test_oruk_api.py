@@ -180,3 +180,9 @@ def test_unknown_or_inactive_services_are_404_in_json(client, private_and_public
         response = client.get(f"/openreferral/services/{ident}")
         assert response.status_code == 404
         assert response.json["error"]["code"] == "not_found"
+
+
+def test_other_errors_under_openreferral_are_json_too(client):
+    assert client.get("/openreferral/nothing-here").json["error"]["code"] == "not_found"
+    refused = client.post("/openreferral/services")
+    assert refused.status_code == 405 and refused.json["error"]["code"] == "method_not_allowed"
