@@ -26,7 +26,7 @@ from hub.figures import stored
 from hub.jobs import schedule
 from hub.people.cli import people_cli
 from hub.referrals.questionnaire_cli import questionnaires_cli
-from partners import directory
+from partners import agencies
 from partners.cli import directory_cli
 
 demo_cli = AppGroup("demo", help="Demo data for development.")
@@ -261,16 +261,15 @@ def partners_sms(partner, number, clear):
     organisation = accounts.find_organisation(partner)
     if organisation is None or organisation.kind != "partner":
         raise click.ClickException(f"No partner agency called {partner!r}")
+    try:  # partners.agencies checks the number and records the change in the audit trail
+        agencies.update(organisation, {"sms_number": None if clear else number}, None, utcnow())
+    except agencies.AgencyError as error:
+        db.session.rollback()
+        raise click.ClickException(error.errors["sms_number"]) from None
+    db.session.commit()
     if clear:
-        organisation.sms_number = None
-        db.session.commit()
         click.echo(f"{organisation.name} ({organisation.slug}) has no SMS duty number now")
         return
-    try:
-        organisation.sms_number = directory.sms_duty_number(number)
-    except directory.SmsNumberError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
     click.echo(
         f"{organisation.name} ({organisation.slug}): SMS duty number {organisation.sms_number}"
     )
