@@ -49,6 +49,7 @@ def test_an_admin_pauses_a_partner(browser, live_server, db, demo_hub, width):
         assert fresh(partner("nhs-memory-service")).taking_referrals is False
 
         page.get_by_role("link", name="Change the details").click()
+        expect(page.get_by_role("group", name="Who may see the SMS duty number?")).to_be_visible()
         page.get_by_label("SMS duty number (optional)").fill("020 7946 0000")
         page.get_by_role("button", name="Save").click()
         expect(page.locator(".govuk-error-summary")).to_contain_text("cannot receive text messages")

@@ -103,6 +103,13 @@ def test_an_admin_changes_a_partner_and_sees_its_history(client, sign_in_as, db,
     sign_in_as("admin")
     page = client.get("/admin/partners/carers-support/edit")
     assert 'value="referrals@carers-support.example.org"' in page.get_data(as_text=True)
+    for legend in (
+        "Who may see the SMS duty number?",
+        "Areas the agency covers",
+        "Is the agency taking referrals?",
+        "Is the agency active?",
+    ):
+        assert legend in page_text(page)
     changed = {
         **FORM,
         "name": "Carers Support Service",
