@@ -9,6 +9,7 @@ partner's slug is made once, from its name, and never changes: questionnaires ro
 
 from __future__ import annotations
 
+import unicodedata
 import uuid
 from datetime import datetime
 
@@ -16,7 +17,7 @@ from sqlalchemy import func, or_, select
 
 from hub import audit, limits
 from hub.audit import AuditEvent
-from hub.auth.accounts import slugify
+from hub.auth import accounts
 from hub.extensions import db
 from hub.models import Area, Organisation, User
 from hub.referrals.client_details import EMAIL
@@ -167,6 +168,13 @@ def snapshot(partner: Organisation) -> dict:
     shown = {field: getattr(partner, field) for field in FIELDS if field != "areas"}
     shown["areas"] = [area.slug for area in partner.areas]
     return shown
+
+
+def slugify(text: str) -> str:
+    """Lower-case ASCII letters and digits joined by ``-``, accents dropped: "Café Lunch Club"
+    is ``cafe-lunch-club``."""
+    plain = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return accounts.slugify(plain)
 
 
 def unique_slug(name: str) -> str:

@@ -109,6 +109,8 @@ def test_a_new_partners_slug_is_made_unique(db, now, demo_hub):
     oruk.import_services([service("n2", "Carers: Support Service!")], None, now)
     assert partner("carers-support-service").oruk_id == "n1"
     assert partner("carers-support-service-2").oruk_id == "n2"
+    oruk.import_services([service("n3", "Café Crème – Lunch Club")], None, now)
+    assert partner("cafe-creme-lunch-club").oruk_id == "n3"
 
 
 def test_import_updates_the_partner_with_that_id(runner, db, tmp_path, areas, now):
