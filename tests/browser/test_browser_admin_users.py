@@ -100,3 +100,60 @@ def test_an_admin_invites_a_hub_officer_who_sets_a_password_and_signs_in(
             officer.close()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_an_admin_changes_a_role_deactivates_and_renames_on_every_page(
+    browser, live_server, db, demo_hub, width
+):
+    """Each page of the admin's work on accounts and organisations, by keyboard where it is
+    natural: a user's page and its history, the role form, a confirmation, the organisations."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        sign_in_with_the_keyboard(page, live_server, demo_hub["admin"])
+        page.goto(f"{live_server}/admin/users?q=frontline")
+        page.get_by_role("link", name="Demo frontline user").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Demo frontline user")
+        checked(page)
+        page.get_by_role("link", name="Change role or organisation").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Change role or organisation")
+        checked(page)
+        page.get_by_label("Organisation").select_option("peckham-good-neighbours")
+        page.get_by_role("button", name="Save changes").press("Enter")
+        main = page.locator("main")
+        expect(main).to_contain_text("is now a frontline worker of Peckham Good Neighbours")
+        expect(main).to_contain_text(
+            "Organisation: lambeth-adult-social-care to peckham-good-neighbours"
+        )
+        checked(page)
+
+        page.get_by_role("link", name="Deactivate user").click()
+        expect(page.get_by_role("heading", level=1)).to_have_text("Deactivate this user?")
+        checked(page)
+        page.get_by_role("button", name="Deactivate user").press("Enter")
+        expect(main).to_contain_text("is deactivated")
+        expect(main).to_contain_text("Deactivated: cannot sign in or use the API")
+
+        page.goto(f"{live_server}/admin/organisations")
+        expect(page.get_by_role("heading", level=1)).to_have_text("Organisations that refer")
+        checked(page)
+        page.get_by_role("link", name="Brixton Hill GP Practice").click()
+        checked(page)
+        name = page.get_by_label("New name")
+        name.fill("")
+        name.press("Enter")
+        expect(page.locator(".govuk-error-summary")).to_contain_text(
+            "Enter the organisation’s name"
+        )
+        checked(page)
+        page.get_by_label("New name").fill("Brixton Hill Group Practice")
+        page.get_by_label("New name").press("Enter")
+        expect(main).to_contain_text("The organisation is renamed Brixton Hill Group Practice")
+        expect(main).to_contain_text(
+            "Name: Brixton Hill GP Practice to Brixton Hill Group Practice"
+        )
+        checked(page)
+    finally:
+        context.close()
