@@ -205,3 +205,35 @@ def test_organisations_listed_added_renamed_and_deactivated(client, admin, db, d
     assert client.get(f"/api/v1/admin/organisations/{hub.id}", headers=admin).status_code == 404
     referrers = db.session.query(Organisation).filter_by(kind="referrer").count()
     assert referrers == 5
+
+
+ODD_VALUES = ["", " ", "\u200b", "a\x00b", "x\udfffy", "x" * 2001, 2**63, -1, 1.5, True, None,
+              [], {}, "lfb-home-fire-safety", "admin", "9" * 30]  # fmt: skip
+
+
+@pytest.mark.both_databases
+@pytest.mark.parametrize("value", ODD_VALUES)
+def test_odd_values_in_any_field_are_refused_never_a_500(client, db, demo_hub, now, value):
+    admin = bearer("admin", now)
+    frontline = accounts.find_user(demo_hub["frontline"].email)
+    lambeth = accounts.find_organisation("lambeth-adult-social-care")
+    users_before, organisations_before = count(User), count(Organisation)
+    requests = [
+        *(("post", "/api/v1/admin/users", {"email": "odd@example.org", "name": "Odd",
+           "role": "hub", "organisation": "age-uk-lambeth-southwark", field: value})
+          for field in ("email", "name", "role", "organisation")),
+        *(("patch", f"/api/v1/admin/users/{frontline.id}", {field: value})
+          for field in ("role", "organisation", "active")),
+        ("post", "/api/v1/admin/organisations", {"name": value}),
+        *(("patch", f"/api/v1/admin/organisations/{lambeth.id}", {field: value})
+          for field in ("name", "active")),
+    ]  # fmt: skip
+    for method, path, body in requests:
+        response = getattr(client, method)(path, headers=admin, json=body)
+        assert response.status_code < 500 and response.is_json, (path, body, response.status)
+        if response.status_code >= 400:
+            assert response.json["error"]["code"], (path, body)
+    if not isinstance(value, str):  # no name but text makes an organisation
+        assert count(Organisation) == organisations_before
+    assert count(User) - users_before <= 1
+    assert fresh(frontline).active or value is False
