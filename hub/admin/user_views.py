@@ -86,6 +86,7 @@ def user(user_id: int):
         "admin/users/user.html",
         user=user,
         last_sign_in=users.last_sign_in(user),
+        invited=users.waiting_for_password(user),
         live_tokens=users.live_tokens(user, now),
         history=audit.about(user.email),
         actions=audit.ACTIONS,

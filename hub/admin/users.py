@@ -45,6 +45,15 @@ class UserRow:
     user: User
     last_sign_in: datetime | None
 
+    @property
+    def invited(self) -> bool:
+        return waiting_for_password(self.user)
+
+
+def waiting_for_password(user: User) -> bool:
+    """Invited, and has not yet set a password by the link."""
+    return user.password_hash == account_life.NO_PASSWORD
+
 
 def _last_sign_in():
     """Each user's newest session's start: their last sign-in."""

@@ -37,6 +37,7 @@ def _user(user: User, last_sign_in: datetime | None) -> dict:
         "role": user.role,
         "organisation": user.organisation.slug,
         "active": user.active,
+        "password_set": not users.waiting_for_password(user),
         "created_at": iso_z(user.created_at),
         "last_sign_in_at": iso_z(last_sign_in) if last_sign_in else None,
     }

@@ -47,6 +47,7 @@ def test_lists_searches_and_pages_users(client, admin, db, demo_hub, now):
         "role": "hub",
         "organisation": "age-uk-lambeth-southwark",
         "active": True,
+        "password_set": True,
         "created_at": "2026-03-02T09:00:00Z",
         "last_sign_in_at": "2026-03-02T09:00:00Z",
     }
@@ -66,6 +67,7 @@ def test_invites_a_user_with_a_location_and_an_email(client, admin, db, demo_hub
     assert response.status_code == 201, response.json
     body = response.json
     assert body["role"] == "hub" and body["last_sign_in_at"] is None
+    assert body["password_set"] is False
     assert response.headers["Location"] == f"http://hub.test/api/v1/admin/users/{body['id']}"
     assert [event["action"] for event in body["history"]] == ["invited"]
     assert body["history"][0]["actor"] == "admin@demo.sail.example"

@@ -112,6 +112,8 @@ def test_an_admin_invites_a_hub_officer_and_it_is_recorded(client, sign_in_as, d
     assert kim.password_hash == account_life.NO_PASSWORD
     page = page_text(client.get(response.location))
     assert "kim.officer@example.org is invited" in page
+    assert "Invited: has not set a password yet" in page
+    assert "Send a new link to set a password" in page
     assert "Invited a user" in page and admin.email in page  # the history, and who
     invited = db.session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == kim.email))
     assert invited.kind == "account_invite"
