@@ -293,3 +293,13 @@ def test_a_second_admin_can_be_deactivated(client, db, demo_hub, now):
     first = accounts.find_user(demo_hub["admin"].email)
     assert client.post(f"/admin/users/{first.id}/deactivate").status_code == 302
     assert not fresh(first).active
+
+
+def test_the_command_line_invitation_follows_the_same_organisation_rule(runner, demo_hub):
+    result = runner.invoke(
+        args=["users", "invite", "nurse@example.org", "--role", "frontline",
+              "--org", "age-uk-lambeth-southwark"],
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert "A frontline user must belong to an organisation that refers" in result.output
+    assert accounts.find_user("nurse@example.org") is None
