@@ -52,7 +52,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
     from hub import cli, errors, filters, health
     from hub.admin.area_views import admin_areas
+    from hub.admin.organisation_views import admin_organisations
     from hub.admin.people import admin_people
+    from hub.admin.user_views import admin_users
     from hub.admin.views import admin
     from hub.api import api
     from hub.auth import sessions
@@ -67,7 +69,10 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from hub.triage.message_views import hub_messages
     from hub.triage.views import hub_views
     from hub.webhooks import webhooks
+    from partners.admin_api import admin_partners_api
+    from partners.admin_views import admin_partners
     from partners.link_views import partner_links
+    from partners.oruk_api import openreferral
     from partners.views import partner_portal
 
     login_manager.login_view = "auth.login"
@@ -91,9 +96,15 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(admin)
     app.register_blueprint(admin_people)
     app.register_blueprint(admin_areas)
+    app.register_blueprint(admin_users)
+    app.register_blueprint(admin_organisations)
+    app.register_blueprint(admin_partners)
     app.register_blueprint(manage)
     app.register_blueprint(api)
     csrf.exempt(api)  # bearer tokens, not cookies: no CSRF to protect against
+    app.register_blueprint(admin_partners_api)
+    csrf.exempt(admin_partners_api)  # the API's bearer tokens, as above
+    app.register_blueprint(openreferral)  # public and read-only: GET only
     app.register_blueprint(webhooks)
     csrf.exempt(webhooks)  # signed by the provider, not sent from a browser
 

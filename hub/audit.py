@@ -32,6 +32,11 @@ ACTIONS = {
     "tokens_revoked": "Revoked API tokens",
     "token_issued": "Issued an API token",
     "role_changed": "Changed a role",
+    "organisation_changed": "Moved a user to another organisation",
+    "organisation_added": "Added an organisation",
+    "organisation_renamed": "Renamed an organisation",
+    "organisation_deactivated": "Deactivated an organisation",
+    "organisation_activated": "Reactivated an organisation",
     "password_reset_sent": "Sent a password reset link",
     "password_set": "Set a password",
     "person_exported": "Exported everything held about a person",
@@ -42,6 +47,8 @@ ACTIONS = {
     "area_created": "Added an area",
     "area_changed": "Changed an area",
     "area_deleted": "Deleted an area",
+    "partner_created": "Added a partner agency",
+    "partner_changed": "Changed a partner agency",
 }
 
 
@@ -167,3 +174,19 @@ def events(filters: AuditFilters, number: int, size: int = PAGE_SIZE) -> Page:
         )
     )
     return page
+
+
+HISTORY_SIZE = 100
+
+
+def about(subject: str, limit: int = HISTORY_SIZE) -> list[AuditEvent]:
+    """The events about one subject (a user's email, an organisation's slug), newest first:
+    the history an admin's page about it shows."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.subject == subject)
+            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
+            .limit(limit)
+        )
+    )

@@ -1,7 +1,8 @@
 """The hub's commands: ``flask --app hub demo load``, ``demo generate``, ``users create``,
 ``users token``, ``users invite``, ``users reset-password``, ``users deactivate``, ``users
 activate``, ``users revoke-tokens``, ``users reset-2fa``, ``partners sms``, ``jobs run-due``,
-``figures refresh`` and ``scheduler``.
+``figures refresh`` and ``scheduler``; ``directory`` (``partners.cli``), ``questionnaires``
+(``hub.referrals.questionnaire_cli``) and ``people`` (``hub.people.cli``) have modules of their own.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
@@ -24,7 +25,9 @@ from hub.extensions import db
 from hub.figures import stored
 from hub.jobs import schedule
 from hub.people.cli import people_cli
-from partners import directory
+from hub.referrals.questionnaire_cli import questionnaires_cli
+from partners import agencies
+from partners.cli import directory_cli
 
 demo_cli = AppGroup("demo", help="Demo data for development.")
 users_cli = AppGroup("users", help="Users and API tokens.")
@@ -258,16 +261,15 @@ def partners_sms(partner, number, clear):
     organisation = accounts.find_organisation(partner)
     if organisation is None or organisation.kind != "partner":
         raise click.ClickException(f"No partner agency called {partner!r}")
+    try:  # partners.agencies checks the number and records the change in the audit trail
+        agencies.update(organisation, {"sms_number": None if clear else number}, None, utcnow())
+    except agencies.AgencyError as error:
+        db.session.rollback()
+        raise click.ClickException(error.errors["sms_number"]) from None
+    db.session.commit()
     if clear:
-        organisation.sms_number = None
-        db.session.commit()
         click.echo(f"{organisation.name} ({organisation.slug}) has no SMS duty number now")
         return
-    try:
-        organisation.sms_number = directory.sms_duty_number(number)
-    except directory.SmsNumberError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
     click.echo(
         f"{organisation.name} ({organisation.slug}): SMS duty number {organisation.sms_number}"
     )
@@ -296,3 +298,5 @@ def init_app(app):
     app.cli.add_command(partners_cli)
     app.cli.add_command(figures_cli)
     app.cli.add_command(people_cli)
+    app.cli.add_command(directory_cli)
+    app.cli.add_command(questionnaires_cli)

@@ -23,7 +23,7 @@ def api_error(status: int, code: str, message: str, fields: dict | None = None):
 
 
 def wants_json() -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/webhooks/")
+    return request.path.startswith(("/api/", "/webhooks/", "/openreferral/"))
 
 
 def init_app(app):

@@ -31,6 +31,11 @@ PUBLIC_ENDPOINTS = {
     # Twilio calls it with delivery receipts: a valid X-Twilio-Signature is its guard, and
     # without one it answers 403 and changes nothing.
     "webhooks.twilio_status",
+    # The Open Referral UK directory (read-only, GET): the active partner agencies as the hub
+    # publishes them, for councils' directories; never a client, a referral or a private number.
+    "openreferral.root",
+    "openreferral.services",
+    "openreferral.service",
 }
 
 

@@ -1,6 +1,7 @@
-"""Admin pages (``/admin/...``): the text of every message the hub sends, as samples, the
-development mailbox of messages sent while a channel had no credentials, and the audit trail
-(``hub.audit``): who viewed or exported which person's details, and every account change."""
+"""Admin pages (``/admin/...``): the index of every admin page, the text of every message the
+hub sends, as samples, the development mailbox of messages sent while a channel had no
+credentials, and the audit trail (``hub.audit``): who viewed or exported which person's details,
+and every account change."""
 
 from __future__ import annotations
 
@@ -18,6 +19,32 @@ from notifications.messages import previews
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
 ADMINS = ("admin",)
+
+# Every admin page, by address: some are other modules' (partners, areas), linked by path.
+ADMIN_PAGES = (
+    ("/admin/users", "Users", "Invite people to the hub, change their role or organisation, "
+     "deactivate them, send a password reset or revoke their API tokens."),
+    ("/admin/organisations", "Organisations that refer", "The GP practices, councils, "
+     "services and charities whose workers complete questionnaires."),
+    ("/admin/partners", "Partner agencies", "The agencies referrals go to: their services, "
+     "contact details, areas, and whether they are taking referrals."),
+    ("/admin/areas", "Areas", "The hub’s boroughs and the postcode districts and sectors in "
+     "each."),
+    ("/admin/people", "People’s data", "Find everything held about a client, to give it to "
+     "them or erase it on request."),
+    ("/admin/audit", "Audit trail", "Who viewed or exported a person’s details, and every "
+     "change to an account or organisation."),
+    ("/admin/messages", "Message texts", "A sample of every email and text message the hub "
+     "sends."),
+    ("/admin/mailbox", "Mailbox", "Messages sent while a channel had no credentials, in "
+     "development."),
+)  # fmt: skip
+
+
+@admin.get("")
+@roles_required(*ADMINS)
+def index():
+    return render_template("admin/index.html", pages=ADMIN_PAGES)
 
 
 @admin.get("/messages")

@@ -9,6 +9,7 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from hub.api import (  # noqa: E402, F401  (registers routes)
     admin_areas,
+    admin_users,
     consent,
     follow_ups,
     messages,

@@ -16,7 +16,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import ForeignKey, String, func, select, update
+from sqlalchemy import ForeignKey, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import generate_password_hash
 
@@ -74,9 +74,24 @@ def _hours(purpose: str) -> int:
 
 
 def _active_admins() -> int:
-    return db.session.scalar(
-        select(func.count(User.id)).where(User.role == "admin", User.active.is_(True))
+    """How many admins are active, with their rows locked (``FOR UPDATE`` on PostgreSQL; SQLite
+    lets one writer in at a time): of two admins removing each other at once, the second
+    counts after the first has committed, so one admin always stays."""
+    return len(
+        db.session.scalars(
+            select(User.id)
+            .where(User.role == "admin", User.active.is_(True))
+            .order_by(User.id)
+            .with_for_update()
+        ).all()
     )
+
+
+def _refuse_losing_the_last_admin(user: User, field: str) -> None:
+    if user.role == "admin" and user.active and _active_admins() <= 1:
+        raise AccountError(
+            f"{user.email} is the last active admin: make another admin first", field
+        )
 
 
 def deactivate(email: str, actor: User | None, now: datetime) -> User:
@@ -85,9 +100,8 @@ def deactivate(email: str, actor: User | None, now: datetime) -> User:
     admin, who would leave nobody to reactivate anyone from the pages."""
     user = _user(email)
     if not user.active:
-        raise AccountError(f"{user.email} is already deactivated")
-    if user.role == "admin" and _active_admins() <= 1:
-        raise AccountError(f"{user.email} is the last active admin: make another admin first")
+        raise AccountError(f"{user.email} is already deactivated", "active")
+    _refuse_losing_the_last_admin(user, "active")
     user.active = False
     sessions.end_all(user, now)
     audit.record(actor, "user_deactivated", now, subject=user.email)
@@ -98,7 +112,7 @@ def activate(email: str, actor: User | None, now: datetime) -> User:
     """Reverse ``deactivate``. Tokens revoked before stay revoked."""
     user = _user(email)
     if user.active:
-        raise AccountError(f"{user.email} is already active")
+        raise AccountError(f"{user.email} is already active", "active")
     user.active = True
     audit.record(actor, "user_activated", now, subject=user.email)
     return user
@@ -123,6 +137,43 @@ def issue_token(email: str, actor: User | None, now: datetime) -> str:
     token = accounts.issue_token(user, now)
     audit.record(actor, "token_issued", now, subject=user.email)
     return token
+
+
+def change_role(
+    email: str, role: str, organisation: Organisation, actor: User | None, now: datetime
+) -> User:
+    """Give the user another role or organisation (or both), by the rule of
+    ``accounts.organisation_problem``. The last active admin keeps the admin role. A new role
+    ends the user's sessions: they sign in again as what they now are (a second factor, if the
+    new role needs one). Recorded with the role and organisation before and after."""
+    user = _user(email)
+    if role not in accounts.ROLES:
+        raise AccountError(f"Role must be one of: {', '.join(accounts.ROLES)}", "role")
+    problem = accounts.organisation_problem(role, organisation)
+    if problem:
+        raise AccountError(problem, "organisation")
+    if role == user.role and organisation.id == user.organisation_id:
+        raise AccountError(
+            f"{user.email} is already a {role} user of {organisation.name}: change something",
+            "role",
+        )
+    if role != "admin":
+        _refuse_losing_the_last_admin(user, "role")
+    before = {"role": user.role, "organisation": user.organisation.slug}
+    after = {"role": role, "organisation": organisation.slug}
+    role_changed = role != user.role
+    user.role = role
+    user.organisation = organisation
+    if role_changed:
+        sessions.end_all(user, now)
+    audit.record(
+        actor,
+        "role_changed" if role_changed else "organisation_changed",
+        now,
+        subject=user.email,
+        details={"before": before, "after": after},
+    )
+    return user
 
 
 # --- Invitations and password resets ------------------------------------------------------------
@@ -150,13 +201,22 @@ def invite(
     """A new user with no usable password, emailed a link to set one."""
     from notifications.messages import to_account_holders
 
+    problem = accounts.organisation_problem(role, organisation)
+    if problem:
+        raise AccountError(problem, "organisation")
     # The rules of ``create_user`` (role, organisation, email, no duplicate), with a throwaway
     # password that is then made unusable.
     user = accounts.create_user(email, role, organisation, secrets.token_urlsafe(24), now, name)
     user.password_hash = NO_PASSWORD
     token = _new_link(user, INVITE, now)
     to_account_holders.account_invite(user, token, _hours(INVITE), now)
-    audit.record(actor, "invited", now, subject=user.email, details={"role": role})
+    audit.record(
+        actor,
+        "invited",
+        now,
+        subject=user.email,
+        details={"role": role, "organisation": organisation.slug},
+    )
     return user
 
 
@@ -167,7 +227,7 @@ def send_reset(email: str, actor: User | None, now: datetime) -> User:
 
     user = _user(email)
     if not user.active:
-        raise AccountError(f"{user.email} is deactivated: activate it first")
+        raise AccountError(f"{user.email} is deactivated: activate it first", "active")
     token = _new_link(user, RESET, now)
     to_account_holders.password_reset(user, token, _hours(RESET), now)
     audit.record(actor, "password_reset_sent", now, subject=user.email)

@@ -20,7 +20,37 @@ TOKEN_PREFIX = "sail_"
 
 
 class AccountError(ValueError):
-    pass
+    """A change refused, in words for the person; ``field`` names what was wrong (``email``,
+    ``role``, ``organisation``), for a form's error or the API's ``fields``."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+# The kind of organisation each role belongs to: the rule the admins' pages and API apply when
+# they invite a user or change a role (``organisation_problem``).
+ROLE_ORGANISATION_KIND = {
+    "frontline": "referrer",
+    "partner": "partner",
+    "hub": "hub",
+    "manager": "hub",
+    "admin": "hub",
+}
+KIND_WORDS = {"referrer": "an organisation that refers", "partner": "a partner agency",
+              "hub": "the hub"}  # fmt: skip
+
+
+def organisation_problem(role: str, organisation: Organisation | None) -> str | None:
+    """Why ``organisation`` cannot be the organisation of a ``role`` user, or ``None``."""
+    if organisation is None:
+        return "Select an organisation"
+    if not organisation.active:
+        return f"{organisation.name} is deactivated: choose another organisation"
+    kind = ROLE_ORGANISATION_KIND.get(role)
+    if kind is not None and organisation.kind != kind:
+        return f"A {role} user must belong to {KIND_WORDS[kind]}, not {organisation.name}"
+    return None
 
 
 def slugify(text: str) -> str:
@@ -92,15 +122,15 @@ def create_user(
 ) -> User:
     email = email.strip().lower()
     if role not in ROLES:
-        raise AccountError(f"Role must be one of: {', '.join(ROLES)}")
+        raise AccountError(f"Role must be one of: {', '.join(ROLES)}", "role")
     if "@" not in email:
-        raise AccountError("Enter an email address, like name@example.com")
+        raise AccountError("Enter an email address, like name@example.com", "email")
     if role == "partner" and organisation.kind != "partner":
-        raise AccountError(f"{organisation.name} is not a partner agency")
+        raise AccountError(f"{organisation.name} is not a partner agency", "organisation")
     if role in ("hub", "manager", "admin") and organisation.kind == "partner":
-        raise AccountError(f"A {role} user cannot belong to a partner agency")
+        raise AccountError(f"A {role} user cannot belong to a partner agency", "organisation")
     if find_user(email) is not None:
-        raise AccountError(f"A user with the email {email} already exists")
+        raise AccountError(f"A user with the email {email} already exists", "email")
     check_password_strength(password, email)
     user = User(
         email=email,

@@ -1,20 +1,29 @@
 """A demo hub for Lambeth and Southwark: the SAIL questionnaire, its partner agencies, the hub,
 a few referrer organisations and one user per role. For development only.
 
-Demo partners get no SMS duty number (any valid mobile may be a real person's): set one with
-``flask --app hub partners sms SLUG NUMBER``."""
+The partner agencies come from ``partners/demo_directory.json``, an Open Referral UK file read by
+the same import as ``flask --app hub directory import``, and the questionnaire from
+``questionnaires/banks/sail.toml`` through the same publishing as ``questionnaires publish``.
+Their contact details are fictional: emails on example.org, and no SMS duty numbers (Ofcom's
+numbers kept for drama, 07700 900xxx, cannot take a text, and any valid mobile may be a real
+person's): set one with ``flask --app hub partners sms SLUG NUMBER``."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from hub import areas
 from hub.auth import accounts
 from hub.models import ROLES
 from hub.referrals import questionnaire_versions
-from partners.directory import DEMO_PARTNERS, SmsNumberError, sms_duty_number
+from partners import agencies, oruk
+from partners.directory import SmsNumberError, sms_duty_number
 from questionnaires import load_bank
+
+DEMO_DIRECTORY = Path(oruk.__file__).resolve().parent / "demo_directory.json"
 
 HUB_ORGANISATION = ("age-uk-lambeth-southwark", "Age UK Lambeth and Southwark (SAIL hub)")
 REFERRERS = (
@@ -55,19 +64,16 @@ def load_demo(now: datetime) -> list[DemoUser]:
     accounts.ensure_organisation(HUB_ORGANISATION[0], "hub", now, name=HUB_ORGANISATION[1])
     for slug, name in REFERRERS:
         accounts.ensure_organisation(slug, "referrer", now, name=name)
-    for listing in DEMO_PARTNERS:
-        partner = accounts.ensure_organisation(
-            listing.slug,
-            "partner",
-            now,
-            name=listing.name,
-            description=listing.description,
-            referral_email=listing.referral_email,
-            # Agencies without accounts in the demo open their referrals with a signed link and
-            # a one-time code sent to their referral email.
-            allow_email_code=listing.slug not in PARTNERS_WITH_ACCOUNTS,
-        )
-        _forget_unusable_sms_number(partner)
+    # The demo's own set-up is not recorded in the audit trail: nobody changed anything.
+    directory = json.loads(DEMO_DIRECTORY.read_text(encoding="utf-8"))
+    oruk.import_services(directory, None, now, audit_trail=False)
+    for service in directory["contents"]:
+        partner = accounts.find_organisation(service["sail_slug"])
+        # Agencies without accounts in the demo open their referrals with a signed link and
+        # a one-time code sent to their referral email.
+        allowed = partner.slug not in PARTNERS_WITH_ACCOUNTS
+        agencies.update(partner, {"allow_email_code": allowed}, None, now, audit_trail=False)
+        _forget_unusable_sms_number(partner, now)
     questionnaire_versions.publish(load_bank("sail"), now)  # after its partners exist
     users = demo_users()
     for demo in users:
@@ -83,12 +89,11 @@ def load_demo(now: datetime) -> list[DemoUser]:
     return users
 
 
-def _forget_unusable_sms_number(partner) -> None:
-    """Demo partners have no SMS duty number of their own (``partners.directory``); one set with
-    ``flask --app hub partners sms`` stays. A number no text can reach, as older demos stored
-    (07700 900xxx), is forgotten."""
+def _forget_unusable_sms_number(partner, now: datetime) -> None:
+    """Demo partners have no SMS duty number of their own; one set with ``flask --app hub partners
+    sms`` stays. A number no text can reach, as older demos stored (07700 900xxx), is forgotten."""
     if partner.sms_number:
         try:
             sms_duty_number(partner.sms_number)
         except SmsNumberError:
-            partner.sms_number = None
+            agencies.update(partner, {"sms_number": None}, None, now, audit_trail=False)

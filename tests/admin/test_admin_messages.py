@@ -60,10 +60,12 @@ def test_only_admins_may_open_the_admin_pages(client, sign_in_as, role):
     assert "Message texts" not in page_text(client.get("/", follow_redirects=True))
 
 
-def test_an_admin_opens_both_from_the_navigation(client, sign_in_as):
+def test_an_admin_opens_both_from_the_admin_index(client, sign_in_as):
     sign_in_as("admin")
     home = client.get("/", follow_redirects=True).get_data(as_text=True)
-    assert 'href="/admin/messages"' in home and 'href="/admin/mailbox"' in home
+    assert 'href="/admin"' in home
+    index = client.get("/admin").get_data(as_text=True)
+    assert 'href="/admin/messages"' in index and 'href="/admin/mailbox"' in index
     for path in ADMIN_PAGES:
         assert client.get(path).status_code == 200, path
 

@@ -1,6 +1,6 @@
 """In a real browser on a phone-sized screen: an admin reaches the message texts and the
-development mailbox from the navigation with the keyboard, and hub staff read a referral's
-messages on its page; axe-core checks each page against WCAG 2.2 AA."""
+development mailbox from the navigation and the admin index with the keyboard, and hub staff
+read a referral's messages on its page; axe-core checks each page against WCAG 2.2 AA."""
 
 from __future__ import annotations
 
@@ -28,11 +28,17 @@ def assert_fits_the_screen(page) -> None:
 
 
 def open_from_navigation(page, name: str) -> None:
-    """Open the phone's navigation menu and follow a link, with the keyboard only."""
+    """Open the phone's navigation menu, follow it to the admin index and from there to a page,
+    with the keyboard only."""
     menu = page.get_by_role("button", name="Menu")
     menu.focus()
     page.keyboard.press("Enter")
-    link = page.get_by_role("navigation", name="Menu").get_by_role("link", name=name)
+    admin = page.get_by_role("navigation", name="Menu").get_by_role("link", name="Admin")
+    admin.focus()
+    expect(admin).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Administration")
+    link = page.locator("main").get_by_role("link", name=name, exact=True)
     link.focus()
     expect(link).to_be_focused()
     page.keyboard.press("Enter")

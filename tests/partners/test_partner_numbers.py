@@ -102,3 +102,15 @@ def test_sms_duty_number_reuses_the_hubs_phone_rules():
     assert sms_duty_number("0044 7911 123456") == "+447911123456"
     with pytest.raises(SmsNumberError, match="cannot receive text messages"):
         sms_duty_number("0161 496 0000")
+
+
+def test_setting_a_number_is_recorded_in_the_audit_trail(runner, db, demo_hub):
+    from hub.audit import AuditEvent
+
+    assert sms_command(runner, FALLS, "07911 123456").exit_code == 0
+    event = db.session.scalars(select(AuditEvent).where(AuditEvent.subject == FALLS)).one()
+    assert (event.action, event.actor) == ("partner_changed", "command line")
+    assert event.details == {
+        "before": {"sms_number": None},
+        "after": {"sms_number": "+447911123456"},
+    }
