@@ -1,7 +1,7 @@
 """In a real browser, on a desktop and a 320 px screen: a frontline worker types a postcode
 without choosing a borough and sees the borough the hub found, or is told the default services
-are used; a paused partner's new flag waits at the hub marked for re-routing. axe-core checks
-every page against WCAG 2.2 AA."""
+are used; an admin pauses a partner on its page, and a new flag for it waits at the hub marked
+for re-routing, where hub staff re-route it. axe-core checks every page against WCAG 2.2 AA."""
 
 from __future__ import annotations
 
@@ -13,9 +13,8 @@ from playwright.sync_api import expect
 
 from hub.clock import utcnow
 from hub.extensions import db as _db
-from partners.directory import partner_by_slug
 from tests.factories import submit, user
-from tests.support import assert_accessible, sign_in_on_the_page
+from tests.support import assert_accessible, sign_in_on_the_page, sign_in_with_the_keyboard
 
 pytestmark = pytest.mark.browser
 
@@ -78,21 +77,29 @@ def test_the_borough_is_found_from_the_postcode_or_the_worker_is_told(
     context.close()
 
 
-@pytest.fixture
-def held(db, demo_hub):
-    """A partner paused (as the admin's partner page does), then a new flag for it."""
-    partner = partner_by_slug("lfb-home-fire-safety")
-    partner.taking_referrals = False
-    _db.session.commit()
-    submission = submit(user("frontline"), utcnow() - timedelta(hours=1), yes=("smoke_alarms",))
-    _db.session.commit()
-    return submission.referrals[0]
+def pause_on_the_admin_page(browser, live_server, admin, width: int) -> None:
+    """The admin pauses London Fire Brigade's referrals on its partner page."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in_with_the_keyboard(page, live_server, admin)
+    page.goto(f"{live_server}/admin/partners/lfb-home-fire-safety")
+    page.get_by_role("button", name="Pause referrals").click()
+    expect(page.locator("#referrals-status")).to_contain_text("Paused")
+    assert_accessible(page)
+    context.close()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_a_paused_partners_new_flag_waits_at_the_hub_for_re_routing(
-    browser, live_server, demo_hub, held, width
+    browser, live_server, db, demo_hub, width
 ):
+    pause_on_the_admin_page(browser, live_server, demo_hub["admin"], width)
+    _db.session.expire_all()  # the pause was made by the server's own session
+    submission = submit(user("frontline"), utcnow() - timedelta(hours=1), yes=("smoke_alarms",))
+    _db.session.commit()
+    held = submission.referrals[0]
+
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
