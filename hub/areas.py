@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from hub import audit, limits
 from hub.extensions import db
@@ -148,7 +149,10 @@ def describe(area: Area) -> dict:
 
 
 def _clean_name(name, errors: dict[str, str]) -> str:
-    name = limits.clean(name) if isinstance(name, str) else ""
+    if name is not None and not isinstance(name, str):
+        errors["name"] = "Name must be text"
+        return ""
+    name = limits.clean(name or "")
     if not name:
         errors["name"] = "Enter the area’s name"
     elif len(name) > NAME_LENGTH or limits.unstorable(name):
@@ -159,7 +163,10 @@ def _clean_name(name, errors: dict[str, str]) -> str:
 
 
 def _clean_slug(slug, errors: dict[str, str]) -> str:
-    slug = slug.strip() if isinstance(slug, str) else ""
+    if slug is not None and not isinstance(slug, str):
+        errors["slug"] = "Short name must be text"
+        return ""
+    slug = (slug or "").strip()
     if not slug:
         errors["slug"] = "Enter a short name for the area, like lambeth"
     elif len(slug) > SLUG_LENGTH or not SLUG.match(slug):
@@ -196,6 +203,17 @@ def _clean_prefixes(value, area: Area | None, errors: dict[str, str]) -> list[st
     return prefixes
 
 
+def _flush() -> None:
+    """Write the change; another made at the same moment that took a slug or prefix wins, and
+    this one is refused (the caller rolls back, as for any AreaInvalid)."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise AreaInvalid(
+            {"postcodes": "Someone changed the areas at the same moment: look again and retry"}
+        ) from None
+
+
 def create_area(slug, name, postcodes, actor: User | None, now: datetime) -> Area:
     """A new area with its postcodes, or AreaInvalid naming every field that is wrong."""
     area = _add_area(slug, name, postcodes, now)
@@ -219,7 +237,7 @@ def _add_area(slug, name, postcodes, now: datetime) -> Area:
     area = Area(slug=slug, name=name, created_at=now)
     area.postcodes = [AreaPostcode(prefix=prefix) for prefix in prefixes]
     db.session.add(area)
-    db.session.flush()
+    _flush()
     return area
 
 
@@ -236,7 +254,7 @@ def update_area(area: Area, actor: User | None, now: datetime, name=None, postco
     if prefixes is not None and sorted(prefixes) != before["postcodes"]:
         kept = {row.prefix: row for row in area.postcodes if row.prefix in prefixes}
         area.postcodes = [kept.get(prefix) or AreaPostcode(prefix=prefix) for prefix in prefixes]
-        db.session.flush()
+        _flush()
     after = describe(area)
     if after == before:
         return False

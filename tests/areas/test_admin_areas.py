@@ -10,6 +10,8 @@ from hub.audit import AuditEvent
 from hub.extensions import db as _db
 from tests.api_support import bearer
 
+pytestmark = pytest.mark.both_databases
+
 API = "/api/v1/admin/areas"
 
 
@@ -95,6 +97,8 @@ def test_the_api_lists_creates_shows_and_changes_areas(client, db, demo_hub, now
         ({"slug": "x", "name": "", "postcodes": ["SW9", "zz"]}, {"name", "postcodes"}),
         ({"slug": "x", "name": "X", "postcodes": 5}, {"postcodes"}),
         ({"slug": "x", "name": "X", "colour": "red"}, {"colour"}),
+        ({"slug": 7, "name": ["X"], "postcodes": [None]}, {"slug", "name", "postcodes"}),
+        ({"slug": "new", "name": "New"}, {"slug"}),
     ],
 )
 def test_the_api_refuses_bad_areas_naming_the_fields(client, db, demo_hub, now, body, fields):

@@ -104,3 +104,15 @@ def test_a_bad_area_is_refused_naming_every_field_and_nothing_changes(db, demo_h
     db.session.rollback()
     assert db.session.scalar(select(db.func.count(Area.id))) == 2
     assert db.session.scalar(select(db.func.count(AuditEvent.id))) == before
+
+
+def test_a_prefix_taken_at_the_same_moment_is_refused_not_an_error(db, demo_hub, now, monkeypatch):
+    """Another admin's change committed between the check and the write: the unique prefix
+    refuses this one, in words."""
+    monkeypatch.setattr(
+        areas, "_clean_prefixes", lambda value, area, errors: parse_prefixes(value)[0]
+    )
+    with pytest.raises(AreaInvalid, match="at the same moment"):
+        areas.update_area(areas.find_area("southwark"), user("admin"), now, postcodes="SE1, SW9")
+    db.session.rollback()
+    assert area_for_postcode("SW9 8AA").slug == "lambeth"
