@@ -46,6 +46,8 @@ OPEN = "open"
 ALL = "all"
 # Declined by the partner and not yet re-routed: the hub owes it a decision.
 DECLINED_WAITING = "declined_waiting"
+# Waiting at the hub for a partner that is not taking referrals: the hub must re-route it.
+PARTNER_PAUSED = "partner_paused"
 
 
 # --- Rows and pages ---------------------------------------------------------------------------
@@ -120,6 +122,9 @@ def _status_condition(status: str):
         return Referral.status.in_(OPEN_STATUSES)
     if status == DECLINED_WAITING:
         return and_(Referral.status == Status.DECLINED, _not_rerouted())
+    if status == PARTNER_PAUSED:  # as ``intake.is_held`` says it
+        paused = select(Organisation.id).where(Organisation.taking_referrals.is_(False))
+        return and_(Referral.status == Status.RECEIVED, Referral.partner_id.in_(paused))
     if status in STATUSES:
         return Referral.status == status
     return false()
@@ -162,6 +167,13 @@ def declined_waiting_count() -> int:
     """Declined referrals the hub has neither re-routed nor closed."""
     return db.session.scalar(
         select(func.count(Referral.id)).where(_status_condition(DECLINED_WAITING))
+    )
+
+
+def partner_paused_count() -> int:
+    """Referrals waiting at the hub for a partner that is not taking referrals."""
+    return db.session.scalar(
+        select(func.count(Referral.id)).where(_status_condition(PARTNER_PAUSED))
     )
 
 

@@ -56,6 +56,7 @@ STATUS_PHRASES = {
     Status.DECLINED: "{count} {noun} declined by the partner",
     Status.CANCELLED: "{count} cancelled {noun}",
     queries.DECLINED_WAITING: "{count} declined {noun} waiting to be re-routed or closed",
+    queries.PARTNER_PAUSED: "{count} {noun} waiting for a paused partner, to be re-routed",
     queries.OPEN: "{count} open {noun}",
     queries.ALL: "{count} {noun}",
 }
@@ -94,6 +95,9 @@ def queue():
         page_args=form.query_args(),
         declined_waiting=(
             0 if filters.status == queries.DECLINED_WAITING else queries.declined_waiting_count()
+        ),
+        partner_paused=(
+            0 if filters.status == queries.PARTNER_PAUSED else queries.partner_paused_count()
         ),
         now=now,
     )

@@ -115,3 +115,13 @@ def test_once_the_partner_takes_referrals_again_it_is_forwarded(db, demo_hub, no
     pause(FIRE, taking=True)
     lifecycle.forward_referral(held, user("hub"), now)
     assert held.status == Status.FORWARDED and held.hold_reason is None
+
+
+def test_the_queue_counts_them_and_filters_them(client, db, demo_hub, now, sign_in_as):
+    _, held, other = held_submission(now)
+    sign_in_as("hub")
+    queue = client.get("/hub/referrals").get_data(as_text=True)
+    assert "1 referral waits for a paused partner" in queue
+    waiting = client.get("/hub/referrals?status=partner_paused").get_data(as_text=True)
+    assert "1 referral waiting for a paused partner, to be re-routed" in waiting
+    assert held.reference in waiting and other.reference not in waiting
