@@ -51,6 +51,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     login_manager.init_app(app)
 
     from hub import cli, errors, filters, health
+    from hub.admin.area_views import admin_areas
     from hub.admin.organisation_views import admin_organisations
     from hub.admin.people import admin_people
     from hub.admin.user_views import admin_users
@@ -94,6 +95,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(hub_messages)
     app.register_blueprint(admin)
     app.register_blueprint(admin_people)
+    app.register_blueprint(admin_areas)
     app.register_blueprint(admin_users)
     app.register_blueprint(admin_organisations)
     app.register_blueprint(admin_partners)

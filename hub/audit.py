@@ -44,6 +44,9 @@ ACTIONS = {
     "two_factor_set_up": "Set up a second factor",
     "two_factor_reset": "Reset a second factor",
     "recovery_code_used": "Signed in with a recovery code",
+    "area_created": "Added an area",
+    "area_changed": "Changed an area",
+    "area_deleted": "Deleted an area",
     "partner_created": "Added a partner agency",
     "partner_changed": "Changed a partner agency",
 }

@@ -89,6 +89,7 @@ EVENT_LABELS = {
     "declined": "Declined by the partner",
     "cancelled": "Cancelled",
     "rerouted": "Re-routed to another partner",
+    "held": "Held at the hub: the partner is not taking referrals",
     "reopened": "Reopened",
     "note": "Note added",
     # Recorded by the scheduler's SLA watch (hub/jobs/watch.py).

@@ -157,7 +157,7 @@ def available_actions(referral: Referral) -> set[str]:
 # forwarding deadlines (the partner had not been sent the referral yet), and the escalation to
 # hub staff when the partner's contact deadline passes (between the hub and its staff; the
 # partner reads the reminders it was sent). A re-route's details concern another agency.
-HIDDEN_KINDS = {"note", "forward_warning", "forward_breach", "contact_breach"}
+HIDDEN_KINDS = {"note", "held", "forward_warning", "forward_breach", "contact_breach"}
 
 
 def _yes_no(value) -> str:

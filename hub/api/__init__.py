@@ -8,6 +8,7 @@ from flask import Blueprint
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from hub.api import (  # noqa: E402, F401  (registers routes)
+    admin_areas,
     admin_users,
     consent,
     follow_ups,

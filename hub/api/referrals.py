@@ -57,6 +57,7 @@ def list_referrals():
             selectinload(Referral.partner),
             # Both ends of a re-route are referrals of the same questionnaire.
             selectinload(Referral.submission).selectinload(Submission.referrals),
+            selectinload(Referral.submission).selectinload(Submission.client),
             selectinload(Referral.possible_duplicate_of),
         )
     )

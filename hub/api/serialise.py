@@ -23,6 +23,7 @@ from hub.models import (
     ReferralEvent,
     Submission,
 )
+from hub.referrals.intake import is_held
 from hub.referrals.lifecycle import CONSENT_WITHDRAWN
 from hub.referrals.overdue import is_overdue
 from hub.referrals.questionnaire_versions import definition_of
@@ -124,6 +125,9 @@ def referral(
         "outcome": row.outcome,
         "overdue": is_overdue(row, now),
         "submission": row.submission.reference,
+        "borough": row.submission.client.borough,
+        # Waiting at the hub, its partner not taking referrals: re-route it ("partner_paused").
+        "hold_reason": row.hold_reason if is_held(row) else None,
         "possible_duplicate_of": (
             row.possible_duplicate_of.reference if row.possible_duplicate_of else None
         ),
@@ -192,6 +196,7 @@ def submission(row: Submission, now: datetime, referrer: bool = False) -> dict:
     return {
         "id": row.id,
         "reference": row.reference,
+        "borough": row.client.borough,
         "referrals": [
             referral(each, now, facts[each.id], referrer=referrer) for each in row.referrals
         ],

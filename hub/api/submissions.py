@@ -3,14 +3,17 @@
 Every problem with the body is reported at once, keyed like ``client.phone`` or
 ``answers.falls``; nothing is created unless the whole submission is acceptable. A retry with
 the same ``Idempotency-Key`` and body answers with the first submission; the same key with
-another body is refused (422 ``idempotency_key_reused``).
+another body is refused (422 ``idempotency_key_reused``). A client sent without a ``borough``
+gets the borough of their postcode, if the hub's areas cover it (``hub.areas``).
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from flask import jsonify, request
 
-from hub import audit, limits
+from hub import areas, audit, limits
 from hub.api import api, serialise
 from hub.api.auth import api_roles
 from hub.api.parsing import ApiError, invalid, json_object, not_found, optional_text
@@ -182,7 +185,11 @@ def _client(data, now, boroughs, errors: dict) -> ClientDetails | None:
     details, problems = clean_client_details(texts, now.date(), boroughs)
     problems.update(wrong_type)
     errors.update({f"client.{field}": message for field, message in problems.items()})
-    return details
+    if details is None:
+        return None
+    # Without a borough, the client's is the one their postcode is in, if the hub has it.
+    chosen = (texts.get("borough") or "").strip().lower() or None
+    return replace(details, borough=areas.borough_for(chosen, details.postcode).slug)
 
 
 def _consent(consent, errors: dict) -> None:

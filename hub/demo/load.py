@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from hub import areas
 from hub.auth import accounts
 from hub.models import ROLES
 from hub.referrals import questionnaire_versions
@@ -59,6 +60,7 @@ def demo_users() -> list[DemoUser]:
 
 def load_demo(now: datetime) -> list[DemoUser]:
     """Create or update the demo hub; safe to run again. Returns the demo users."""
+    areas.ensure_demo_areas(now)  # first: the boroughs the partners and clients are in
     accounts.ensure_organisation(HUB_ORGANISATION[0], "hub", now, name=HUB_ORGANISATION[1])
     for slug, name in REFERRERS:
         accounts.ensure_organisation(slug, "referrer", now, name=name)

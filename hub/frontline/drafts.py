@@ -3,7 +3,8 @@
 A draft belongs to the user who started it; anyone else is told it does not exist. Its ``data``
 holds what each page saved::
 
-    {"client": ClientDetails.as_dict(), "answers": {key: bool},
+    {"client": {**ClientDetails.as_dict(), "borough_source", "borough_name"},
+     "answers": {key: bool},
      "wellbeing": {"agreed": bool, "scores": {question: 0-10} or None}, "consent": {...}}
 
 ``Step``, ``journey`` and ``first_unfinished`` decide which page comes next; they know nothing of
@@ -12,11 +13,12 @@ Flask. Callers commit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 from sqlalchemy import select
 
+from hub.areas import CHOSEN, NOT_FOUND, POSTCODE, FoundBorough, borough_for
 from hub.extensions import db
 from hub.models import QuestionnaireDraft, QuestionnaireVersion, Submission, User
 from hub.referrals.client_details import ClientDetails, clean_client_details
@@ -166,8 +168,29 @@ def _change(draft: QuestionnaireDraft, now: datetime, **changes) -> None:
     draft.updated_at = now
 
 
-def save_client(draft: QuestionnaireDraft, details: ClientDetails, now: datetime) -> None:
-    _change(draft, now, client=details.as_dict())
+_AS_GIVEN = object()
+
+
+def save_client(
+    draft: QuestionnaireDraft, details: ClientDetails, now: datetime, chosen=_AS_GIVEN
+) -> FoundBorough:
+    """Save the client's details, with their borough: ``chosen`` by the worker ("other" for
+    none of ours), or, with None, found from the postcode (``hub.areas``); left out, the
+    details' own borough is the chosen one. What was found is kept with the details, so the
+    pages say it and the submission uses the borough the worker saw."""
+    if chosen is _AS_GIVEN:
+        chosen = details.borough or "other"
+    found = borough_for(chosen, details.postcode)
+    _change(
+        draft,
+        now,
+        client={
+            **replace(details, borough=found.slug).as_dict(),
+            "borough_source": found.source,
+            "borough_name": found.name,
+        },
+    )
+    return found
 
 
 def save_answers(draft: QuestionnaireDraft, answers: dict[str, bool], now: datetime) -> None:
@@ -252,12 +275,34 @@ def client_name(draft: QuestionnaireDraft) -> str | None:
 
 def client_details(draft: QuestionnaireDraft, definition: Questionnaire, today: date):
     """The saved details, checked again by the same rules as when they were typed."""
+    saved = (draft.data or {})[CLIENT]
+    chosen = saved.get("borough") if saved.get("borough_source", CHOSEN) == CHOSEN else None
     details, errors = clean_client_details(
-        (draft.data or {})[CLIENT], today, tuple(definition.boroughs)
+        {**saved, "borough": chosen}, today, tuple(definition.boroughs)
     )
     if errors:
         raise ValueError(f"saved client details no longer pass: {errors}")
-    return details
+    # A borough found from the postcode may be an area the questionnaire does not route by.
+    return replace(details, borough=saved.get("borough"))
+
+
+def borough_words(draft: QuestionnaireDraft, definition: Questionnaire) -> str | None:
+    """The client's borough as the pages say it, with where it came from."""
+    saved = (draft.data or {}).get(CLIENT)
+    if saved is None:
+        return None
+    slug, source = saved.get("borough"), saved.get("borough_source", CHOSEN)
+    if source == POSTCODE:
+        name = saved.get("borough_name") or slug
+        return f"{name} (found from the postcode {saved['postcode']})"
+    if source == NOT_FOUND:
+        return (
+            f"Not found. We could not find a borough for the postcode {saved['postcode']}, so "
+            "the referrals go to the hub’s default services. Choose the borough if you know it."
+        )
+    if slug is None:
+        return "Another borough"
+    return definition.borough_name(slug) if slug in definition.boroughs else slug
 
 
 def borough_of(draft: QuestionnaireDraft) -> str | None:

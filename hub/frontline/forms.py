@@ -14,6 +14,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
+from hub.areas import CHOSEN
 from hub.forms import HubForm
 from hub.labels import CONTACT_PREFERENCE_LABELS
 from hub.models import WELLBEING_QUESTIONS
@@ -94,10 +95,11 @@ class ClientDetailsForm(HubForm):
     )
     postcode = _text("Postcode")
     borough = RadioField(
-        "Which borough do they live in?",
-        description="Some answers go to a service in the client’s own borough.",
+        "Which borough do they live in? (optional)",
+        description="Some answers go to a service in the client’s own borough. Leave this "
+        "blank and the hub finds the borough from the postcode.",
+        validate_choice=False,  # clean_client_details says what is wrong, as for the API
         widget=GovRadioInput(),
-        invalid_choice_message="Select the client’s borough",
     )
     phone = _text(
         "Phone number",
@@ -117,7 +119,7 @@ class ClientDetailsForm(HubForm):
     def set_boroughs(self, definition: Questionnaire) -> None:
         self.borough.choices = [
             *(SelectChoice(slug, definition.borough_name(slug)) for slug in definition.boroughs),
-            SelectChoice(OTHER_BOROUGH, "Another borough or not sure"),
+            SelectChoice(OTHER_BOROUGH, "Another borough"),
         ]
 
     def clean(self, today: date, boroughs: tuple[str, ...]) -> ClientDetails | None:
@@ -144,6 +146,11 @@ class ClientDetailsForm(HubForm):
             "contact_times": self.contact_times.data,
         }
 
+    def chosen(self) -> str | None:
+        """The borough the worker chose ("other" for none of ours), or None to find it from
+        the postcode."""
+        return (self.borough.data or "").strip().lower() or None
+
     @staticmethod
     def saved_as_data(saved: dict | None) -> dict:
         """Saved details (see drafts.saved_client) as the form shows them."""
@@ -151,11 +158,19 @@ class ClientDetailsForm(HubForm):
             return {}
         return {
             **saved,
-            "borough": saved.get("borough") or OTHER_BOROUGH,
+            "borough": chosen_borough(saved),
             "phone": display_phone(saved.get("phone")),
             "email": saved.get("email") or "",
             "contact_times": saved.get("contact_times") or "",
         }
+
+
+def chosen_borough(saved: dict) -> str | None:
+    """The radio to show ticked for saved details: the borough the worker chose, none when it
+    was found from the postcode (so a new postcode finds it again)."""
+    if saved.get("borough_source", CHOSEN) != CHOSEN:
+        return None
+    return saved.get("borough") or OTHER_BOROUGH
 
 
 class SectionForm(HubForm):

@@ -79,7 +79,7 @@ def client_details(draft_id: str):
         now = utcnow()
         details = form.clean(now.date(), tuple(definition.boroughs))
         if details is not None:
-            drafts.save_client(draft, details, now)
+            drafts.save_client(draft, details, now, form.chosen())
             db.session.commit()
             return redirect(_next_url(draft, definition, step))
     return render_template("frontline/client.html", form=form, **_page(draft, definition, step))
@@ -104,6 +104,7 @@ def section(draft_id: str, section_key: str):
         section=this,
         number=[s.key for s in definition.sections].index(section_key) + 1,
         referred_to={q.key: names.get(q.partner_for(borough)) for q in this.questions},
+        borough_words=drafts.borough_words(draft, definition),
         **_page(draft, definition, step),
     )
 
@@ -151,6 +152,7 @@ def check_answers(draft_id: str):
     return render_template(
         "frontline/check.html",
         client=drafts.saved_client(draft),
+        borough_words=drafts.borough_words(draft, definition),
         answers=drafts.answers_of(draft),
         wellbeing=drafts.saved_wellbeing(draft),
         wellbeing_text=WELLBEING_TEXT,

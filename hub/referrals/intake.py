@@ -2,8 +2,11 @@
 questionnaire already received (a re-route of a declined one, needs found at the follow-up).
 
 A new referral starts ``received``, due to be forwarded within the forwarding SLA, with a
-``received`` event on its history. Every change of status after that is
-``hub.referrals.lifecycle``'s. ``now`` comes from the caller; callers commit.
+``received`` event on its history. One to a partner that is not taking referrals (paused, no
+capacity) is held at the hub: ``hold_reason`` is ``PARTNER_PAUSED`` and a ``held`` event says
+so; the lifecycle never forwards it while the partner is paused, and the hub re-routes it.
+Every change of status after that is ``hub.referrals.lifecycle``'s. ``now`` comes from the
+caller; callers commit.
 """
 
 from __future__ import annotations
@@ -19,6 +22,31 @@ from hub.models import Organisation, Referral, ReferralEvent, Submission, User
 from hub.referrals import sla
 from hub.referrals.events import record_event
 from hub.status import Status
+
+# ``Referral.hold_reason`` of a referral that arrived while its partner was not taking referrals.
+PARTNER_PAUSED = "partner_paused"
+
+
+def hold_reason_for(partner: Organisation) -> str | None:
+    return None if partner.taking_referrals else PARTNER_PAUSED
+
+
+def is_held(referral: Referral) -> bool:
+    """Waiting at the hub because its partner is not taking referrals: never forwarded while
+    that lasts; the hub re-routes it ("Waiting: partner paused, re-route it")."""
+    return referral.status == Status.RECEIVED and not referral.partner.taking_referrals
+
+
+def held_message(referral: Referral) -> str:
+    """Why a held referral is not forwarded, as a refused forward says it."""
+    return (
+        f"Referral {referral.reference} is held at the hub: {referral.partner.name} is not "
+        "taking referrals. Re-route it to another partner."
+    )
+
+
+def _held_event(partner: Organisation) -> dict:
+    return {"kind": "held", "details": {"partner": partner.slug}}
 
 
 @dataclass(frozen=True)
@@ -50,6 +78,7 @@ def receive_referrals(
             "forward_due_at": due,
             "sla_check_at": warning_at,
             "possible_duplicate_of_id": item.possible_duplicate_of_id,
+            "hold_reason": hold_reason_for(item.partner),
         }
         for reference, item in wanted.items()
     ]
@@ -69,6 +98,16 @@ def receive_referrals(
                     "details": {"partner": item.partner.slug, "question": item.question_key},
                 }
                 for referral, item in zip(referrals, new, strict=True)
+            ]
+            + [
+                {
+                    "referral_id": referral.id,
+                    "actor_id": None,
+                    "at": now,
+                    **_held_event(item.partner),
+                }
+                for referral, item in zip(referrals, new, strict=True)
+                if referral.hold_reason
             ],
         )
     # The rows came back from RETURNING: tie them to what is already loaded, so showing them
@@ -110,6 +149,7 @@ def add_referrals(
             forward_due_at=sla.forward_due(now),
             sla_check_at=sla.forward_warning_at(now),
             rerouted_from_id=rerouted_from.id if rerouted_from else None,
+            hold_reason=hold_reason_for(item.partner),
         )
         db.session.add(referral)
         record_event(
@@ -122,6 +162,9 @@ def add_referrals(
             rerouted_from=rerouted_from.reference if rerouted_from else None,
             source=source,
         )
+        if referral.hold_reason:
+            held = _held_event(item.partner)
+            record_event(referral, held["kind"], None, now, **held["details"])
         created.append(referral)
     db.session.flush()
     return created

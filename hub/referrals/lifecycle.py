@@ -16,6 +16,10 @@ as ``no_suitable_service``. A contact attempt that reached the client records th
 Withdrawing consent cancels the open referrals of the client, and of the others hub staff
 confirm are the same person.
 
+A referral to a partner not taking referrals is never forwarded: it is held at the hub
+(``intake.is_held``) and re-routed, which cancels it and links it to the new one. Once the
+partner takes referrals again it may be forwarded; forwarding clears its ``hold_reason``.
+
 A referral is made ``received`` by ``hub.referrals.intake``; the events are written by
 ``hub.referrals.events``; which deadline applies and whether it has passed is
 ``hub.referrals.overdue``'s.
@@ -42,7 +46,7 @@ from hub.models import (
 )
 from hub.referrals import sla
 from hub.referrals.events import record_event
-from hub.referrals.intake import NewReferral, add_referrals
+from hub.referrals.intake import NewReferral, add_referrals, held_message, is_held
 from hub.status import (
     OPEN_STATUSES,
     OPEN_WITH_PARTNER,
@@ -84,7 +88,7 @@ ALLOWED_FROM = {
     "close": OPEN_WITH_PARTNER,
     "decline": WITH_PARTNER,
     "cancel": OPEN_STATUSES,
-    "reroute": (Status.DECLINED,),
+    "reroute": (Status.DECLINED, Status.RECEIVED),  # received: only if held (``is_held``)
     "close_declined": (Status.DECLINED,),
     "reopen": (Status.CLOSED,),
 }
@@ -104,17 +108,32 @@ PAST_TENSE = {
 CONSENT_WITHDRAWN = "Consent withdrawn"
 
 
+def _held(referral: Referral) -> TransitionNotAllowed:
+    return TransitionNotAllowed(referral, "forwarded", held_message(referral))
+
+
 def refusal(referral: Referral, action: str) -> str | None:
     """Why the referral's status does not allow ``action`` now, in the words a refused change
     gives, or ``None`` if it does: a page reached from a stale tab says so at once."""
-    if referral.status in ALLOWED_FROM[action]:
-        return None
-    return str(TransitionNotAllowed(referral, PAST_TENSE[action]))
+    try:
+        _check(referral, action)
+    except TransitionNotAllowed as refused:
+        return str(refused)
+    return None
 
 
 def _check(referral: Referral, action: str) -> None:
     if referral.status not in ALLOWED_FROM[action]:
         raise TransitionNotAllowed(referral, PAST_TENSE[action])
+    if action == "forward" and is_held(referral):
+        raise _held(referral)
+    if action == "reroute" and referral.status == Status.RECEIVED and not is_held(referral):
+        raise TransitionNotAllowed(
+            referral,
+            "re-routed",
+            f"Referral {referral.reference} is waiting to be forwarded: only a declined "
+            "referral, or one held because its partner is not taking referrals, is re-routed.",
+        )
 
 
 def _required_text(value: str | None, field: str, message: str) -> str:
@@ -140,6 +159,7 @@ def forward_referral(referral: Referral, actor: User | None, now: datetime) -> R
     _check(referral, "forward")
     referral.status = Status.FORWARDED
     referral.forwarded_at = now
+    referral.hold_reason = None  # held while its partner was paused, taking referrals again
     referral.contact_due_at = sla.contact_due(now)
     chases = sla.chases_at(now)
     referral.sla_check_at = chases[0] if chases else referral.contact_due_at
@@ -314,7 +334,8 @@ def reroute_referral(
     note: str | None = None,
 ) -> Referral:
     """Send a declined referral's need to another partner: a new ``received`` referral, linked
-    to the declined one, with a fresh forwarding deadline. The declined one stays declined.
+    to the declined one, with a fresh forwarding deadline. The declined one stays declined; one
+    held because its partner is paused is cancelled, saying where it went.
 
     Decided once: the caller holds the declined referral locked, so a second re-route at once
     waits and then finds the first; the unique index on ``rerouted_from_id`` refuses a second
@@ -324,7 +345,14 @@ def reroute_referral(
         raise InvalidTransitionInput("partner", "Choose an active partner agency")
     if partner.id == declined.partner_id:
         raise InvalidTransitionInput(
-            "partner", f"{partner.name} declined this referral: choose another partner"
+            "partner",
+            f"{partner.name} declined this referral: choose another partner"
+            if declined.status == Status.DECLINED
+            else f"{partner.name} is not taking referrals: choose another partner",
+        )
+    if not partner.taking_referrals:
+        raise InvalidTransitionInput(
+            "partner", f"{partner.name} is not taking referrals: choose another partner"
         )
     already = TransitionNotAllowed(
         declined, "re-routed", f"Referral {declined.reference} has already been re-routed."
@@ -345,6 +373,13 @@ def reroute_referral(
     record_event(
         declined, "rerouted", actor, now, partner=partner.slug, to=new.reference, note=note
     )
+    if declined.status == Status.RECEIVED:  # held: it ends here, its need goes on in ``new``
+        declined.status = Status.CANCELLED
+        declined.cancelled_at = now
+        declined.sla_check_at = None
+        declined.status_reason = (
+            f"Re-routed to {partner.name}: {declined.partner.name} is not taking referrals"
+        )
     return new
 
 
@@ -448,8 +483,12 @@ def add_note(referral: Referral, actor: User | None, now: datetime, text: str) -
 
 
 def forward_all(submission: Submission, actor: User | None, now: datetime) -> list[Referral]:
-    """Forward every flag of a questionnaire still waiting at the hub."""
+    """Forward every flag of a questionnaire still waiting at the hub, but those held because
+    their partner is not taking referrals; if those are all there are, refused."""
     waiting = [r for r in submission.referrals if r.status == Status.RECEIVED]
-    for referral in waiting:
+    ready = [r for r in waiting if not is_held(r)]
+    if waiting and not ready:
+        raise _held(waiting[0])
+    for referral in ready:
         forward_referral(referral, actor, now)
-    return waiting
+    return ready

@@ -17,7 +17,7 @@ from hub.labels import STATUS_TAGS
 from hub.models import Organisation
 from hub.referrals.consent import LookAlike
 from hub.status import Status
-from hub.triage.queries import ALL, DECLINED_WAITING, OPEN, QueueFilters
+from hub.triage.queries import ALL, DECLINED_WAITING, OPEN, PARTNER_PAUSED, QueueFilters
 
 STATUS_CHOICES = [
     SelectChoice(Status.RECEIVED, "Waiting to be forwarded"),
@@ -27,6 +27,7 @@ STATUS_CHOICES = [
         if status != Status.RECEIVED
     ],
     SelectChoice(DECLINED_WAITING, "Declined, waiting for the hub"),
+    SelectChoice(PARTNER_PAUSED, "Waiting: partner paused, re-route it"),
     SelectChoice(OPEN, "Any open status"),
     SelectChoice(ALL, "Any status"),
 ]

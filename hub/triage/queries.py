@@ -30,6 +30,7 @@ from hub.models import (
     User,
 )
 from hub.pagination import Page, PageNotFound  # noqa: F401  (the views catch it from here)
+from hub.referrals.intake import is_held
 from hub.referrals.overdue import (
     current_deadline,
     current_deadline_clause,
@@ -45,6 +46,8 @@ OPEN = "open"
 ALL = "all"
 # Declined by the partner and not yet re-routed: the hub owes it a decision.
 DECLINED_WAITING = "declined_waiting"
+# Waiting at the hub for a partner that is not taking referrals: the hub must re-route it.
+PARTNER_PAUSED = "partner_paused"
 
 
 # --- Rows and pages ---------------------------------------------------------------------------
@@ -119,6 +122,9 @@ def _status_condition(status: str):
         return Referral.status.in_(OPEN_STATUSES)
     if status == DECLINED_WAITING:
         return and_(Referral.status == Status.DECLINED, _not_rerouted())
+    if status == PARTNER_PAUSED:  # as ``intake.is_held`` says it
+        paused = select(Organisation.id).where(Organisation.taking_referrals.is_(False))
+        return and_(Referral.status == Status.RECEIVED, Referral.partner_id.in_(paused))
     if status in STATUSES:
         return Referral.status == status
     return false()
@@ -164,6 +170,13 @@ def declined_waiting_count() -> int:
     )
 
 
+def partner_paused_count() -> int:
+    """Referrals waiting at the hub for a partner that is not taking referrals."""
+    return db.session.scalar(
+        select(func.count(Referral.id)).where(_status_condition(PARTNER_PAUSED))
+    )
+
+
 def partner_options() -> list[Organisation]:
     return list(
         db.session.scalars(
@@ -173,13 +186,15 @@ def partner_options() -> list[Organisation]:
 
 
 def reroute_options(declined: Referral) -> list[Organisation]:
-    """The partner agencies a declined referral may go to: every active one but the decliner."""
+    """The partner agencies a declined or held referral may go to: every active one taking
+    referrals, but its own."""
     return list(
         db.session.scalars(
             select(Organisation)
             .where(
                 Organisation.kind == "partner",
                 Organisation.active.is_(True),
+                Organisation.taking_referrals.is_(True),
                 Organisation.id != declined.partner_id,
             )
             .order_by(Organisation.name)
@@ -252,7 +267,12 @@ def lock_referrals_of(submission: Submission) -> list[Referral]:
 
 
 def waiting_to_forward(submission: Submission) -> list[Referral]:
-    return [referral for referral in submission.referrals if referral.status == Status.RECEIVED]
+    """The questionnaire's referrals "forward all" would send: waiting, and not held."""
+    return [
+        referral
+        for referral in submission.referrals
+        if referral.status == Status.RECEIVED and not is_held(referral)
+    ]
 
 
 @dataclass(frozen=True)

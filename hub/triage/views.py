@@ -26,6 +26,7 @@ from hub.labels import status_label
 from hub.models import Referral
 from hub.page_actions import apply_change
 from hub.referrals import consent, lifecycle
+from hub.referrals.intake import is_held
 from hub.referrals.overdue import current_deadline, is_overdue
 from hub.referrals.questionnaire_versions import definition_of
 from hub.status import Status
@@ -55,6 +56,7 @@ STATUS_PHRASES = {
     Status.DECLINED: "{count} {noun} declined by the partner",
     Status.CANCELLED: "{count} cancelled {noun}",
     queries.DECLINED_WAITING: "{count} declined {noun} waiting to be re-routed or closed",
+    queries.PARTNER_PAUSED: "{count} {noun} waiting for a paused partner, to be re-routed",
     queries.OPEN: "{count} open {noun}",
     queries.ALL: "{count} {noun}",
 }
@@ -94,6 +96,9 @@ def queue():
         declined_waiting=(
             0 if filters.status == queries.DECLINED_WAITING else queries.declined_waiting_count()
         ),
+        partner_paused=(
+            0 if filters.status == queries.PARTNER_PAUSED else queries.partner_paused_count()
+        ),
         now=now,
     )
 
@@ -110,7 +115,9 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
     referral = _referral_or_404(referral_id)
     submission = referral.submission
     now = utcnow()
-    rerouted_to = queries.rerouted_to(referral) if referral.declined_at else None
+    rerouted_to = (
+        queries.rerouted_to(referral) if referral.declined_at or referral.hold_reason else None
+    )
     return (
         render_template(
             "hub/referral.html",
@@ -130,6 +137,7 @@ def _referral_page(referral_id: int, note_form=None, error: str | None = None, s
             rerouted_from=queries.referral_reference(referral.rerouted_from_id),
             rerouted_to=rerouted_to,
             awaiting_hub=referral.status == Status.DECLINED and rerouted_to is None,
+            held=is_held(referral),
             history=queries.history(referral),
             messages=messages_of_referral(referral.id),
             can_act=current_user.role in ACTORS,

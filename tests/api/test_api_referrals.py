@@ -40,6 +40,8 @@ def test_one_referral_has_designs_fields_with_utc_times(client, accepted, now):
         "outcome": None,
         "overdue": True,  # not contacted, and the real clock is long past 16 March 2026
         "submission": accepted.submission.reference,
+        "borough": "lambeth",
+        "hold_reason": None,
         "possible_duplicate_of": None,
         "declined_at": None,
         "cancelled_at": None,

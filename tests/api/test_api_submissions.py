@@ -113,13 +113,14 @@ def test_all_no_is_recorded_with_no_referrals(client, demo_hub, now):
     [
         ("lambeth", "lambeth-talking-therapies"),
         ("southwark", "southwark-talking-therapies"),
-        (None, "talking-therapies"),
+        ("other", "talking-therapies"),
+        (None, "talking-therapies"),  # a postcode outside the hub's areas
     ],
 )
 def test_a_flag_goes_to_the_borough_partner_or_else_the_default(
     client, demo_hub, now, borough, partner
 ):
-    payload = body(yes=("low_mood",), borough=borough)
+    payload = body(yes=("low_mood",), borough=borough, postcode="N1 9GU")
     if borough is None:
         del payload["client"]["borough"]
     response = client.post(URL, json=payload, headers=bearer("frontline", now))

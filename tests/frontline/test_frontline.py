@@ -231,8 +231,7 @@ def test_every_problem_with_the_client_details_is_shown_at_once(client, sign_in_
         "#family_name",
         "#date_of_birth-day",
         "#address",
-        "#postcode",
-        "#borough",
+        "#postcode",  # the borough is optional: found from the postcode when left blank
         "#phone",
         "#preferred_contact",
     ]

@@ -7,20 +7,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from hub import areas as hub_areas
 from hub.audit import AuditEvent
-from hub.models import Area
 from tests.api_support import bearer
 from tests.support import fresh, page_text, partner
 
 
 @pytest.fixture
 def areas(db, now):
-    db.session.add_all(
-        [
-            Area(slug="lambeth", name="Lambeth", created_at=now),
-            Area(slug="southwark", name="Southwark", created_at=now),
-        ]
-    )
+    """Lambeth and Southwark: the demo hub's areas (``hub.areas``), made here without it."""
+    hub_areas.ensure_demo_areas(now)
     db.session.commit()
 
 

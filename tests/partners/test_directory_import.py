@@ -9,21 +9,19 @@ import json
 import pytest
 from sqlalchemy import func, select
 
+from hub import areas as hub_areas
 from hub.audit import AuditEvent
-from hub.models import Area, Organisation
+from hub.models import Organisation
 from partners import agencies, oruk
 from tests.support import partner
 
 
 @pytest.fixture
 def areas(db, now):
-    made = [
-        Area(slug="lambeth", name="Lambeth", created_at=now),
-        Area(slug="southwark", name="Southwark", created_at=now),
-    ]
-    db.session.add_all(made)
+    """Lambeth and Southwark: the demo hub's areas (``hub.areas``), made here without it."""
+    hub_areas.ensure_demo_areas(now)
     db.session.flush()
-    return made
+    return [hub_areas.find_area("lambeth"), hub_areas.find_area("southwark")]
 
 
 def service(ident="svc-1", name="Camberwell Befriending", **fields) -> dict:
