@@ -112,13 +112,16 @@ def section(draft_id: str, section_key: str):
 @frontline.route("/drafts/<draft_id>/wellbeing", methods=["GET", "POST"])
 @roles_required(*WHO)
 def wellbeing(draft_id: str):
-    """The four ONS wellbeing questions, if the client agrees: optional, asked here so the
-    hub's follow-up can measure the change."""
+    """The four ONS wellbeing questions, if the client agrees: optional (continuing with
+    nothing chosen passes the page by), asked here so the hub's follow-up can measure the
+    change."""
     step = Step(WELLBEING)
     draft, definition = _open_draft(draft_id, step)
     saved = None if request.method == "POST" else drafts.saved_wellbeing(draft)
     form = WellbeingForm(data=WellbeingForm.saved_as_data(saved))
     if form.is_submitted():
+        if form.passed_by() and form.validate():  # optional: nothing chosen saves nothing
+            return redirect(_next_url(draft, definition, step))
         cleaned = form.clean()
         if cleaned is not None:
             drafts.save_wellbeing(draft, *cleaned, utcnow())
