@@ -158,6 +158,16 @@ def unfinished_drafts(user: User) -> list[DraftSummary]:
     ]
 
 
+def discard_draft(draft: QuestionnaireDraft) -> bool:
+    """Delete an unfinished draft and what it holds; a submitted one stays (it is the record of
+    what was submitted). Returns whether it was discarded."""
+    if draft.submission_id is not None:
+        return False
+    db.session.delete(draft)
+    db.session.flush()
+    return True
+
+
 def definition_for(draft: QuestionnaireDraft) -> Questionnaire:
     return definition_of(draft.questionnaire_version)
 

@@ -8,11 +8,12 @@ URL so an interrupted visit can carry on. A submitted draft only ever shows its 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from hub.auth.access import acting_user, roles_required
 from hub.clock import utcnow
 from hub.extensions import db
+from hub.forms import HubForm
 from hub.frontline import drafts
 from hub.frontline.drafts import CHECK, CLIENT, CONSENT, SECTION, WELLBEING, Step
 from hub.frontline.forms import (
@@ -65,6 +66,32 @@ def resume(draft_id: str):
     if draft.submission_id is not None:
         return redirect(url_for(".confirmation", draft_id=draft.id))
     return redirect(_step_url(draft, drafts.first_unfinished(draft, drafts.definition_for(draft))))
+
+
+@frontline.route("/drafts/<draft_id>/discard", methods=["GET", "POST"])
+@roles_required(*WHO)
+def discard(draft_id: str):
+    """Discard an unfinished questionnaire, after asking: the client's details go with it."""
+    draft = _draft(draft_id)
+    if draft.submission_id is not None:  # a submitted questionnaire is the hub's record
+        return redirect(url_for(".confirmation", draft_id=draft.id))
+    form = HubForm()
+    name = drafts.client_name(draft)
+    if form.validate_on_submit():
+        drafts.discard_draft(draft)
+        db.session.commit()
+        flash(
+            f"Questionnaire for {name} discarded." if name else "Questionnaire discarded.",
+            "success",
+        )
+        return redirect(url_for(".start"))
+    return render_template(
+        "frontline/discard.html",
+        form=form,
+        draft=draft,
+        client_name=name,
+        title=drafts.definition_for(draft).title,
+    )
 
 
 @frontline.route("/drafts/<draft_id>/client", methods=["GET", "POST"])

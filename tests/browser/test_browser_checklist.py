@@ -258,3 +258,37 @@ def test_the_checklist_can_be_completed_by_keyboard_alone(browser, live_server, 
         expect(page.locator("main")).to_contain_text(agency)
     assert keys.presses <= KEY_BUDGET, keys.presses
     context.close()
+
+
+# --- Unfinished questionnaires ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_an_unfinished_questionnaire_is_discarded_after_confirming(
+    browser, live_server, demo_hub, width
+):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    sign_in_on_the_page(page, live_server, demo_hub["frontline"])
+    page.get_by_role("button", name="Start").click()
+    fill_client_details(page)
+    page.get_by_label("Phone call", exact=True).check()
+    page.get_by_role("button", name="Save and continue").click()
+    expect(heading(page)).to_contain_text("Security and fire safety")
+
+    page.goto(f"{live_server}/questionnaires/")
+    expect(page.locator("main")).to_contain_text("Questionnaires you have not finished")
+    assert fits_the_screen(page)
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("^Discard the questionnaire for Edna Clarke")).click()
+    expect(heading(page)).to_have_text("Discard the questionnaire for Edna Clarke?")
+    assert_accessible(page)
+    page.get_by_role("button", name="Discard questionnaire").click()
+
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "Questionnaire for Edna Clarke discarded."
+    )
+    expect(page.locator("main")).not_to_contain_text("Questionnaires you have not finished")
+    assert_accessible(page)
+    context.close()
