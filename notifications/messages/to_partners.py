@@ -200,12 +200,14 @@ def partner_link_code(
 
 
 def partner_chase_email(
-    reference: str, partner_name: str, contact_due: datetime, days_left: int, link: str
-) -> Rendered:
+    reference: str, partner_name: str, contact_due: datetime, days_left: int, link: str,
+    short: str | None = None,
+) -> Rendered:  # fmt: skip
     return render(
         "partner_chase",
         f"Reminder: contact the client of SAIL referral {reference} by {uk_day(contact_due)}",
         reference=reference,
+        short=short,
         partner_name=partner_name,
         contact_due=uk_time(contact_due),
         days_left=days_left,
@@ -213,10 +215,13 @@ def partner_chase_email(
     )
 
 
-def partner_chase_sms(reference: str, contact_due: datetime, link: str) -> Rendered:
+def partner_chase_sms(
+    reference: str, contact_due: datetime, link: str, short: str | None = None
+) -> Rendered:
     return render_sms(
         "partner_chase_sms",
         reference=reference,
+        short=short,
         contact_due=_sms_time(contact_due),
         link=link,
     )
@@ -228,10 +233,11 @@ def partner_chase(referral: Referral, number: int, now: datetime) -> list[Outbox
     partner = referral.partner
     link, signed_link = _partner_link(referral, now)
     days_left = max(0, (referral.contact_due_at - now).days)
+    short = _question(referral)[1]
     queued = []
     if partner.referral_email:
         rendered = partner_chase_email(
-            referral.reference, partner.name, referral.contact_due_at, days_left, link
+            referral.reference, partner.name, referral.contact_due_at, days_left, link, short
         )
         rendered = _link_hidden(rendered, link, signed_link)
         key = f"partner_chase:{referral.id}:{number}"
@@ -239,7 +245,7 @@ def partner_chase(referral: Referral, number: int, now: datetime) -> list[Outbox
             queue_email("partner_chase", key, partner.referral_email, rendered, referral.id, now)
         )
     if partner.sms_number:
-        rendered = partner_chase_sms(referral.reference, referral.contact_due_at, link)
+        rendered = partner_chase_sms(referral.reference, referral.contact_due_at, link, short)
         rendered = _link_hidden(rendered, link, signed_link)
         key = f"partner_chase_sms:{referral.id}:{number}"
         queued.append(

@@ -59,3 +59,11 @@ def test_the_partners_new_referral_email_says_what_it_is_about_in_short(db, demo
     body = email.body  # only the link is sealed: what it is about is plain
     assert "What it is about: Fire safety visit" in body
     assert "The client said yes to: Would you like a free home fire safety visit" in body
+
+
+def test_the_partners_reminders_name_the_referral_by_its_short_label(db, demo_hub, now):
+    referral = forwarded_smoke_alarm(hours=2)
+    referral.partner.sms_number = "+447911123101"
+    [email, sms] = sorted(to_partners.partner_chase(referral, 1, now), key=lambda m: m.channel)
+    assert f"a reminder about SAIL referral {referral.reference} (Fire safety visit)." in email.body
+    assert f"SAIL referral {referral.reference} (Fire safety visit) has no contact" in sms.body
