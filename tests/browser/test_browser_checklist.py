@@ -100,6 +100,7 @@ def test_a_checklist_with_three_yes_answers_takes_at_most_15_clicks(
 
     # Wellbeing is optional: continuing with nothing chosen passes it by.
     expect(heading(page)).to_contain_text("Wellbeing (optional)")
+    assert_accessible(page)
     clicks.click(page.get_by_role("button", name="Save and continue"))
 
     expect(heading(page)).to_contain_text("Consent")
@@ -109,12 +110,16 @@ def test_a_checklist_with_three_yes_answers_takes_at_most_15_clicks(
     clicks.click(page.get_by_role("button", name=re.compile("The client agrees")))
 
     expect(heading(page)).to_contain_text("Check your answers")
+    for short in ("Fire safety visit", "Falls", "Lonely"):
+        expect(page.locator("main")).to_contain_text(short)
     assert fits_the_screen(page)
+    assert_accessible(page)
     clicks.click(page.get_by_role("button", name="Submit questionnaire"))
 
     expect(page.locator(".govuk-panel")).to_contain_text("SL-")
     for agency in AGENCIES:
         expect(page.locator("main")).to_contain_text(agency)
+    assert_accessible(page)
     assert clicks.count <= CLICK_BUDGET, clicks.count
     context.close()
 
@@ -149,7 +154,11 @@ def test_none_of_these_unticks_the_rest_and_nothing_ticked_is_one_error(
     expect(page.locator("#home_security")).not_to_be_checked()
     page.locator("#scams").check()  # and ticking a question unticks "None of these"
     expect(page.get_by_label("None of these", exact=True)).not_to_be_checked()
+    expect(page.locator("#conditional-scams")).to_contain_text(
+        "Refers them to Lambeth Trading Standards"  # the borough found from the postcode
+    )
     assert fits_the_screen(page)
+    assert_accessible(page)
     page.get_by_role("button", name="Save and continue").click()
     expect(heading(page)).to_contain_text("Health and wellbeing")
     context.close()
