@@ -1,0 +1,63 @@
+"""Which other partner agencies can take a referral's need while it waits at the hub: what hub
+staff may choose from when they change a referral's partner before forwarding it
+(``hub.referrals.lifecycle.change_partner`` holds them to it, the referral page offers it).
+
+A partner can take the need if the question routes to it (its default partner, or the client's
+borough's own in ``partners_by_borough``), or if it covers the client's borough
+(``Organisation.areas``); and only while it is active and taking referrals.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+
+from hub.extensions import db
+from hub.models import Area, Organisation, Referral
+from hub.referrals.questionnaire_versions import definition_of
+
+
+def _question_partners(referral: Referral, borough: str | None) -> set[str]:
+    """The slugs the referral's question routes to: its default and the borough's own."""
+    definition = definition_of(referral.submission.questionnaire_version)
+    try:
+        question = definition.question(referral.question_key)
+    except KeyError:  # a question no longer in any bank: only the areas' partners
+        return set()
+    return {question.partner, question.partner_for(borough)}
+
+
+def other_partners(referral: Referral) -> list[Organisation]:
+    """The partners, by name, that could take this referral instead of its own."""
+    borough = referral.submission.client.borough
+    slugs = _question_partners(referral, borough)
+    covers_borough = (
+        Organisation.areas.any(Area.slug == borough.strip().lower()) if borough else None
+    )
+    routes = Organisation.slug.in_(slugs)
+    return list(
+        db.session.scalars(
+            select(Organisation)
+            .where(
+                Organisation.kind == "partner",
+                Organisation.active.is_(True),
+                Organisation.taking_referrals.is_(True),
+                Organisation.id != referral.partner_id,
+                routes if covers_borough is None else or_(routes, covers_borough),
+            )
+            .order_by(Organisation.name)
+        )
+    )
+
+
+def why_not(partner: Organisation, referral: Referral) -> str:
+    """Why ``partner`` is not among ``other_partners``, in the words a refusal gives."""
+    if partner.id == referral.partner_id:
+        return f"Referral {referral.reference} already goes to {partner.name}: choose another"
+    if partner.kind != "partner" or not partner.active:
+        return "Choose an active partner agency"
+    if not partner.taking_referrals:
+        return f"{partner.name} is not taking referrals: choose another partner"
+    return (
+        f"{partner.name} does not take this need for the client’s borough: choose a partner "
+        "from the list"
+    )
