@@ -1,6 +1,8 @@
 """Hub staff: the triage queue, referral pages and what hub staff do to a referral (``/hub/...``):
-forward, cancel, add a note, re-route or close a declined one, reopen a closed one, and cancel
-every open referral of a client who withdrew consent.
+forward (one, or all of a questionnaire's), cancel, change the partner before forwarding, add a
+note (for the partner or not), re-route or close a declined one, reopen a closed one, and cancel
+every open referral of a client who withdrew consent. After forwarding or cancelling, the hub
+goes on to the next referral waiting, or back to the queue it acted from.
 
 Hub staff act; managers and admins may look but not act. Every change goes through
 ``hub.referrals.lifecycle`` on a locked referral, by way of ``hub.page_actions.apply_change``:
