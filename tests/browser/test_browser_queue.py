@@ -1,9 +1,9 @@
 """In a real browser, at 320 px and 1280 px: hub staff work through the queue. They forward all of
 one questionnaire's referrals from the queue, add a note for the partner near the top of a
-referral's page, send a referral to another partner (after a refusal that keeps what they
-typed), and forward it, after which the hub takes them on. At 320 px the queue's rows that
-matter (reference, client, status, deadline) are on screen without sideways scrolling. axe-core
-checks each page against WCAG 2.2 AA."""
+referral's page, send a referral to another partner by keyboard (after a refusal that keeps
+what they typed), and forward it, after which the hub takes them on. At 320 px the queue's rows
+that matter (reference, client, status, deadline) are on screen without sideways scrolling.
+axe-core checks each page against WCAG 2.2 AA."""
 
 from __future__ import annotations
 
@@ -95,8 +95,14 @@ def test_hub_staff_work_through_the_queue(browser, live_server, db, demo_hub, wi
         assert_accessible(page)
         fits(page, width)
 
-        page.get_by_label("London Trading Standards").check()
-        page.get_by_role("button", name="Change the partner").click()
+        # By keyboard: the arrow keys choose among the radios, then on to the button.
+        page.keyboard.press("ArrowDown")
+        expect(page.get_by_label("London Trading Standards")).to_be_checked()
+        page.keyboard.press("Tab")
+        expect(page.get_by_label("Note (optional)")).to_be_focused()
+        page.keyboard.press("Tab")
+        expect(page.get_by_role("button", name="Change the partner")).to_be_focused()
+        page.keyboard.press("Enter")
         expect(page.locator(".govuk-notification-banner")).to_contain_text(
             f"Referral {scams} now goes to London Trading Standards"
         )
