@@ -1,8 +1,9 @@
 """The hub's commands: ``flask --app hub demo load``, ``demo generate``, ``users create``,
 ``users token``, ``users invite``, ``users reset-password``, ``users deactivate``, ``users
 activate``, ``users revoke-tokens``, ``users reset-2fa``, ``partners sms``, ``jobs run-due``,
-``figures refresh`` and ``scheduler``; ``directory`` (``partners.cli``), ``questionnaires``
-(``hub.referrals.questionnaire_cli``) and ``people`` (``hub.people.cli``) have modules of their own.
+``figures refresh`` and ``scheduler``; ``areas`` (``hub.area_cli``), ``directory``
+(``partners.cli``), ``questionnaires`` (``hub.referrals.questionnaire_cli``) and ``people``
+(``hub.people.cli``) have modules of their own.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
@@ -18,6 +19,7 @@ from flask import current_app
 from flask.cli import AppGroup, with_appcontext
 
 from hub import audit
+from hub.area_cli import areas_cli
 from hub.auth import account_life, accounts, two_factor
 from hub.clock import parse_iso, utcnow
 from hub.demo import history, load
@@ -300,3 +302,4 @@ def init_app(app):
     app.cli.add_command(people_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(questionnaires_cli)
+    app.cli.add_command(areas_cli)
