@@ -2,9 +2,10 @@
 staff may choose from when they change a referral's partner before forwarding it
 (``hub.referrals.lifecycle.change_partner`` holds them to it, the referral page offers it).
 
-A partner can take the need if the question routes to it (its default partner, or the client's
-borough's own in ``partners_by_borough``), or if it covers the client's borough
-(``Organisation.areas``); and only while it is active and taking referrals.
+The partners that can take a question for the client's borough are those the question names:
+its default partner and the borough's own (``partners_by_borough``), and another borough's own
+partner too if it covers the client's borough (``Organisation.areas``); and only while it is
+active and taking referrals. A partner covering the borough for another need is not offered.
 """
 
 from __future__ import annotations
@@ -16,24 +17,21 @@ from hub.models import Area, Organisation, Referral
 from hub.referrals.questionnaire_versions import definition_of
 
 
-def _question_partners(referral: Referral, borough: str | None) -> set[str]:
-    """The slugs the referral's question routes to: its default and the borough's own."""
+def other_partners(referral: Referral) -> list[Organisation]:
+    """The partners, by name, that could take this referral instead of its own."""
     definition = definition_of(referral.submission.questionnaire_version)
     try:
         question = definition.question(referral.question_key)
-    except KeyError:  # a question no longer in any bank: only the areas' partners
-        return set()
-    return {question.partner, question.partner_for(borough)}
-
-
-def other_partners(referral: Referral) -> list[Organisation]:
-    """The partners, by name, that could take this referral instead of its own."""
+    except KeyError:  # a question no longer in any bank: nobody else is known to take it
+        return []
     borough = referral.submission.client.borough
-    slugs = _question_partners(referral, borough)
-    covers_borough = (
-        Organisation.areas.any(Area.slug == borough.strip().lower()) if borough else None
-    )
-    routes = Organisation.slug.in_(slugs)
+    borough = borough.strip().lower() if borough else None
+    routed = {question.partner, question.partner_for(borough)}
+    elsewhere = set(question.partners_by_borough.values()) - routed
+    can_take = Organisation.slug.in_(routed)
+    if borough and elsewhere:
+        covers = Organisation.areas.any(Area.slug == borough)
+        can_take = or_(can_take, Organisation.slug.in_(elsewhere) & covers)
     return list(
         db.session.scalars(
             select(Organisation)
@@ -42,7 +40,7 @@ def other_partners(referral: Referral) -> list[Organisation]:
                 Organisation.active.is_(True),
                 Organisation.taking_referrals.is_(True),
                 Organisation.id != referral.partner_id,
-                routes if covers_borough is None else or_(routes, covers_borough),
+                can_take,
             )
             .order_by(Organisation.name)
         )

@@ -18,8 +18,9 @@ pytestmark = pytest.mark.both_databases
 
 def cover(slug: str, area: str):
     """The partner now covers the area (``Organisation.areas``)."""
-    agency = partner(slug)
-    agency.areas.append(find_area(area))
+    agency, covered = partner(slug), find_area(area)
+    if covered not in agency.areas:
+        agency.areas.append(covered)
     _db.session.flush()
     return agency
 
@@ -37,14 +38,19 @@ def scams(db, demo_hub, now):
     return referral
 
 
-def test_the_choice_is_the_questions_partners_for_the_borough_and_those_covering_it(db, scams):
-    # The question's default partner; not Southwark's own (another borough).
+def test_the_choice_is_the_partners_the_question_names_for_the_borough(db, scams):
+    # The question's default partner; not Southwark's own, which covers only Southwark; and
+    # not a partner covering Lambeth for other needs (Age UK Information and Advice does).
+    cover("age-uk-information-advice", "lambeth")
     assert slugs(other_partners(scams)) == ["london-trading-standards"]
-    advice = cover("age-uk-information-advice", "lambeth")
-    cover("southwark-carers", "southwark")
-    assert slugs(other_partners(scams)) == ["age-uk-information-advice", "london-trading-standards"]
+    # Another borough's own partner is offered once it covers the client's borough.
+    southwark = cover("southwark-trading-standards", "lambeth")
+    assert slugs(other_partners(scams)) == [
+        "london-trading-standards",
+        "southwark-trading-standards",
+    ]
     # Only partners that are active and taking referrals.
-    advice.taking_referrals = False
+    southwark.taking_referrals = False
     partner("london-trading-standards").active = False
     db.session.flush()
     assert other_partners(scams) == []
@@ -103,14 +109,14 @@ def test_of_two_changes_at_once_one_wins(db, scams, now):
     """Both were asked for from a page showing Lambeth Trading Standards: the second finds the
     partner changed and is refused, changing nothing."""
     seen = partner("lambeth-trading-standards")
-    cover("age-uk-information-advice", "lambeth")
+    cover("southwark-trading-standards", "lambeth")
     lifecycle.change_partner(
         scams, partner("london-trading-standards"), user("hub"), now, seen=seen
     )
     db.session.commit()
     with pytest.raises(lifecycle.TransitionNotAllowed, match="has changed since you opened it"):
         lifecycle.change_partner(
-            fresh(scams), partner("age-uk-information-advice"), user("hub"), now, seen=seen
+            fresh(scams), partner("southwark-trading-standards"), user("hub"), now, seen=seen
         )
     db.session.rollback()
     assert fresh(scams).partner.slug == "london-trading-standards"
@@ -129,6 +135,6 @@ def test_the_conditional_update_refuses_a_row_changed_under_a_stale_copy(db, sca
         .values(partner_id=partner("london-trading-standards").id)
         .execution_options(synchronize_session=False)
     )
-    cover("age-uk-information-advice", "lambeth")
+    cover("southwark-trading-standards", "lambeth")
     with pytest.raises(lifecycle.TransitionNotAllowed, match="has changed since you opened it"):
-        lifecycle.change_partner(stale, partner("age-uk-information-advice"), user("hub"), now)
+        lifecycle.change_partner(stale, partner("southwark-trading-standards"), user("hub"), now)

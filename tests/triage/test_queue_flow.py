@@ -109,10 +109,11 @@ def test_with_nothing_left_waiting_the_queue_comes_next(client, sign_in_as, two)
 
 @pytest.fixture
 def scams(db, demo_hub):
-    """A scams flag for a Lambeth client (Lambeth Trading Standards); Age UK Information and
-    Advice covers Lambeth."""
-    advice = partner("age-uk-information-advice")
-    advice.areas.append(find_area("lambeth"))
+    """A scams flag for a Lambeth client (Lambeth Trading Standards); Southwark Trading
+    Standards covers Lambeth too."""
+    southwark, lambeth = partner("southwark-trading-standards"), find_area("lambeth")
+    if lambeth not in southwark.areas:
+        southwark.areas.append(lambeth)
     referral = submit(user("frontline"), hours_ago(2), yes=("scams",)).referrals[0]
     db.session.commit()
     return referral
@@ -124,8 +125,8 @@ def test_hub_staff_change_the_partner_from_the_referral_page(client, sign_in_as,
     assert "Change the partner" in page
     form = client.get(f"/hub/referrals/{scams.id}/partner")
     text = page_text(form)
-    assert "Age UK Information and Advice" in text and "London Trading Standards" in text
-    assert "Southwark Trading Standards" not in text
+    assert "Southwark Trading Standards" in text and "London Trading Standards" in text
+    assert "Age UK Information and Advice" not in text  # it covers Lambeth, for other needs
     assert 'value="lambeth-trading-standards"' in form.get_data(as_text=True)  # seen
 
     response = client.post(
@@ -146,7 +147,7 @@ def test_a_change_from_a_stale_page_is_refused_and_changes_nothing(client, sign_
     sign_in_as("hub")
     response = client.post(
         f"/hub/referrals/{scams.id}/partner",
-        data={"partner": "age-uk-information-advice", "seen": "lambeth-trading-standards"},
+        data={"partner": "southwark-trading-standards", "seen": "lambeth-trading-standards"},
     )
     assert response.status_code == 409
     assert "has changed since you opened it" in page_text(response)
