@@ -19,12 +19,20 @@ from hub.auth.access import acting_user, roles_required
 from hub.clock import in_london, utcnow
 from hub.extensions import db
 from hub.figures import export_rows, exports, report
-from hub.figures.filters import FilterError, Filters, filter_choices, parse_filters
+from hub.figures.filters import (
+    FilterError,
+    Filters,
+    default_period_words,
+    filter_choices,
+    parse_filters,
+    shown_dates,
+)
 from hub.filters import london_date
 from hub.forms import HubForm
 from hub.manage import manage
 
 EXPORTERS = ("manager", "admin")
+DATE_ANCHOR = {"from": "-day", "to": "-day"}  # an error on a date leads to its day box
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -87,6 +95,7 @@ def exports_page():
 
 def _page(form: ExportForm, filters: Filters | None, errors: dict, status: int = 200):
     choices = filter_choices(db.session)
+    today = in_london(utcnow()).date()
     return (
         render_template(
             "manage/exports.html",
@@ -96,12 +105,15 @@ def _page(form: ExportForm, filters: Filters | None, errors: dict, status: int =
             referral_rows=export_rows.referral_snapshot(filters).rows if filters else None,
             errors=errors,
             values=request.args,
+            dates=shown_dates(request.args, filters, today),
+            default_words=default_period_words(today),
             choices=choices,
             columns=export_rows.REFERRAL_COLUMNS,
             age_bands=export_rows.AGE_BANDS,
             decline_reason_minimum=exports.DECLINE_REASON_MINIMUM,
             error_list=[
-                {"text": message, "href": f"#{field}"} for field, message in errors.items()
+                {"text": message, "href": f"#{field}{DATE_ANCHOR.get(field, '')}"}
+                for field, message in errors.items()
             ],
         ),
         status,
