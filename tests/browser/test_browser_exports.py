@@ -73,7 +73,7 @@ def test_a_bad_filter_shows_what_to_correct(page, live_server, db, demo_hub):
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_contain_text("Enter the start date as a real date")
     summary.get_by_role("link").first.click()
-    expect(page.locator("#from")).to_be_focused()
+    expect(page.locator("#from-day")).to_be_focused()  # the date's first box
     assert_fits_the_screen(page)
     assert axe_violations(page) == []
     expect(page.get_by_role("button", name="Download")).to_have_count(0)
