@@ -20,6 +20,10 @@ SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 BANKS = Path(__file__).resolve().parent / "banks"
 
+# A question's short label names it where a whole question will not fit: a table's cell, a
+# message's line ("Falls", "Fire safety visit").
+SHORT_MAX = 40
+
 
 class DefinitionError(ValueError):
     """A questionnaire definition is malformed; the message names the offending key."""
@@ -41,8 +45,24 @@ class Flag:
     partner: str
 
 
+def shortened(text: str) -> str:
+    """A short label made from a question's text, for banks written before ``short`` existed:
+    its first clause when that says enough in few enough characters, else its first words and an
+    ellipsis."""
+    text = " ".join(text.split())
+    clause = re.split(r"[,?;:]", text, maxsplit=1)[0].strip()
+    if 15 <= len(clause) <= SHORT_MAX or len(text) <= SHORT_MAX:
+        return clause if len(clause) >= 15 else text
+    words = text[: SHORT_MAX - 1].rsplit(" ", 1)[0].rstrip(",;: ")
+    return f"{words}…"
+
+
 @dataclass(frozen=True)
 class Question:
+    """One yes/no question. ``short`` is its label in tables and messages: as the bank gives
+    it, or made from the text (``shortened``) for a bank without one; ``short_given`` says
+    which, so a definition is written back as it was read."""
+
     key: str
     text: str
     hint: str = ""
@@ -51,6 +71,8 @@ class Question:
     # Borough slug -> partner slug. Left out of the hash (a dict is unhashable) but not out of
     # equality; treat it as read-only, like the rest of the definition.
     partners_by_borough: dict[str, str] = field(default_factory=dict, hash=False)
+    short: str = ""
+    short_given: bool = field(default=True, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not KEY_PATTERN.match(self.key):
@@ -59,9 +81,10 @@ class Question:
             )
         if not isinstance(self.text, str) or not self.text.strip():
             raise DefinitionError(f"Question “{self.key}” has no text")
-        for name in ("hint", "advice"):
+        for name in ("hint", "advice", "short"):
             if not isinstance(getattr(self, name), str):
                 raise DefinitionError(f"Question “{self.key}” has a {name} that is not text")
+        self._settle_short()
         if not isinstance(self.partner, str) or not self.partner.strip():
             raise DefinitionError(f"Question “{self.key}” has no partner")
         _check_slug(self.partner, f"Question “{self.key}” partner")
@@ -73,6 +96,15 @@ class Question:
             _check_slug(borough, f"Question “{self.key}” borough")
             _check_slug(partner, f"Question “{self.key}” partner for {borough}")
 
+    def _settle_short(self) -> None:
+        short = " ".join(self.short.split())
+        if len(short) > SHORT_MAX:
+            raise DefinitionError(
+                f"Question “{self.key}” short label must be at most {SHORT_MAX} characters"
+            )
+        object.__setattr__(self, "short_given", bool(short))
+        object.__setattr__(self, "short", short or shortened(self.text))
+
     def partner_for(self, borough: str | None) -> str:
         """The partner for a client in ``borough``; the default when the borough has no own."""
         if borough is None:
@@ -80,9 +112,12 @@ class Question:
         return self.partners_by_borough.get(borough.strip().lower(), self.partner)
 
     def to_dict(self) -> dict[str, Any]:
+        """As the bank gives it: ``short`` only when the bank gave one, so a definition stored
+        before short labels existed reads back unchanged."""
         return {
             "key": self.key,
             "text": self.text,
+            **({"short": self.short} if self.short_given else {}),
             "hint": self.hint,
             "advice": self.advice,
             "partner": self.partner,
@@ -311,7 +346,7 @@ def load_bank(slug: str) -> Questionnaire:
 _QUESTIONNAIRE_FIELDS = {"slug", "version", "title", "description", "boroughs", "sections"}
 _BOROUGH_FIELDS = {"slug", "name"}
 _SECTION_FIELDS = {"key", "title", "questions"}
-_QUESTION_FIELDS = {"key", "text", "hint", "advice", "partner", "partners_by_borough"}
+_QUESTION_FIELDS = {"key", "text", "short", "hint", "advice", "partner", "partners_by_borough"}
 
 
 def _check_slug(value: object, what: str) -> None:
@@ -388,6 +423,7 @@ def _question(data: object, section: str) -> Question:
     return Question(
         key=data.get("key"),
         text=data.get("text"),
+        short=data.get("short", ""),
         hint=data.get("hint", ""),
         advice=data.get("advice", ""),
         partner=data.get("partner", ""),

@@ -47,7 +47,12 @@ def boroughs_of(definition) -> tuple[str, ...]:
 
 
 def _question(question) -> dict:
-    shown = {"key": question.key, "text": question.text, "partner": question.partner}
+    shown = {
+        "key": question.key,
+        "text": question.text,
+        "short": question.short,  # added in issue 17: the label for tables and messages
+        "partner": question.partner,
+    }
     if question.partners_by_borough:
         shown["partners_by_borough"] = dict(question.partners_by_borough)
     return shown

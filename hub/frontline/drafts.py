@@ -158,6 +158,16 @@ def unfinished_drafts(user: User) -> list[DraftSummary]:
     ]
 
 
+def discard_draft(draft: QuestionnaireDraft) -> bool:
+    """Delete an unfinished draft and what it holds; a submitted one stays (it is the record of
+    what was submitted). Returns whether it was discarded."""
+    if draft.submission_id is not None:
+        return False
+    db.session.delete(draft)
+    db.session.flush()
+    return True
+
+
 def definition_for(draft: QuestionnaireDraft) -> Questionnaire:
     return definition_of(draft.questionnaire_version)
 
@@ -320,7 +330,7 @@ def partner_slugs(draft: QuestionnaireDraft, definition: Questionnaire) -> list[
 
 @dataclass
 class Agency:
-    """A partner agency and what it will be in touch about (question texts)."""
+    """A partner agency and what it will be in touch about (the questions' short labels)."""
 
     slug: str
     name: str
@@ -331,7 +341,7 @@ def agencies_for_draft(draft: QuestionnaireDraft, definition: Questionnaire) -> 
     answers = answers_of(draft)
     flags = definition.flags(answers, borough_of(draft))
     return _agencies(
-        [(flag.partner, definition.question(flag.question_key).text) for flag in flags],
+        [(flag.partner, definition.question(flag.question_key).short) for flag in flags],
         partner_names(flag.partner for flag in flags),
     )
 
@@ -340,7 +350,7 @@ def agencies_for_submission(submission: Submission) -> list[Agency]:
     definition = definition_of(submission.questionnaire_version)
     return _agencies(
         [
-            (referral.partner.slug, definition.question(referral.question_key).text)
+            (referral.partner.slug, definition.question(referral.question_key).short)
             for referral in submission.referrals
         ],
         {referral.partner.slug: referral.partner.name for referral in submission.referrals},

@@ -11,8 +11,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import BooleanField, Field, RadioField, StringField, TextAreaField
-from wtforms.validators import InputRequired
+from wtforms import (
+    BooleanField,
+    Field,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import InputRequired, ValidationError
 
 from hub.areas import CHOSEN
 from hub.forms import HubForm
@@ -173,36 +180,57 @@ def chosen_borough(saved: dict) -> str | None:
     return saved.get("borough") or OTHER_BOROUGH
 
 
+NONE_OF_THESE = "none"
+SECTION_ERROR = "Select which of these apply, or None of these"
+BOTH_ERROR = "Select which of these apply, or None of these, not both"
+
+
 class SectionForm(HubForm):
-    """One section's questions; ``answers()`` gives them as the engine takes them."""
+    """One section as a single "Which of these apply?" question: a checkbox per question and an
+    exclusive "None of these". ``answers()`` gives yes/no per question, as the engine takes them
+    (unticked is no)."""
 
     section: Section
+    applies = SelectMultipleField(
+        "Which of these apply?",
+        validate_choice=False,  # a key not in the section is simply not a yes
+    )
+
+    def validate_applies(self, field) -> None:
+        ticked = set(field.data or ())
+        if not ticked:
+            raise ValidationError(SECTION_ERROR)
+        # Without JavaScript "None of these" does not untick the others.
+        if NONE_OF_THESE in ticked and ticked & {q.key for q in self.section.questions}:
+            raise ValidationError(BOTH_ERROR)
 
     def answers(self) -> dict[str, bool]:
-        return {q.key: self[q.key].data == YES for q in self.section.questions}
+        ticked = set(self.applies.data or ())
+        return {q.key: q.key in ticked for q in self.section.questions}
+
+    def error_summary(self) -> dict:
+        """The one error, linking to the first checkbox (its id is the first question's key)."""
+        return {
+            "titleText": "There is a problem",
+            "errorList": [
+                {"text": self.applies.errors[0], "href": f"#{self.section.questions[0].key}"}
+            ]
+            if self.applies.errors
+            else [],
+        }
 
 
 def section_form(section: Section, answers: dict[str, bool] | None = None) -> SectionForm:
-    """A form for one section, generated from its questions; ``answers`` fills it in."""
-    fields = {}
-    for question in section.questions:
-        if hasattr(SectionForm, question.key):
-            raise ValueError(f"question key {question.key!r} clashes with a form attribute")
-        message = f"Select yes or no for “{question.text}”"
-        fields[question.key] = RadioField(
-            question.text,
-            choices=[SelectChoice(YES, "Yes"), SelectChoice(NO, "No")],
-            description=question.hint,
-            widget=GovRadioInput(),
-            invalid_value_message=message,
-            invalid_choice_message=message,
-        )
-    form_class = type(f"{section.key.title().replace('_', '')}Form", (SectionForm,), fields)
+    """A form for one section; ``answers`` (saved yes/no per question) fills it in: the "yes"
+    questions ticked, or "None of these" when the whole section was answered no."""
+    form_class = type(f"{section.key.title().replace('_', '')}Form", (SectionForm,), {})
     form_class.section = section
     answers = answers or {}
-    return form_class(
-        data={q.key: (YES if answers[q.key] else NO) for q in section.questions if q.key in answers}
-    )
+    keys = [q.key for q in section.questions]
+    if not all(key in answers for key in keys):
+        return form_class()
+    ticked = [key for key in keys if answers[key]] or [NONE_OF_THESE]
+    return form_class(data={"applies": ticked})
 
 
 class ConsentForm(HubForm):
@@ -277,6 +305,13 @@ class WellbeingForm(HubForm):
             "wellbeing_agreed": YES if saved.get("agreed") else NO,
             **{key: str(value) for key, value in scores.items()},
         }
+
+    def passed_by(self) -> bool:
+        """Nothing chosen at all: the page is optional, so this is the worker moving on without
+        asking (check your answers says "Not asked" and offers the page again)."""
+        return not self.wellbeing_agreed.data and not any(
+            self[key].data for key in WELLBEING_QUESTIONS
+        )
 
     def clean(self) -> tuple[bool, dict[str, int] | None] | None:
         """(agreed, scores), or None with every problem on its field."""

@@ -34,7 +34,8 @@ class ReferralView:
 
     reference: str
     agency: str
-    about: str
+    about: str  # the question as the client was asked it
+    short: str  # its short label, which tells two referrals to one agency apart
     status: str
     status_words: str
     outcome: str | None
@@ -132,16 +133,19 @@ def _follow_up(submission: Submission) -> FollowUpView:
     )
 
 
-def _question_text(submission: Submission, key: str) -> str:
+def _question(submission: Submission, key: str) -> tuple[str, str]:
+    """The question's text and short label, in the version the client answered."""
     try:
-        return definition_of(submission.questionnaire_version).question(key).text
+        question = definition_of(submission.questionnaire_version).question(key)
     except KeyError:
-        return key
+        return key, key
+    return question.text, question.short
 
 
 def _view(submission: Submission) -> QuestionnaireView:
     referrals = list(submission.referrals)
     successors = _rerouted_to(referrals)
+    questions = {r.question_key: _question(submission, r.question_key) for r in referrals}
     return QuestionnaireView(
         id=submission.id,
         reference=submission.reference,
@@ -152,7 +156,8 @@ def _view(submission: Submission) -> QuestionnaireView:
             ReferralView(
                 reference=referral.reference,
                 agency=referral.partner.name,
-                about=_question_text(submission, referral.question_key),
+                about=questions[referral.question_key][0],
+                short=questions[referral.question_key][1],
                 status=referral.status,
                 status_words=status_words(referral, successors.get(referral.id)),
                 outcome=_outcome_words(referral.outcome),

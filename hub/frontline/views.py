@@ -8,11 +8,12 @@ URL so an interrupted visit can carry on. A submitted draft only ever shows its 
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from hub.auth.access import acting_user, roles_required
 from hub.clock import utcnow
 from hub.extensions import db
+from hub.forms import HubForm
 from hub.frontline import drafts
 from hub.frontline.drafts import CHECK, CLIENT, CONSENT, SECTION, WELLBEING, Step
 from hub.frontline.forms import (
@@ -67,6 +68,32 @@ def resume(draft_id: str):
     return redirect(_step_url(draft, drafts.first_unfinished(draft, drafts.definition_for(draft))))
 
 
+@frontline.route("/drafts/<draft_id>/discard", methods=["GET", "POST"])
+@roles_required(*WHO)
+def discard(draft_id: str):
+    """Discard an unfinished questionnaire, after asking: the client's details go with it."""
+    draft = _draft(draft_id)
+    if draft.submission_id is not None:  # a submitted questionnaire is the hub's record
+        return redirect(url_for(".confirmation", draft_id=draft.id))
+    form = HubForm()
+    name = drafts.client_name(draft)
+    if form.validate_on_submit():
+        drafts.discard_draft(draft)
+        db.session.commit()
+        flash(
+            f"Questionnaire for {name} discarded." if name else "Questionnaire discarded.",
+            "success",
+        )
+        return redirect(url_for(".start"))
+    return render_template(
+        "frontline/discard.html",
+        form=form,
+        draft=draft,
+        client_name=name,
+        title=drafts.definition_for(draft).title,
+    )
+
+
 @frontline.route("/drafts/<draft_id>/client", methods=["GET", "POST"])
 @roles_required(*WHO)
 def client_details(draft_id: str):
@@ -112,13 +139,16 @@ def section(draft_id: str, section_key: str):
 @frontline.route("/drafts/<draft_id>/wellbeing", methods=["GET", "POST"])
 @roles_required(*WHO)
 def wellbeing(draft_id: str):
-    """The four ONS wellbeing questions, if the client agrees: optional, asked here so the
-    hub's follow-up can measure the change."""
+    """The four ONS wellbeing questions, if the client agrees: optional (continuing with
+    nothing chosen passes the page by), asked here so the hub's follow-up can measure the
+    change."""
     step = Step(WELLBEING)
     draft, definition = _open_draft(draft_id, step)
     saved = None if request.method == "POST" else drafts.saved_wellbeing(draft)
     form = WellbeingForm(data=WellbeingForm.saved_as_data(saved))
     if form.is_submitted():
+        if form.passed_by() and form.validate():  # optional: nothing chosen saves nothing
+            return redirect(_next_url(draft, definition, step))
         cleaned = form.clean()
         if cleaned is not None:
             drafts.save_wellbeing(draft, *cleaned, utcnow())

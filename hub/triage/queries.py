@@ -81,11 +81,21 @@ def question_text(referral: Referral) -> str:
         return referral.question_key
 
 
+def question_short(referral: Referral) -> str:
+    """The question's short label (the bank's ``short``), as a list or a message names it."""
+    definition = definition_of(referral.submission.questionnaire_version)
+    try:
+        return definition.question(referral.question_key).short
+    except KeyError:
+        return referral.question_key
+
+
 def _row(referral: Referral, now: datetime) -> ReferralRow:
+    """A list's row (the hub's queue, a partner's inbox): the question by its short label."""
     deadline, kind = current_deadline(referral)
     return ReferralRow(
         referral=referral,
-        question=question_text(referral),
+        question=question_short(referral),
         deadline=deadline,
         deadline_kind=kind,
         overdue=is_overdue(referral, now),

@@ -64,12 +64,14 @@ def _partner_link(referral: Referral, now: datetime) -> tuple[str, bool]:
     return links.link_url(referral, now), True
 
 
-def _question(referral: Referral) -> str:
+def _question(referral: Referral) -> tuple[str, str]:
+    """The question as the client was asked it, and its short label."""
     definition = definition_of(referral.submission.questionnaire_version)
     try:
-        return definition.question(referral.question_key).text
+        question = definition.question(referral.question_key)
     except KeyError:
-        return referral.question_key
+        return referral.question_key, referral.question_key
+    return question.text, question.short
 
 
 def _sms_time(moment: datetime) -> str:
@@ -82,14 +84,16 @@ def _sms_time(moment: datetime) -> str:
 
 def referral_forwarded_email(
     reference: str, partner_name: str, question: str, contact_due: datetime, link: str,
-    signed_link: bool,
+    signed_link: bool, short: str | None = None,
 ) -> Rendered:  # fmt: skip
+    """``short``, the question's short label, says what it is about; the question follows."""
     return render(
         "referral_forwarded",
         f"New SAIL referral {reference}",
         reference=reference,
         partner_name=partner_name,
         question=question,
+        short=short,
         contact_due=uk_time(contact_due),
         link=link,
         link_days=current_app.config["HUB_PARTNER_LINK_DAYS"],
@@ -118,14 +122,16 @@ def referral_forwarded(referral: Referral, now: datetime) -> list[OutboxMessage]
         return []
     link, signed_link = _partner_link(referral, now)
     queued = []
+    text, short = _question(referral)
     if partner.referral_email:
         rendered = referral_forwarded_email(
             referral.reference,
             partner.name,
-            _question(referral),
+            text,
             referral.contact_due_at,
             link,
             signed_link,
+            short=short,
         )
         rendered = _link_hidden(rendered, link, signed_link)
         key = f"referral_forwarded:{referral.id}"
@@ -135,9 +141,11 @@ def referral_forwarded(referral: Referral, now: datetime) -> list[OutboxMessage]
             )
         )
     if partner.sms_number:
-        # The agency's own short description of its service says what kind of referral it is
-        # in fewer characters than the question.
-        about = (partner.description or "").strip() or _question(referral)
+        # The question's short label says what it is about, and the agency's own short
+        # description of its service what kind of referral it is, in fewer characters than
+        # the question.
+        description = (partner.description or "").strip()
+        about = f"{short}. {description}" if description else short
         rendered = referral_forwarded_sms(referral.reference, about, referral.contact_due_at, link)
         rendered = _link_hidden(rendered, link, signed_link)
         key = f"referral_forwarded_sms:{referral.id}"
@@ -223,12 +231,14 @@ def partner_link_code(
 
 
 def partner_chase_email(
-    reference: str, partner_name: str, contact_due: datetime, days_left: int, link: str
-) -> Rendered:
+    reference: str, partner_name: str, contact_due: datetime, days_left: int, link: str,
+    short: str | None = None,
+) -> Rendered:  # fmt: skip
     return render(
         "partner_chase",
         f"Reminder: contact the client of SAIL referral {reference} by {uk_day(contact_due)}",
         reference=reference,
+        short=short,
         partner_name=partner_name,
         contact_due=uk_time(contact_due),
         days_left=days_left,
@@ -236,10 +246,13 @@ def partner_chase_email(
     )
 
 
-def partner_chase_sms(reference: str, contact_due: datetime, link: str) -> Rendered:
+def partner_chase_sms(
+    reference: str, contact_due: datetime, link: str, short: str | None = None
+) -> Rendered:
     return render_sms(
         "partner_chase_sms",
         reference=reference,
+        short=short,
         contact_due=_sms_time(contact_due),
         link=link,
     )
@@ -251,10 +264,11 @@ def partner_chase(referral: Referral, number: int, now: datetime) -> list[Outbox
     partner = referral.partner
     link, signed_link = _partner_link(referral, now)
     days_left = max(0, (referral.contact_due_at - now).days)
+    short = _question(referral)[1]
     queued = []
     if partner.referral_email:
         rendered = partner_chase_email(
-            referral.reference, partner.name, referral.contact_due_at, days_left, link
+            referral.reference, partner.name, referral.contact_due_at, days_left, link, short
         )
         rendered = _link_hidden(rendered, link, signed_link)
         key = f"partner_chase:{referral.id}:{number}"
@@ -262,7 +276,7 @@ def partner_chase(referral: Referral, number: int, now: datetime) -> list[Outbox
             queue_email("partner_chase", key, partner.referral_email, rendered, referral.id, now)
         )
     if partner.sms_number:
-        rendered = partner_chase_sms(referral.reference, referral.contact_due_at, link)
+        rendered = partner_chase_sms(referral.reference, referral.contact_due_at, link, short)
         rendered = _link_hidden(rendered, link, signed_link)
         key = f"partner_chase_sms:{referral.id}:{number}"
         queued.append(

@@ -18,6 +18,7 @@ def test_the_published_sail_questionnaire_with_each_questions_partners(client, d
     assert questions["smoke_alarms"] == {
         "key": "smoke_alarms",
         "text": bank.question("smoke_alarms").text,
+        "short": "Fire safety visit",  # added in issue 17: for tables and messages
         "partner": "lfb-home-fire-safety",
     }
     assert questions["low_mood"]["partner"] == "talking-therapies"

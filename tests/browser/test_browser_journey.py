@@ -14,13 +14,17 @@ YES = {"smoke_alarms", "falls", "lonely"}
 
 
 def answer_sections(page) -> None:
-    """Answer every section page until the consent page: yes to YES, no to the rest."""
+    """Answer every section page until the wellbeing page: tick the questions in YES, or
+    "None of these"."""
     while "/sections/" in page.url:
         assert_accessible(page)
-        for radio in page.locator("input.govuk-radios__input[value='yes']").all():
-            key = radio.get_attribute("name")
-            choice = "yes" if key in YES else "no"
-            page.locator(f"input[name='{key}'][value='{choice}']").check()
+        ticked = False
+        for checkbox in page.locator("input[name='applies']").all():
+            if checkbox.get_attribute("value") in YES:
+                checkbox.check()
+                ticked = True
+        if not ticked:
+            page.get_by_label("None of these", exact=True).check()
         page.get_by_role("button", name="Save and continue").click()
 
 
@@ -87,10 +91,7 @@ def test_a_worker_completes_the_questionnaire_and_the_hub_sees_three_referrals(
         "Age UK Befriending",
     ):
         expect(page.locator("main")).to_contain_text(agency)
-    page.get_by_label(
-        "The client agrees to share their details with these agencies", exact=True
-    ).check()
-    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("button", name=re.compile("The client agrees")).click()
 
     expect(page.get_by_role("heading", level=1)).to_contain_text("Check")
     assert_accessible(page)

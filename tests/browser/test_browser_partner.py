@@ -55,7 +55,7 @@ def test_a_partner_works_a_referral_from_new_to_closed(page, live_server, demo_h
     expect(page.get_by_role("heading", level=1)).to_have_text("Your referrals")
     expect(page.get_by_role("link", name="New (1)")).to_have_attribute("aria-current", "page")
     row = page.locator("main tbody tr", has_text=reference)
-    expect(row).to_contain_text(SMOKE_QUESTION)
+    expect(row).to_contain_text("Fire safety visit")  # the short label
     expect(row).to_contain_text("days left")
     assert_accessible(page)
     row.get_by_role("link", name=reference).click()

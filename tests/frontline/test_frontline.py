@@ -76,12 +76,17 @@ def draft_url(client_url: str, page_name: str = "") -> str:
     return client_url.rsplit("/", 1)[0] + (f"/{page_name}" if page_name else "")
 
 
+def ticked(keys, yes=()) -> dict:
+    """A section page's form: the "yes" questions ticked, or "None of these"."""
+    return {"applies": [key for key in keys if key in yes] or ["none"]}
+
+
 def answer_sections(client, client_url: str, yes=()) -> str:
     """Answer every section page in turn; returns where the last one leads."""
     location = None
     for section, keys in SECTIONS.items():
         url = draft_url(client_url, f"sections/{section}")
-        response = client.post(url, data={k: "yes" if k in yes else "no" for k in keys})
+        response = client.post(url, data=ticked(keys, yes))
         assert response.status_code == 302, error_summary(response)
         location = response.headers["Location"]
     return location
@@ -113,9 +118,13 @@ def test_the_whole_visit_makes_one_submission_with_a_referral_per_yes(client, si
     assert response.headers["Location"] == draft_url(client_url, "sections/security_fire")
 
     section = page(client.get(response.headers["Location"]))
-    assert "Test your smoke alarms once a month" in section  # advice, readable without JS
-    assert 'id="smoke_alarms-item-hint"' in section  # beside "Yes", read out with it
+    assert "Which of these apply?" in section
+    # Each question a checkbox, its advice revealed when ticked (and readable without JS).
+    assert 'id="smoke_alarms" name="applies" type="checkbox" value="smoke_alarms"' in section
+    assert 'data-aria-controls="conditional-smoke_alarms"' in section
+    assert "Test your smoke alarms once a month" in section
     assert "Refers them to Southwark Trading Standards" in section  # the borough's own
+    assert 'value="none" data-behaviour="exclusive"' in section
 
     yes = ("smoke_alarms", "scams", "falls", "lonely", "caring")
     assert answer_sections(client, client_url, yes) == draft_url(client_url, "wellbeing")
@@ -170,7 +179,7 @@ def test_the_whole_visit_makes_one_submission_with_a_referral_per_yes(client, si
     confirmation = page(client.get(draft_url(client_url, "confirmation")))
     assert submission.reference in confirmation
     assert "Southwark Trading Standards" in confirmation
-    assert "Have you had a fall in the last year" in confirmation
+    assert "Falls" in confirmation  # each agency with the short labels of its questions
     assert "Start another questionnaire" in confirmation
 
     # A submitted draft cannot be edited: every page leads to its confirmation.
@@ -237,21 +246,59 @@ def test_every_problem_with_the_client_details_is_shown_at_once(client, sign_in_
     ]
 
 
-def test_each_unanswered_question_gets_its_own_error_and_answers_are_kept(client, sign_in_as, db):
+def test_a_section_with_nothing_ticked_has_one_error_naming_the_section(client, sign_in_as, db):
     sign_in_as("frontline")
     client_url = start(client)
     client.post(client_url, data=client_form())
     url = draft_url(client_url, "sections/security_fire")
-    response = client.post(url, data={"smoke_alarms": "yes", "scams": "no"})
+    response = client.post(url, data={})
     assert response.status_code == 200
-    errors = error_summary(response)
-    assert [href for href, _ in errors] == ["#fire_risk", "#home_security", "#personal_alarm"]
-    assert all(message.startswith("Select yes or no for “") for _, message in errors)
-    assert "Select yes or no for “Are you worried about the security of your home" in errors[1][1]
+    assert error_summary(response) == [
+        ("#smoke_alarms", "Select which of these apply, or None of these")
+    ]
     html = page(response)
-    assert 'id="smoke_alarms" name="smoke_alarms" type="radio" value="yes" checked' in html
-    assert 'id="scams-2" name="scams" type="radio" value="no" checked' in html
+    assert "<title>Error: Security and fire safety" in html
+    assert html.count('id="smoke_alarms-error"') == 1  # once, not beside every question
     assert "answers" not in the_draft().data
+
+
+def test_none_of_these_with_a_question_ticked_is_refused_and_the_ticks_are_kept(
+    client, sign_in_as, db
+):
+    sign_in_as("frontline")
+    client_url = start(client)
+    client.post(client_url, data=client_form())
+    url = draft_url(client_url, "sections/security_fire")
+    response = client.post(url, data={"applies": ["scams", "none"]})
+    assert error_summary(response) == [
+        ("#smoke_alarms", "Select which of these apply, or None of these, not both")
+    ]
+    html = page(response)
+    assert 'name="applies" type="checkbox" value="scams" checked' in html
+    assert 'name="applies" type="checkbox" value="none" checked' in html
+    assert "answers" not in the_draft().data
+
+
+def test_ticked_questions_are_yes_and_the_rest_no(client, sign_in_as, db):
+    sign_in_as("frontline")
+    client_url = start(client)
+    client.post(client_url, data=client_form())
+    url = draft_url(client_url, "sections/security_fire")
+    response = client.post(url, data={"applies": ["smoke_alarms", "scams"]})
+    assert response.status_code == 302
+    assert the_draft().data["answers"] == {
+        "smoke_alarms": True,
+        "fire_risk": False,
+        "home_security": False,
+        "scams": True,
+        "personal_alarm": False,
+    }
+    again = page(client.get(url))  # the saved answers come back ticked
+    assert 'value="smoke_alarms" checked' in again and 'value="scams" checked' in again
+    assert 'value="none" checked' not in again
+    client.post(url, data={"applies": ["none"]})
+    assert not any(the_draft().data["answers"].values())
+    assert 'value="none" checked' in page(client.get(url))
 
 
 def test_consent_must_be_given_when_there_are_agencies(client, sign_in_as, db):
@@ -260,7 +307,7 @@ def test_consent_must_be_given_when_there_are_agencies(client, sign_in_as, db):
     client.post(f"{base}/consent", data={"consent": "y"})
     # Change an answer: a new agency means asking the client again.
     response = client.post(
-        f"{base}/sections/living_conditions?change=1", data={"cold_home": "yes", "repairs": "no"}
+        f"{base}/sections/living_conditions?change=1", data={"applies": ["cold_home"]}
     )
     assert response.headers["Location"] == f"{base}/consent?change=1"
     assert client.get(f"{base}/check").headers["Location"] == f"{base}/consent"
@@ -331,7 +378,7 @@ def test_unfinished_questionnaires_can_be_continued(client, sign_in_as, db):
     client.post(client_url, data=client_form(given_name="Winifred"))
     client.post(
         draft_url(client_url, "sections/security_fire"),
-        data={key: "no" for key in SECTIONS["security_fire"]},
+        data={"applies": ["none"]},
     )
     start_page = page(client.get("/questionnaires/"))
     assert "Questionnaires you have not finished" in start_page

@@ -281,5 +281,5 @@ def test_a_production_hub_is_set_up_from_the_directory_and_the_bank(app, runner,
     assert "22 partner agencies added" in imported.output
     published = runner.invoke(args=["questionnaires", "publish", str(bank_path("sail"))])
     assert published.exit_code == 0, published.output
-    assert questionnaire_versions.latest("sail").version == 1
+    assert questionnaire_versions.latest("sail").version == 2
     assert len(audit_events(db, "partner_created")) == 22

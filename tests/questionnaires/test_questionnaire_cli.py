@@ -47,18 +47,18 @@ def test_publish_the_same_bank_again_changes_nothing(runner, db, demo_hub, tmp_p
     result = publish(runner, tmp_path, SAIL)
     assert result.exit_code == 0, result.output
     assert "already published: nothing changed" in result.output
-    assert versions(db) == [1]
+    assert versions(db) == [2]
 
 
 def test_publish_a_new_version(runner, db, demo_hub, tmp_path):
-    changed = SAIL.replace("version = 1", "version = 2").replace(
+    changed = SAIL.replace("version = 2", "version = 3").replace(
         "Do you smoke, and would you like free help to stop?",
         "Do you smoke, and would you like help to stop?",
     )
     result = publish(runner, tmp_path, changed)
     assert result.exit_code == 0, result.output
-    assert "Published Safe and Independent Living (SAIL) (sail) version 2." in result.output
-    assert versions(db) == [1, 2]
+    assert "Published Safe and Independent Living (SAIL) (sail) version 3." in result.output
+    assert versions(db) == [2, 3]
 
 
 def test_a_changed_bank_needs_a_higher_version(runner, db, demo_hub, tmp_path):
@@ -66,30 +66,30 @@ def test_a_changed_bank_needs_a_higher_version(runner, db, demo_hub, tmp_path):
     result = publish(runner, tmp_path, changed)
     assert result.exit_code != 0
     assert "already published with different questions" in result.output
-    assert "(version 2)" in result.output
-    newer = changed.replace("version = 1", "version = 3")
+    assert "(version 3)" in result.output
+    newer = changed.replace("version = 2", "version = 4")
     assert publish(runner, tmp_path, newer).exit_code == 0
-    lower = changed.replace("version = 1", "version = 2")
+    lower = changed.replace("version = 2", "version = 3")
     refused = publish(runner, tmp_path, lower)
     assert refused.exit_code != 0
-    assert "version 3 is already published: publish this bank as version 4" in refused.output
-    assert versions(db) == [1, 3]
+    assert "version 4 is already published: publish this bank as version 5" in refused.output
+    assert versions(db) == [2, 4]
 
 
 def test_a_bank_naming_unknown_partners_is_refused_naming_them(runner, db, demo_hub, tmp_path):
-    text = SAIL.replace("version = 1", "version = 2")
+    text = SAIL.replace("version = 2", "version = 3")
     text = text.replace('partner = "nhs-memory-service"', 'partner = "no-such-memory-clinic"')
     text = text.replace('partner = "carers-support"', 'partner = "carers-nowhere"')
     result = publish(runner, tmp_path, text)
     assert result.exit_code != 0
     assert "carers-nowhere, no-such-memory-clinic" in result.output
-    assert versions(db) == [1]
+    assert versions(db) == [2]
 
 
 def test_a_file_that_is_not_a_bank_is_refused(runner, db, demo_hub, tmp_path):
     result = publish(runner, tmp_path, "slug = [")
     assert result.exit_code != 0 and "is not a question bank" in result.output
-    wrong = publish(runner, tmp_path, SAIL.replace("version = 1", "version = 0"))
+    wrong = publish(runner, tmp_path, SAIL.replace("version = 2", "version = 0"))
     assert wrong.exit_code != 0 and "version must be a positive whole number" in wrong.output
 
 
@@ -108,15 +108,15 @@ def test_export_then_publish_is_the_same_questionnaire(runner, db, demo_hub, tmp
     assert Questionnaire.from_toml(text) == load_bank("sail")
     again = runner.invoke(args=["questionnaires", "publish", str(exported)])
     assert again.exit_code == 0 and "nothing changed" in again.output
-    assert versions(db) == [1]
+    assert versions(db) == [2]
 
 
 def test_export_a_version_to_standard_output(runner, db, demo_hub, tmp_path):
-    newer = SAIL.replace("version = 1", "version = 2").replace("Do you smoke,", "Do you smoke now,")
+    newer = SAIL.replace("version = 2", "version = 3").replace("Do you smoke,", "Do you smoke now,")
     assert publish(runner, tmp_path, newer).exit_code == 0
     latest = runner.invoke(args=["questionnaires", "export", "sail"])
-    first = runner.invoke(args=["questionnaires", "export", "sail", "--version", "1"])
-    assert Questionnaire.from_toml(latest.output).version == 2
+    first = runner.invoke(args=["questionnaires", "export", "sail", "--version", "2"])
+    assert Questionnaire.from_toml(latest.output).version == 3
     assert Questionnaire.from_toml(first.output) == load_bank("sail")
 
 

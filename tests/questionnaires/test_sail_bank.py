@@ -75,7 +75,7 @@ def test_the_bank_file_is_where_bank_path_says():
 
 def test_the_bank_loads_with_its_identity(sail):
     assert sail.slug == "sail"
-    assert sail.version == 1
+    assert sail.version == 2  # 2 added the short labels
     assert sail.title == "Safe and Independent Living (SAIL)"
     assert sail.description.strip()
     assert "\n" not in sail.description

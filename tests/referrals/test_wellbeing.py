@@ -167,7 +167,8 @@ def test_agreeing_needs_all_four_answers_and_every_answer_is_kept(client, sign_i
     assert 'value="yes" checked' in html
     assert "wellbeing" not in the_draft().data
 
-    response = client.post(f"{base}/wellbeing", data={})
+    # A score without the client's agreement (nothing at all passes the optional page by).
+    response = client.post(f"{base}/wellbeing", data={"happy": "4"})
     assert error_summary(response) == [
         (
             "#wellbeing_agreed",

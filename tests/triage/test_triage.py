@@ -67,7 +67,7 @@ def test_the_queue_lists_waiting_referrals_by_forwarding_deadline(client, sign_i
     for name in ("Ada", "Bea", "Cyd"):
         assert f"{name} Clarke" in text
     assert "London Fire Brigade – Home Fire Safety Visits" in text
-    assert "Would you like a free home fire safety visit" in text
+    assert "Fire safety visit" in text  # the short label
 
 
 def test_an_overdue_referral_is_marked_in_words_and_the_others_show_time_left(
