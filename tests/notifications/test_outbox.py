@@ -266,6 +266,7 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "retention: 0 drafts deleted, 0 people anonymised",
         # The figures' counts for the questionnaire's UTC date: the two London days it can be.
         "figures: 2 days counted",
+        "exports: 0 built, 0 expired",
     ]
     again = runner.invoke(args=["jobs", "run-due", "--now", "2026-03-02T09:00:00Z"])
     assert again.output.splitlines() == [
@@ -278,6 +279,7 @@ def test_jobs_run_due_prints_what_it_did_and_is_idempotent(runner, forwarded, sm
         "dispatch sms: 0 sent, 0 to retry, 0 failed",
         "retention: 0 drafts deleted, 0 people anonymised",
         "figures: 0 days counted",
+        "exports: 0 built, 0 expired",
     ]
     assert len(smtp_server.messages) == 4
 
