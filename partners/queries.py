@@ -7,7 +7,7 @@ not found. Templates never query: what they show is loaded here. ``now`` comes f
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, select
@@ -24,12 +24,30 @@ from hub.labels import (
     event_label,
     outcome_label,
 )
-from hub.models import ContactAttempt, Referral, ReferralEvent, Submission, User
+from hub.models import Area, ContactAttempt, Referral, ReferralEvent, Submission, User
 from hub.referrals import lifecycle
+from hub.referrals.questionnaire_versions import definition_of
 from hub.status import FINISHED_STATUSES, WITH_PARTNER, Status
 from hub.triage.queries import HistoryEntry, Page, PageNotFound, _paginate, question_text
 
-__all__ = ["Page", "PageNotFound", "question_text"]
+__all__ = ["Page", "PageNotFound", "question_label", "question_text"]
+
+
+def question_label(referral: Referral) -> str:
+    """The question as a list or a heading names it: its short label where the bank gives one
+    (``short``), else the question as the client was asked it."""
+    definition = definition_of(referral.submission.questionnaire_version)
+    try:
+        question = definition.question(referral.question_key)
+    except KeyError:
+        return referral.question_key
+    return getattr(question, "short", None) or question.text
+
+
+def area_names() -> dict[str, str]:
+    """Each borough's name by its slug, for showing a client's area."""
+    return dict(db.session.execute(select(Area.slug, Area.name)).all())
+
 
 # The inbox's tabs, in order: (key, label, statuses).
 TABS = (
@@ -97,13 +115,16 @@ def _tab_order(tab: str) -> tuple:
 
 
 def inbox(user: User, tab: str, now: datetime, number: int = 1) -> Page:
-    """One tab of the inbox, a page at a time, as ``ReferralRow``s."""
+    """One tab of the inbox, a page at a time, as ``ReferralRow``s naming each question by its
+    short label."""
     query = (
         select(Referral)
         .where(referrals_visible_to(user), Referral.status.in_(TAB_STATUSES[tab]))
         .order_by(*_tab_order(tab))
     )
-    return _paginate(query, number, now)
+    page = _paginate(query, number, now)
+    page.items = [replace(row, question=question_label(row.referral)) for row in page.items]
+    return page
 
 
 # --- One referral -----------------------------------------------------------------------------
