@@ -297,6 +297,28 @@ def test_without_contact_only_outcomes_that_need_none_are_offered(client, partne
     assert "record the contact" in html
 
 
+def test_after_contact_unable_to_contact_is_neither_offered_nor_accepted(
+    client, db, partner, forwarded
+):
+    referral = forwarded["smoke"]
+    for hours in (60, 30, 2):
+        lifecycle.record_attempt(
+            referral, user("partner"), utcnow(), "phone", False, utcnow() - timedelta(hours=hours)
+        )
+    lifecycle.record_contact(referral, user("partner"), utcnow())
+    db.session.commit()
+    html = client.get(url(referral, "/close")).get_data(as_text=True)
+    assert 'value="unable_to_contact"' not in html
+    for offered in ("service_provided", "client_declined", "not_eligible", "referred_elsewhere"):
+        assert f'value="{offered}"' in html
+    assert "“unable to contact” no longer applies" in page_text(client.get(url(referral, "/close")))
+    assert "To close the referral as unable to contact" not in page_text(client.get(url(referral)))
+    response = client.post(url(referral, "/close"), data={"outcome": "unable_to_contact"})
+    assert response.status_code == 409
+    assert "cannot be closed as unable to contact" in page_text(response)
+    assert fresh(db, referral).status == "contacted"
+
+
 def test_closing_with_provided_service_without_contact_is_refused(client, db, partner, forwarded):
     response = client.post(url(forwarded["smoke"], "/close"), data={"outcome": "service_provided"})
     assert response.status_code == 409
