@@ -272,7 +272,7 @@ class DeclineForm(PartnerForm):
         invalid_choice_message="Select why you are declining this referral",
     )
     reason = TextAreaField(
-        "Give the reason",
+        "Give the reason, if other",
         description="For example, the client needs a service we do not offer.",
         widget=GovTextArea(),
     )
