@@ -103,6 +103,7 @@ def _referral_page(referral_id: int, error: str | None = None, status: int = 200
                 overdue=is_overdue(referral, now),
             ),
             client=referral.submission.client,
+            areas=queries.area_names(),
             question=queries.question_text(referral),
             attempts=referral.attempts,
             attempts_rule=attempts_so_far(referral),

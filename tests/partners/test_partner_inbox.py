@@ -73,6 +73,8 @@ def test_the_list_names_the_client_and_their_area_and_nothing_more(client, sign_
     for detail in (client_row.postcode, "Acre Lane", str(client_row.date_of_birth.year)):
         assert detail not in text, detail
     assert "Wanda" not in text  # another partner's client
+    page = page_text(client.get(f"/partner/referrals/{referrals['smoke'].id}"))
+    assert "Postcode SW2 5SG Area Lambeth" in page
 
 
 def test_the_list_names_the_question_by_its_short_label(client, sign_in_as, referrals):
