@@ -115,6 +115,9 @@ def from_environment(instance_path: str) -> dict:
         # How often `flask --app hub scheduler` runs the jobs (sending messages among them).
         "HUB_SCHEDULER_SECONDS": _int("HUB_SCHEDULER_SECONDS", 30),
         "HUB_UNABLE_TO_CONTACT_ATTEMPTS": _int("HUB_UNABLE_TO_CONTACT_ATTEMPTS", 3),
+        # ... made on at least this many different days (UK dates): three calls in three
+        # minutes are not a real try at reaching the client (hub/referrals/contact_attempts.py).
+        "HUB_UNABLE_TO_CONTACT_DAYS": _int("HUB_UNABLE_TO_CONTACT_DAYS", 2),
         # Signed links to one referral, for partners without accounts, and their one-time codes.
         "HUB_PARTNER_LINK_DAYS": _int("HUB_PARTNER_LINK_DAYS", 28),
         "HUB_PARTNER_CODE_MINUTES": _int("HUB_PARTNER_CODE_MINUTES", 15),

@@ -1,14 +1,16 @@
 """Forms for the partner portal's actions on a referral.
 
-A moment is typed as a GOV.UK date (day, month, year) and a time, in UK time; ``moment()`` gives
-it as naive UTC, as the hub stores times. Whether it is in the past and after the referral was
-forwarded is for ``hub.referrals.lifecycle`` to say.
+A moment is a day, chosen as "Today", "Yesterday" or another date typed as a GOV.UK date (day,
+month, year), and a time, in UK time; the form opens on today at the time it was shown, so what
+just happened needs no typing. ``moment()`` gives it as naive UTC, as the hub stores times.
+Whether it is in the past and after the referral was forwarded is for
+``hub.referrals.lifecycle`` to say.
 """
 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
@@ -18,17 +20,17 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import Field, RadioField, StringField, TextAreaField
 from wtforms.validators import (
-    DataRequired,
     InputRequired,
     Optional,
     StopValidation,
     ValidationError,
 )
 
-from hub.clock import LONDON, to_utc_naive
+from hub.clock import LONDON, in_london, to_utc_naive
 from hub.forms import HubForm
 from hub.labels import CONTACT_METHOD_LABELS, OUTCOME_LABELS
 from hub.models import CONTACT_METHODS
+from hub.referrals.decline_reasons import DECLINE_REASONS, OTHER
 from hub.status import PARTNER_OUTCOMES
 
 try:  # WTForms 3.3 declares options as SelectChoice and deprecates plain tuples
@@ -40,6 +42,7 @@ except ImportError:  # pragma: no cover - WTForms before 3.3
 
 
 YES, NO = "yes", "no"
+TODAY, YESTERDAY, ANOTHER_DAY = "today", "yesterday", "another"
 TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*([ap])?\.?m?\.?$")
 
 
@@ -107,13 +110,45 @@ def parse_time(text: str) -> time | None:
 
 
 class MomentForm(PartnerForm):
-    """A form that asks when something happened: a date and a time, in UK time."""
+    """A form that asks when something happened: a day and a time, in UK time. Call
+    ``as_of(now)`` before validating: it says what today is and, on a form not yet sent, fills
+    in today and the time now."""
 
     WHAT = "it"
+    _today: date | None = None
+
+    def as_of(self, now: datetime) -> MomentForm:
+        local = in_london(now)
+        self._today = local.date()
+        if not self.is_submitted():
+            self.day.data = TODAY
+            self.when.data = self._today
+            self.time.data = local.strftime("%H:%M")
+        return self
+
+    def chosen_day(self) -> str:
+        """Today, yesterday or another day; a form sent without the choice (by a page or a
+        script from before it) typed the date."""
+        return self.day.data or ANOTHER_DAY
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.chosen_day() != ANOTHER_DAY and self.when.errors:
+            self.when.errors = []  # the date boxes were not used
+            self._errors = None
+            valid = not any(field.errors for field in self)
+        return valid
+
+    def validate_day(self, field):
+        if field.data not in (None, TODAY, YESTERDAY, ANOTHER_DAY):
+            raise ValidationError(f"Select the day of {self.WHAT}")
 
     def moment(self) -> datetime:
-        """The date and time typed, as naive UTC (call after validating)."""
-        local = datetime.combine(self.when.data, parse_time(self.time.data), tzinfo=LONDON)
+        """The day and time given, as naive UTC (call after validating)."""
+        day = {TODAY: self._today, YESTERDAY: self._today - timedelta(days=1)}.get(
+            self.chosen_day(), self.when.data
+        )
+        local = datetime.combine(day, parse_time(self.time.data), tzinfo=LONDON)
         return to_utc_naive(local)
 
     def validate_time(self, field):
@@ -121,6 +156,19 @@ class MomentForm(PartnerForm):
             raise ValidationError(f"Enter the time of {self.WHAT}, for example 14:30")
         if parse_time(field.data) is None:
             raise ValidationError(f"Enter the time of {self.WHAT} as a time of day, like 14:30")
+
+
+def _day(what: str) -> RadioField:
+    return RadioField(
+        f"Day of {what}",
+        choices=[
+            SelectChoice(TODAY, "Today"),
+            SelectChoice(YESTERDAY, "Yesterday"),
+            SelectChoice(ANOTHER_DAY, "Another day"),
+        ],
+        widget=GovRadioInput(),
+        validate_choice=False,  # ``validate_day``: a form sent without it typed the date
+    )
 
 
 def _when(what: str) -> DayMonthYearField:
@@ -149,6 +197,7 @@ def _notes(label: str, hint: str) -> TextAreaField:
 class AttemptForm(MomentForm):
     WHAT = "the attempt"
 
+    day = _day(WHAT)
     when = _when(WHAT)
     time = _time(WHAT)
     method = RadioField(
@@ -178,6 +227,7 @@ class AttemptForm(MomentForm):
 class ContactForm(MomentForm):
     WHAT = "the contact"
 
+    day = _day(WHAT)
     when = _when(WHAT)
     time = _time(WHAT)
     notes = _notes("Notes (optional)", "For example, what you agreed with the client")
@@ -213,12 +263,20 @@ class CloseForm(PartnerForm):
 
 
 class DeclineForm(PartnerForm):
-    reason = TextAreaField(
+    reason_code = RadioField(
         "Why are you declining this referral?",
-        description="For example, the client lives outside the area you cover. The hub reads "
-        "this when it looks for another service.",
-        widget=GovTextArea(),
-        validators=[
-            DataRequired(message="Enter why you are declining this referral"),
-        ],
+        description="The hub reads this when it looks for another service for the client.",
+        choices=[SelectChoice(code, label) for code, label in DECLINE_REASONS.items()],
+        widget=GovRadioInput(),
+        validators=[InputRequired(message="Select why you are declining this referral")],
+        invalid_choice_message="Select why you are declining this referral",
     )
+    reason = TextAreaField(
+        "Give the reason, if other",
+        description="For example, the client needs a service we do not offer.",
+        widget=GovTextArea(),
+    )
+
+    def validate_reason(self, field):
+        if self.reason_code.data == OTHER and not (field.data or "").strip():
+            raise ValidationError("Enter why you are declining this referral")

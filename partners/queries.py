@@ -24,12 +24,19 @@ from hub.labels import (
     event_label,
     outcome_label,
 )
-from hub.models import ContactAttempt, Referral, ReferralEvent, Submission, User
+from hub.models import Area, ContactAttempt, Referral, ReferralEvent, Submission, User
 from hub.referrals import lifecycle
 from hub.status import FINISHED_STATUSES, WITH_PARTNER, Status
 from hub.triage.queries import HistoryEntry, Page, PageNotFound, _paginate, question_text
+from hub.triage.queries import question_short as question_label
 
-__all__ = ["Page", "PageNotFound", "question_text"]
+__all__ = ["Page", "PageNotFound", "question_label", "question_text"]
+
+
+def area_names() -> dict[str, str]:
+    """Each borough's name by its slug, for showing a client's area."""
+    return dict(db.session.execute(select(Area.slug, Area.name)).all())
+
 
 # The inbox's tabs, in order: (key, label, statuses).
 TABS = (
@@ -97,7 +104,8 @@ def _tab_order(tab: str) -> tuple:
 
 
 def inbox(user: User, tab: str, now: datetime, number: int = 1) -> Page:
-    """One tab of the inbox, a page at a time, as ``ReferralRow``s."""
+    """One tab of the inbox, a page at a time, as ``ReferralRow``s naming each question by its
+    short label."""
     query = (
         select(Referral)
         .where(referrals_visible_to(user), Referral.status.in_(TAB_STATUSES[tab]))

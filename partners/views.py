@@ -24,17 +24,34 @@ from hub.filters import london_time
 from hub.labels import outcome_label
 from hub.models import Referral
 from hub.page_actions import apply_change
-from hub.referrals import lifecycle, sla
+from hub.referrals import lifecycle
+from hub.referrals.contact_attempts import attempts_so_far, plural
+from hub.referrals.decline_reasons import OTHER
 from hub.referrals.overdue import current_deadline, is_overdue
-from hub.status import OUTCOMES_WITHOUT_CONTACT, PARTNER_OUTCOMES, Status
+from hub.status import OUTCOMES_WITHOUT_CONTACT, PARTNER_OUTCOMES, Outcome, Status
 from hub.triage.queries import ReferralRow
 from partners import queries
-from partners.forms import AttemptForm, CloseForm, ContactForm, DeclineForm, PartnerForm
+from partners.forms import (
+    ANOTHER_DAY,
+    AttemptForm,
+    CloseForm,
+    ContactForm,
+    DeclineForm,
+    MomentForm,
+    PartnerForm,
+)
 
 partner_portal = Blueprint("partner_portal", __name__, url_prefix="/partner")
 
-# The lifecycle names a moment's field after the column; the forms ask for it as "when".
-FORM_FIELD = {"attempted_at": "when", "contacted_at": "when"}
+# The lifecycle names a moment's field after the column; the forms ask for it as a day and a
+# time: a moment refused is the date's fault if one was typed, else the time's.
+MOMENT_FIELDS = ("attempted_at", "contacted_at")
+
+
+def _form_field(form: PartnerForm, field: str) -> str:
+    if field in MOMENT_FIELDS and isinstance(form, MomentForm):
+        return "when" if form.chosen_day() == ANOTHER_DAY else "time"
+    return field
 
 
 @partner_portal.get("/referrals")
@@ -57,6 +74,7 @@ def inbox():
         current_tab=next(t for t in tabs if t.current),
         anything=any(t.count for t in tabs),
         summary=queries.inbox_summary(acting_user(), now),
+        areas=queries.area_names(),
         organisation=current_user.organisation,
         now=now,
     )
@@ -79,14 +97,16 @@ def _referral_page(referral_id: int, error: str | None = None, status: int = 200
             referral=referral,
             row=ReferralRow(
                 referral,
-                queries.question_text(referral),
+                queries.question_label(referral),
                 deadline,
                 kind,
                 overdue=is_overdue(referral, now),
             ),
             client=referral.submission.client,
+            areas=queries.area_names(),
+            question=queries.question_text(referral),
             attempts=referral.attempts,
-            attempts_needed=sla.unable_to_contact_attempts(),
+            attempts_rule=attempts_so_far(referral),
             history=queries.history(referral),
             hub_notes=queries.hub_notes(referral),
             actions=queries.available_actions(referral),
@@ -151,7 +171,8 @@ def _action_page(
             render_template(
                 template,
                 referral=referral,
-                question=queries.question_text(referral),
+                question=queries.question_label(referral),
+                overdue=is_overdue(referral, utcnow()),
                 form=form,
                 error=error,
                 show_form=action in queries.available_actions(referral),
@@ -161,7 +182,7 @@ def _action_page(
         )
 
     def invalid(problem: lifecycle.InvalidTransitionInput):
-        form[FORM_FIELD.get(problem.field, problem.field)].errors.append(str(problem))
+        form[_form_field(form, problem.field)].errors.append(str(problem))
         return page(None, 422)
 
     if form.validate_on_submit():
@@ -172,14 +193,10 @@ def _action_page(
             refused=lambda message: page(message, 409),
             invalid=invalid,
         )
-    if request.method == "POST":
-        return page(None, 422)
     error = lifecycle.refusal(referral, action)
-    return page(error, 409 if error else 200)
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+    if error:  # not allowed now, whatever was typed: say so first
+        return page(error, 409)
+    return page(None, 422 if request.method == "POST" else 200)
 
 
 @partner_portal.route("/referrals/<int:referral_id>/attempts/new", methods=["GET", "POST"])
@@ -208,21 +225,27 @@ def record_attempt(referral_id: int):
                 f"recorded for referral {referral.reference}. Close the referral with its outcome "
                 "when your work with them is done."
             )
-        made, needed = lifecycle.attempt_count(referral), sla.unable_to_contact_attempts()
+        rule = attempts_so_far(referral)
+        recorded = f"{plural(rule.made, 'attempt')} recorded"
         if referral.status == Status.CONTACTED:
-            return f"Attempt recorded. {_plural(made, 'attempt')} recorded for this referral."
-        if made < needed:
+            return f"Attempt recorded. {recorded} for this referral."
+        if not rule.enough:
             return (
-                f"Attempt recorded. {_plural(made, 'attempt')} recorded; {needed} are needed "
-                "before you can close as unable to contact."
+                f"Attempt recorded. {rule.so_far().capitalize()}. Closing as unable to contact "
+                f"needs {rule.needs()}."
             )
         return (
-            f"Attempt recorded. {_plural(made, 'attempt')} recorded: if you cannot reach the "
-            "client, you can now close the referral as unable to contact."
+            f"Attempt recorded. {recorded}: if you cannot reach the client, you can now close "
+            "the referral as unable to contact."
         )
 
     return _action_page(
-        referral_id, "attempt", AttemptForm(), "partners/attempt.html", change, confirmation
+        referral_id,
+        "attempt",
+        AttemptForm().as_of(utcnow()),
+        "partners/attempt.html",
+        change,
+        confirmation,
     )
 
 
@@ -241,7 +264,12 @@ def record_contact(referral_id: int):
         )
 
     return _action_page(
-        referral_id, "contact", ContactForm(), "partners/contact.html", change, confirmation
+        referral_id,
+        "contact",
+        ContactForm().as_of(utcnow()),
+        "partners/contact.html",
+        change,
+        confirmation,
     )
 
 
@@ -261,21 +289,20 @@ def close(referral_id: int):
         )
 
     def context(referral, form):
-        made, needed = lifecycle.attempt_count(referral), sla.unable_to_contact_attempts()
+        rule = attempts_so_far(referral)
         contacted = referral.status == Status.CONTACTED
-        offered = tuple(
-            outcome
-            for outcome in PARTNER_OUTCOMES
-            if contacted or outcome in OUTCOMES_WITHOUT_CONTACT
+        # Before contact, only the outcomes that need none; after it, "unable to contact" is
+        # no longer true.
+        offered = (
+            tuple(o for o in PARTNER_OUTCOMES if o != Outcome.UNABLE_TO_CONTACT)
+            if contacted
+            else tuple(o for o in PARTNER_OUTCOMES if o in OUTCOMES_WITHOUT_CONTACT)
         )
         form.offer(
             offered,
-            {
-                "unable_to_contact": f"Needs at least {_plural(needed, 'recorded attempt')} "
-                f"to contact the client; {made} recorded so far."
-            },
+            {"unable_to_contact": f"Needs {rule.needs()}; {rule.so_far()}."},
         )
-        return {"attempts_made": made, "attempts_needed": needed, "contacted": contacted}
+        return {"attempts_rule": rule, "contacted": contacted}
 
     return _action_page(
         referral_id, "close", CloseForm(), "partners/close.html", change, confirmation, context
@@ -286,7 +313,9 @@ def close(referral_id: int):
 @roles_required("partner")
 def decline(referral_id: int):
     def change(referral, form):
-        lifecycle.decline_referral(referral, acting_user(), utcnow(), form.reason.data)
+        code = form.reason_code.data
+        reason = form.reason.data if code == OTHER else None  # the box belongs to "Other"
+        lifecycle.decline_referral(referral, acting_user(), utcnow(), reason, reason_code=code)
 
     def confirmation(referral):
         return (

@@ -200,7 +200,7 @@ def _close(row: Referral, actor, now: datetime, outcome=None, notes=None) -> Ref
 @api.post("/referrals/<int:referral_id>/decline")
 @api_roles("partner")
 def decline_referral(referral_id: int):
-    return _transition(referral_id, lifecycle.decline_referral, "reason")
+    return _transition(referral_id, lifecycle.decline_referral, "reason", "reason_code")
 
 
 @api.post("/referrals/<int:referral_id>/cancel")

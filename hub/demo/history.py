@@ -727,8 +727,9 @@ class _History:
             row.update(status=Status.CLOSED, closed_at=at, outcome=detail)
             events.append((at, "closed", partner_actor, {"outcome": detail}))
         elif action == "decline":
-            row.update(status=Status.DECLINED, declined_at=at, status_reason=detail)
-            events.append((at, "declined", partner_actor, {"reason": detail}))
+            code, words = detail
+            row.update(status=Status.DECLINED, declined_at=at, status_reason=words)
+            events.append((at, "declined", partner_actor, {"reason": words, "reason_code": code}))
         elif action in ("close_declined", "reroute"):
             # "reroute" here is a re-routed referral declined again: the hub closes it rather
             # than try a third partner.

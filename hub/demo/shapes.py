@@ -46,12 +46,13 @@ CONTACT_DAYS = {
     "age-uk-information-advice": 3.0,
 }
 DECLINE_SHARE = {"nhs-memory-service": 0.07, "talking-therapies": 0.08, "handyperson-service": 0.06}
+# (code, words), as a partner declines from the list (hub/referrals/decline_reasons.py).
 DECLINE_REASONS = (
-    "Client lives outside our area",
-    "Not suitable for our service: the client's needs are too complex",
-    "Client already receives this service from us",
-    "Our waiting list is closed for new referrals",
-    "Referral is missing information we need: please send the client's GP details",
+    ("outside_area", "Outside our area: the client lives in another borough"),
+    ("not_eligible", "Not eligible: the client's needs are too complex for our service"),
+    ("already_supported", "Already supported: the client already receives this service from us"),
+    ("no_capacity", "No capacity: our waiting list is closed for new referrals"),
+    ("other", "Referral is missing information we need: please send the client's GP details"),
 )
 CANCEL_REASONS = (
     "Duplicate of another referral for the same person",

@@ -189,10 +189,6 @@ FIGURE_SECTIONS = (
     ("wellbeing", "Wellbeing"),
 )
 SLA_MEASURES = ("due", "within_sla", "share_within_sla")
-# A decline's reason is the partner's own words: one written only once or twice may name or
-# describe the client, so only reasons given at least this often are named; the rest are summed.
-DECLINE_REASON_MINIMUM = 3
-RARE_REASONS = f"other reasons (each given fewer than {DECLINE_REASON_MINIMUM} times)"
 
 
 def _sla_rows(section: str, breakdown: str, stage: str, figures: Mapping) -> list[tuple]:
@@ -237,14 +233,10 @@ def figure_rows(figures: Mapping) -> list[tuple]:
             rows.append((section, name, "referrals", entry["referrals"]))
     for outcome in figures["outcomes"]:
         rows.append(("outcomes", outcome["code"], "referrals", outcome["count"]))
-    rare = 0
+    # By the code of the reason chosen from the list, never the partner's words (which may
+    # name the client).
     for decline in figures["declines"]:
-        if decline["count"] >= DECLINE_REASON_MINIMUM:
-            rows.append(("declines", decline["reason"], "referrals", decline["count"]))
-        else:
-            rare += decline["count"]
-    if rare:
-        rows.append(("declines", RARE_REASONS, "referrals", rare))
+        rows.append(("declines", decline["code"], "referrals", decline["count"]))
     follow_ups = figures["follow_ups"]
     rows.append(("follow_ups", "", "recorded", follow_ups["recorded"]))
     for answer, count in follow_ups["needs_met"].items():

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from hub.figures import stored
@@ -32,8 +32,9 @@ from hub.figures.filters import (
 from hub.figures.percentiles import ALL, duration_percentiles
 from hub.figures.period_counts import questionnaires, referral_groups, timed_corrections
 from hub.labels import OUTCOME_LABELS
-from hub.models import Organisation, Referral
+from hub.models import Organisation, Referral, ReferralEvent
 from hub.referrals import overdue
+from hub.referrals.decline_reasons import DECLINE_REASONS, OTHER, reason_label
 from hub.rollups import REFERRAL_COUNTS
 from hub.status import Status
 
@@ -253,18 +254,31 @@ def _commonest_first(rows) -> list[dict]:
 
 
 def _declines(session: Session, filters: Filters) -> list[dict]:
-    """Declines by the partner's reason, as written (trimmed); the commonest first."""
+    """Declines by the reason's code the partner chose (``hub.referrals.decline_reasons``), the
+    commonest first; a decline recorded without one (free text) counts as "other". The
+    partner's own words are never counted: they may name the client."""
     r = referral.c
-    reason = func.trim(r.status_reason)
+    event = ReferralEvent.__table__.c
+    code = func.coalesce(ReferralEvent.details["reason_code"].as_string(), OTHER)
     rows = session.execute(
-        select(reason, func.count())
-        .select_from(referral_from(filters))
+        select(code, func.count())
+        .select_from(
+            referral_from(filters).outerjoin(
+                ReferralEvent.__table__,
+                and_(event.referral_id == r.id, event.kind == "declined"),
+            )
+        )
         .where(*referral_conditions(filters), r.declined_at.is_not(None))
-        .group_by(reason)
+        .group_by(code)
     ).all()
+    counts: dict[str, int] = {}
+    for each, count in rows:  # an unknown code is "other" too
+        key = each if each in DECLINE_REASONS else OTHER
+        counts[key] = counts.get(key, 0) + count
+    order = list(DECLINE_REASONS)
     return sorted(
-        ({"reason": text or NOT_RECORDED, "count": count} for text, count in rows),
-        key=lambda row: (-row["count"], row["reason"]),
+        ({"code": key, "reason": reason_label(key), "count": n} for key, n in counts.items()),
+        key=lambda row: (-row["count"], order.index(row["code"])),
     )
 
 

@@ -127,7 +127,6 @@ def _page(form: ExportForm, filters: Filters | None, errors: dict, status: int =
             choices=choices,
             columns=export_rows.REFERRAL_COLUMNS,
             age_bands=export_rows.AGE_BANDS,
-            decline_reason_minimum=exports.DECLINE_REASON_MINIMUM,
             error_list=[
                 {"text": message, "href": f"#{field}{DATE_ANCHOR.get(field, '')}"}
                 for field, message in errors.items()

@@ -9,8 +9,8 @@ together or not at all. ``now`` always comes from the caller (see ``hub.clock``)
         |                     +--decline(reason)--> declined                  reopen(note)
         +--cancel(reason)--> cancelled   (from any open state)
 
-A partner may also close without contact, with an outcome that needs none (``unable_to_contact``
-after enough recorded attempts, ``not_eligible``, ``referred_elsewhere``). A declined referral
+A partner may also close without contact, with an outcome that needs none (``unable_to_contact``,
+only then and after enough attempts; ``not_eligible``, ``referred_elsewhere``). A declined referral
 goes back to the hub, which re-routes it (a new ``received`` referral linked to it) or closes it
 as ``no_suitable_service``. A contact attempt that reached the client records the contact.
 Withdrawing consent cancels the open referrals of the client, and of the others hub staff
@@ -39,6 +39,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from hub import limits
 from hub.extensions import db
 from hub.models import (
     CONTACT_METHODS,
@@ -50,7 +51,9 @@ from hub.models import (
     Submission,
     User,
 )
-from hub.referrals import partner_choice, sla
+from hub.referrals import contact_attempts, partner_choice, sla
+from hub.referrals.decline_reasons import DECLINE_REASON_CODES as DECLINE_CODES
+from hub.referrals.decline_reasons import OTHER, stored_reason
 from hub.referrals.events import record_event
 from hub.referrals.intake import NewReferral, add_referrals, is_held
 from hub.referrals.transition_rules import (  # the callers' names for them are lifecycle's
@@ -66,7 +69,6 @@ from hub.referrals.transition_rules import optional_text as _optional_text
 from hub.referrals.transition_rules import required_text as _required_text
 from hub.status import (
     OPEN_STATUSES,
-    OUTCOMES_WITHOUT_CONTACT,
     PARTNER_OUTCOMES,
     WITH_PARTNER,
     Outcome,
@@ -185,37 +187,22 @@ def record_attempt(
     return attempt
 
 
-def attempt_count(referral: Referral) -> int:
-    """Recorded attempts to reach the client, read from the database."""
-    return db.session.scalar(
-        select(db.func.count(ContactAttempt.id)).where(ContactAttempt.referral_id == referral.id)
-    )
+# Recorded attempts to reach the client, read from the database.
+attempt_count = contact_attempts.attempt_count
 
 
 def close_referral(
     referral: Referral, actor: User | None, now: datetime, outcome: str, notes: str | None = None
 ) -> Referral:
-    """Close with an outcome. Without contact, only an outcome that needs none; "unable to
-    contact" needs at least HUB_UNABLE_TO_CONTACT_ATTEMPTS recorded attempts."""
+    """Close with an outcome: which the contact and the attempts allow is ``contact_attempts``'."""
     if outcome not in PARTNER_OUTCOMES:
         raise InvalidTransitionInput("outcome", "Choose an outcome: " + ", ".join(PARTNER_OUTCOMES))
     _check(referral, "close")
-    if referral.status != Status.CONTACTED and outcome not in OUTCOMES_WITHOUT_CONTACT:
-        raise TransitionNotAllowed(
-            referral,
-            "closed",
-            f"Referral {referral.reference} has no contact with the client recorded: record the "
-            "contact before closing it with this outcome.",
-        )
-    if outcome == Outcome.UNABLE_TO_CONTACT:
-        needed = sla.unable_to_contact_attempts()
-        made = attempt_count(referral)
-        if made < needed:
-            raise InvalidTransitionInput(
-                "outcome",
-                f"Record at least {needed} attempts to contact the client before closing as "
-                f"unable to contact ({made} recorded so far)",
-            )
+    problem = contact_attempts.closing_problem(referral, outcome)
+    if problem and problem.field is None:  # not with this outcome at this stage
+        raise TransitionNotAllowed(referral, "closed", problem.message)
+    if problem:
+        raise InvalidTransitionInput(problem.field, problem.message)
     notes = _optional_text(notes, "notes")
     referral.status = Status.CLOSED
     referral.closed_at = now
@@ -227,15 +214,25 @@ def close_referral(
 
 
 def decline_referral(
-    referral: Referral, actor: User | None, now: datetime, reason: str
+    referral: Referral,
+    actor: User | None,
+    now: datetime,
+    reason: str | None = None,
+    reason_code: str | None = None,
 ) -> Referral:
-    reason = _required_text(reason, "reason", "Reason for declining is required")
+    """Decline with a reason's code (``decline_reasons``; none: "other") and words."""
+    code = limits.clean(reason_code) or OTHER
+    if code not in DECLINE_CODES:
+        raise InvalidTransitionInput("reason_code", "Choose a reason: " + ", ".join(DECLINE_CODES))
+    if code == OTHER:
+        reason = _required_text(reason, "reason", "Reason for declining is required")
+    reason = _optional_text(reason, "reason", "Reason")
     _check(referral, "decline")
     referral.status = Status.DECLINED
     referral.declined_at = now
     referral.sla_check_at = None
-    referral.status_reason = reason
-    record_event(referral, "declined", actor, now, reason=reason)
+    referral.status_reason = stored_reason(code, reason)
+    record_event(referral, "declined", actor, now, reason=referral.status_reason, reason_code=code)
     return referral
 
 

@@ -106,5 +106,11 @@ def follow_up_due(received_at: datetime) -> datetime:
 
 
 def unable_to_contact_attempts() -> int:
-    """How many recorded attempts a partner needs before closing as unable to contact."""
+    """How many recorded attempts a partner needs before closing as unable to contact (and
+    ``unable_to_contact_days``: on how many different days)."""
     return current_app.config["HUB_UNABLE_TO_CONTACT_ATTEMPTS"]
+
+
+def unable_to_contact_days() -> int:
+    """On how many different days (UK dates) those attempts must have been made."""
+    return current_app.config["HUB_UNABLE_TO_CONTACT_DAYS"]

@@ -102,7 +102,8 @@ def test_the_partner_declines_with_a_reason(client, forwarded, now):
     assert response.json["status"] == "declined"
     referral = fresh(forwarded)
     assert (referral.status, referral.status_reason) == ("declined", "Out of area")
-    assert last_event(forwarded).details == {"reason": "Out of area"}
+    # Free text, as before the list of reasons: "other".
+    assert last_event(forwarded).details == {"reason": "Out of area", "reason_code": "other"}
 
 
 def test_hub_staff_cancel_with_a_reason(client, received, now):

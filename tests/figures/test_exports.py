@@ -357,22 +357,21 @@ def test_figures_as_tidy_rows(db, history, now):
     }  # fmt: skip
 
 
-def test_decline_reasons_given_rarely_are_not_named():
+def test_declines_are_counted_by_the_reasons_code_never_its_words():
     figures = {
         "submissions": 0, "referrals": 0, "flags_per_questionnaire": None,
         "forwarding": {}, "contact": {}, "by_month": [], "by_question": [], "partners": [],
         "outcomes": [], "follow_ups": {"recorded": 0, "needs_met": {}},
         "wellbeing": {"pairs": 0, "change": None},
         "declines": [
-            {"reason": "Outside our area", "count": 3},
-            {"reason": "Mrs Clarke's son already helps", "count": 1},
-            {"reason": "Already a client", "count": 2},
+            {"code": "outside_area", "reason": "Outside our area", "count": 3},
+            {"code": "other", "reason": "Other", "count": 1},
         ],
     }  # fmt: skip
     declines = [row for row in exports.figure_rows(figures) if row[0] == "declines"]
     assert declines == [
-        ("declines", "Outside our area", "referrals", 3),
-        ("declines", exports.RARE_REASONS, "referrals", 3),
+        ("declines", "outside_area", "referrals", 3),
+        ("declines", "other", "referrals", 1),
     ]
 
 

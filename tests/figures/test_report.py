@@ -140,7 +140,8 @@ def test_march_figures_worked_by_hand(db, history):
         {"code": "client_declined", "label": "Client declined", "count": 1},
         {"code": "service_provided", "label": "Service provided", "count": 1},
     ]
-    assert result["declines"] == [{"reason": "Not in our area", "count": 1}]
+    # Declined in free text, without a reason from the list: "other".
+    assert result["declines"] == [{"code": "other", "reason": "Other", "count": 1}]
     assert result["follow_ups"] == {"recorded": 2, "needs_met": {"yes": 1, "partly": 1, "no": 0}}
     assert result["wellbeing"] == {
         "pairs": 1,

@@ -100,7 +100,9 @@ def history(db, demo_hub):
     s3 = submit(frontline, datetime(2026, 2, 20, 12, 0), yes=("falls",))
     declined = referral_for(s3, "falls")
     lifecycle.forward_referral(declined, hub, declined.received_at + 10 * H)
-    lifecycle.decline_referral(declined, None, declined.forwarded_at + 2 * D, "Not in our area")
+    lifecycle.decline_referral(
+        declined, None, declined.forwarded_at + 2 * D, "Not in Lambeth", reason_code="outside_area"
+    )
     db.session.commit()
     return {
         "fire_partner": fire.partner,
@@ -181,7 +183,8 @@ def test_the_figures_of_a_small_history(client, sign_in_as, history):
         ["Client declined", "1"],
         ["Service provided", "1"],
     ]
-    assert tables["table-declines"][1:] == [["Not in our area", "1"]]
+    # By the reason chosen from the list, never the partner's own words.
+    assert tables["table-declines"][1:] == [["Outside our area", "1"]]
     partners = {row[0]: row[1:] for row in tables["table-partners"][1:]}
     assert partners[history["fire_partner"].name] == [
         "2",

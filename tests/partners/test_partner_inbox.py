@@ -8,6 +8,7 @@ import pytest
 from hub.auth import accounts
 from hub.clock import utcnow
 from hub.referrals import lifecycle
+from partners import queries
 from tests.factories import submit, user
 from tests.support import page_text, sign_in
 
@@ -60,13 +61,25 @@ def test_another_partner_sees_its_own_and_not_the_fire_brigades(client, referral
     assert referrals["waiting"].reference not in text
 
 
-def test_the_list_shows_no_client_details(client, sign_in_as, referrals):
+def test_the_list_names_the_client_and_their_area_and_nothing_more(client, sign_in_as, referrals):
+    """The partner tells its referrals apart by the client's name and area (borough); the
+    address, postcode and the rest are on the referral's own page (whose views are recorded)."""
     sign_in_as("partner")
     text = page_text(client.get("/partner/referrals"))
     client_row = referrals["smoke"].submission.client
-    for detail in (client_row.given_name, client_row.family_name, client_row.postcode, "Acre Lane"):
+    assert client_row.borough == "lambeth"
+    assert re.search(rf"{referrals['smoke'].reference}\s+Edna Clarke\s+Lambeth\s", text)
+    for detail in (client_row.postcode, "Acre Lane", str(client_row.date_of_birth.year)):
         assert detail not in text, detail
-    assert "Wanda" not in text
+    assert "Wanda" not in text  # another partner's client
+    page = page_text(client.get(f"/partner/referrals/{referrals['smoke'].id}"))
+    assert "Postcode SW2 5SG Area Lambeth" in page
+
+
+def test_the_list_names_the_question_by_its_short_label(client, sign_in_as, referrals):
+    sign_in_as("partner")
+    text = page_text(client.get("/partner/referrals"))
+    assert queries.question_label(referrals["smoke"]) in text
 
 
 def test_an_overdue_referral_is_marked_in_words(client, db, sign_in_as, demo_hub):
@@ -177,3 +190,28 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, demo_hub):
     response = client.get("/partner/referrals")
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login")
+
+
+@pytest.mark.parametrize("accepted", [False, True], ids=["forwarded", "accepted"])
+def test_a_referral_past_its_contact_deadline_is_marked_overdue_everywhere(
+    client, db, sign_in_as, demo_hub, accepted
+):
+    """Accepting a referral does not stop its contact deadline: once passed, it is overdue in
+    the inbox's tab and on its page, whether accepted or not."""
+    long_ago = utcnow() - timedelta(days=16)
+    referral = submit(user("frontline"), long_ago, yes=("smoke_alarms",)).referrals[0]
+    lifecycle.forward_referral(referral, user("hub"), long_ago + timedelta(hours=12))
+    if accepted:
+        lifecycle.accept_referral(referral, user("partner"), long_ago + timedelta(days=1))
+    db.session.commit()
+    sign_in_as("partner")
+    tab = "in_progress" if accepted else "new"
+    text = page_text(client.get(f"/partner/referrals?tab={tab}"))
+    assert re.search(rf"{referral.reference}.*Overdue .*Overdue by 36 hours", text)
+    assert "1 of them overdue" in text
+    page = page_text(client.get(f"/partner/referrals/{referral.id}"))
+    assert re.search(r"(Forwarded|Accepted) Overdue", page)
+    assert "Overdue by 36 hours" in page
+    for action in ("/attempts/new", "/contact", "/decline", "/close"):
+        text = page_text(client.get(f"/partner/referrals/{referral.id}{action}"))
+        assert "Overdue The deadline to contact the client was" in text, action

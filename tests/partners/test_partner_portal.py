@@ -144,8 +144,8 @@ def test_an_attempt_that_did_not_reach_the_client_is_recorded(client, db, partne
     assert fresh(db, forwarded["smoke"]).status == "forwarded"
     text = page_text(client.get(response.headers["Location"]))
     assert (
-        "Attempt recorded. 1 attempt recorded; 3 are needed before you can close as unable to "
-        "contact." in text
+        "Attempt recorded. 1 recorded so far, on 1 day. Closing as unable to contact needs at "
+        "least 3 attempts to contact the client, on at least 2 different days." in text
     )
     assert "Voicemail" in text and "Attempt to contact the client" in text
 
@@ -297,6 +297,28 @@ def test_without_contact_only_outcomes_that_need_none_are_offered(client, partne
     assert "record the contact" in html
 
 
+def test_after_contact_unable_to_contact_is_neither_offered_nor_accepted(
+    client, db, partner, forwarded
+):
+    referral = forwarded["smoke"]
+    for hours in (60, 30, 2):
+        lifecycle.record_attempt(
+            referral, user("partner"), utcnow(), "phone", False, utcnow() - timedelta(hours=hours)
+        )
+    lifecycle.record_contact(referral, user("partner"), utcnow())
+    db.session.commit()
+    html = client.get(url(referral, "/close")).get_data(as_text=True)
+    assert 'value="unable_to_contact"' not in html
+    for offered in ("service_provided", "client_declined", "not_eligible", "referred_elsewhere"):
+        assert f'value="{offered}"' in html
+    assert "“unable to contact” no longer applies" in page_text(client.get(url(referral, "/close")))
+    assert "To close the referral as unable to contact" not in page_text(client.get(url(referral)))
+    response = client.post(url(referral, "/close"), data={"outcome": "unable_to_contact"})
+    assert response.status_code == 409
+    assert "cannot be closed as unable to contact" in page_text(response)
+    assert fresh(db, referral).status == "contacted"
+
+
 def test_closing_with_provided_service_without_contact_is_refused(client, db, partner, forwarded):
     response = client.post(url(forwarded["smoke"], "/close"), data={"outcome": "service_provided"})
     assert response.status_code == 409
@@ -306,15 +328,20 @@ def test_closing_with_provided_service_without_contact_is_refused(client, db, pa
 
 def test_unable_to_contact_needs_three_recorded_attempts(client, db, partner, forwarded):
     referral = forwarded["smoke"]
-    for hours in (30, 20):
+    for hours in (50, 20):  # 30 hours apart: on two different days, whatever the time now
         lifecycle.record_attempt(
             referral, user("partner"), utcnow(), "phone", False, utcnow() - timedelta(hours=hours)
         )
     db.session.commit()
     text = page_text(client.get(url(referral, "/close")))
-    assert "“Unable to contact” needs at least 3 recorded attempts" in text
-    assert "2 are recorded so far" in text
-    assert "Needs at least 3 recorded attempts to contact the client; 2 recorded so far" in text
+    assert (
+        "“Unable to contact” needs at least 3 attempts to contact the client, on at least 2 "
+        "different days: 2 recorded so far, on 2 days." in text
+    )
+    assert (
+        "Needs at least 3 attempts to contact the client, on at least 2 different days; "
+        "2 recorded so far, on 2 days." in text
+    )
 
     response = client.post(
         url(referral, "/close"), data={"outcome": "unable_to_contact", "notes": "No answer"}
@@ -352,21 +379,63 @@ def test_closing_needs_an_outcome(client, db, partner, forwarded):
 # --- Decline ----------------------------------------------------------------------------------
 
 
-def test_a_partner_declines_with_a_reason(client, db, partner, forwarded):
+def test_a_partner_declines_with_a_reason_from_the_list(client, db, partner, forwarded):
     form = page_text(client.get(url(forwarded["smoke"], "/decline")))
     assert "goes back to the hub" in form
+    for label in (
+        "No capacity",
+        "Not eligible",
+        "Already supported",
+        "Outside our area",
+        "Client unreachable",
+        "Other",
+    ):
+        assert label in form
     response = client.post(url(forwarded["smoke"], "/decline"), data={"reason": "  "})
     assert response.status_code == 422
-    assert "Enter why you are declining this referral" in page_text(response)
+    assert "Select why you are declining this referral" in page_text(response)
     assert fresh(db, forwarded["smoke"]).status == "forwarded"
 
-    response = client.post(url(forwarded["smoke"], "/decline"), data={"reason": "Outside our area"})
+    response = client.post(
+        url(forwarded["smoke"], "/decline"), data={"reason_code": "outside_area"}
+    )
     assert response.status_code == 302
     referral = fresh(db, forwarded["smoke"])
     assert (referral.status, referral.status_reason) == ("declined", "Outside our area")
+    event = db.session.query(ReferralEvent).filter_by(referral_id=referral.id, kind="declined")
+    assert event.one().details == {"reason": "Outside our area", "reason_code": "outside_area"}
     text = page_text(client.get(response.headers["Location"]))
     assert "declined. It goes back to the hub" in text
     assert "Reason: Outside our area" in text
+
+
+def test_other_needs_the_partners_own_words(client, db, partner, forwarded):
+    response = client.post(
+        url(forwarded["smoke"], "/decline"), data={"reason_code": "other", "reason": " "}
+    )
+    assert response.status_code == 422
+    text = page_text(response)
+    assert "Enter why you are declining this referral" in text
+    assert re.search(r'value="other"\s+checked', response.get_data(as_text=True))
+    assert fresh(db, forwarded["smoke"]).status == "forwarded"
+
+
+def test_other_keeps_the_partners_words_and_no_other_reason_does(client, db, partner, forwarded):
+    smoke, falls = forwarded["smoke"], forwarded["falls"]
+    falls.partner = smoke.partner  # both the fire brigade's
+    db.session.commit()
+    response = client.post(
+        url(smoke, "/decline"),
+        data={"reason_code": "other", "reason": "We only fit alarms for tenants"},
+    )
+    assert response.status_code == 302
+    assert fresh(db, smoke).status_reason == "We only fit alarms for tenants"
+    # Words typed under "Other" and then another reason chosen are not kept.
+    response = client.post(
+        url(falls, "/decline"), data={"reason_code": "no_capacity", "reason": "typed, then not"}
+    )
+    assert response.status_code == 302
+    assert fresh(db, falls).status_reason == "No capacity"
 
 
 def test_an_action_the_status_does_not_allow_is_refused(client, db, partner, forwarded):
