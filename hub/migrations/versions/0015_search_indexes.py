@@ -1,0 +1,39 @@
+"""indexes for searching referrals by name, date of birth and postcode
+
+Revision ID: 0015
+Revises: 0014
+Create Date: 2026-12-04 17:30:00
+
+- ``client.postcode`` and ``client.date_of_birth``: a search by postcode or date of birth
+  (``hub.referrals.search``) reads only the clients that match.
+- ``lower(client.given_name)`` and ``lower(client.family_name)``: a search by name, in any
+  case, likewise. Indexes on expressions, which the models cannot describe: they are listed in
+  ``hub.extensions.EXPRESSION_INDEXES`` so that autogenerate leaves them alone.
+"""
+from alembic import op
+
+
+# revision identifiers, used by Alembic.
+revision = '0015'
+down_revision = '0014'
+branch_labels = None
+depends_on = None
+
+NAME_INDEXES = {
+    'ix_client_given_name_lower': 'given_name',
+    'ix_client_family_name_lower': 'family_name',
+}
+
+
+def upgrade():
+    op.create_index(op.f('ix_client_postcode'), 'client', ['postcode'], unique=False)
+    op.create_index(op.f('ix_client_date_of_birth'), 'client', ['date_of_birth'], unique=False)
+    for name, column in NAME_INDEXES.items():
+        op.execute(f"CREATE INDEX {name} ON client (lower({column}))")
+
+
+def downgrade():
+    for name in NAME_INDEXES:
+        op.execute(f"DROP INDEX IF EXISTS {name}")
+    op.drop_index(op.f('ix_client_date_of_birth'), table_name='client')
+    op.drop_index(op.f('ix_client_postcode'), table_name='client')
