@@ -174,11 +174,13 @@ def referral_condition(text: str | None):
         return false()
     if found.referral_references:  # digits at the end: not a name, date or postcode
         return Referral.reference.in_(found.referral_references)
-    questionnaires = [
-        select(Submission.id)
-        .join(Client, Submission.client_id == Client.id)
-        .where(client_condition(found))
-    ]
+    questionnaires = []
+    if found.names or found.dates_of_birth or found.postcodes:
+        questionnaires.append(
+            select(Submission.id)
+            .join(Client, Submission.client_id == Client.id)
+            .where(client_condition(found))
+        )
     if found.submission_references:
         questionnaires.append(
             select(Submission.id).where(Submission.reference.in_(found.submission_references))
