@@ -16,7 +16,8 @@ texts from the generated clients and times, for each text:
 - ``api``: ``GET /api/v1/referrals?q=TEXT`` as hub staff, through the app (token check, the
   query, 50 referrals serialised);
 - ``queue``: the hub queue's search (``hub.triage.queries.queue``, every status): the count and
-  the first page of 50, soonest deadline first, with what the page shows loaded.
+  the first page of 50, soonest deadline first, with what the page shows loaded;
+- ``sql``: the search's condition alone (the ids of every referral it finds).
 
 and prints the median (p50) and 95th percentile (p95) in milliseconds per kind, and how many
 referrals the searches found, beside the API's first page with no search (the cost of the
@@ -124,7 +125,7 @@ def measure(app, count: int, seed: int, plans: bool = False) -> dict:
         plain.append(time.perf_counter() - started)
     results["no search (api)"] = {"api": percentiles(plain[1:]), "found": 50, "example": ""}
     for kind in KINDS:
-        api_times, queue_times, found = [], [], []
+        api_times, queue_times, sql_times, found = [], [], [], []
         for number, text in enumerate(texts[kind]):
             started = time.perf_counter()
             response = client.get("/api/v1/referrals", query_string={"q": text}, headers=headers)
@@ -134,14 +135,22 @@ def measure(app, count: int, seed: int, plans: bool = False) -> dict:
                 started = time.perf_counter()
                 page = queries.queue(queries.QueueFilters(status=queries.ALL, q=text), NOW)
                 queue_elapsed = time.perf_counter() - started
+                started = time.perf_counter()
+                matched = db.session.scalars(
+                    sa.select(Referral.id).where(search.referral_condition(text))
+                ).all()
+                sql_elapsed = time.perf_counter() - started
                 db.session.remove()
             if number:  # the first of each kind warms the caches
                 api_times.append(elapsed)
                 queue_times.append(queue_elapsed)
+                sql_times.append(sql_elapsed)
+            assert len(matched) == page.total
             found.append(page.total)
         results[kind] = {
             "api": percentiles(api_times),
             "queue": percentiles(queue_times),
+            "sql": percentiles(sql_times),
             "found": statistics.median(found),
             "example": texts[kind][0],
         }
@@ -172,16 +181,16 @@ def report(label: str, size: int, built: float | None, results: dict) -> None:
     made = "reused" if built is None else f"built in {built:.0f} s"
     print(f"{label}: {size:,} referrals ({made})")
     print(f"  {'search by':<18} {'api p50':>9} {'api p95':>9} {'queue p50':>10} {'queue p95':>10}"
-          f"  referrals found (median)")  # fmt: skip
+          f" {'sql p50':>9} {'sql p95':>9}  referrals found (median)")  # fmt: skip
     for kind, result in results.items():
         api = result["api"]
         if "queue" not in result:  # the baseline
-            print(f"  {kind:<18} {api[0]:7.1f} ms {api[1]:6.1f} ms {'':>21}  (the first page)")
+            print(f"  {kind:<18} {api[0]:7.1f} ms {api[1]:6.1f} ms {'':>41}  (the first page)")
             continue
-        page = result["queue"]
+        page, sql = result["queue"], result["sql"]
         print(
             f"  {kind:<18} {api[0]:7.1f} ms {api[1]:6.1f} ms {page[0]:7.1f} ms {page[1]:7.1f} ms"
-            f"  {result['found']:g} (e.g. {result['example']!r})"
+            f" {sql[0]:6.1f} ms {sql[1]:6.1f} ms  {result['found']:g} (e.g. {result['example']!r})"
         )
         for line in result.get("plan", ()):
             print(f"      {line}")

@@ -23,8 +23,8 @@ def test_the_search_bench_runs_end_to_end():
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "SQLite: 800 referrals" in result.stdout
     for kind in KINDS:
-        line = re.search(rf"^  {kind} +([\d.]+) ms +([\d.]+) ms +([\d.]+) ms +([\d.]+) ms +(\d+)",
-                         result.stdout, re.MULTILINE)  # fmt: skip
+        times = r" +[\d.]+ ms" * 6  # api, queue and sql: p50 and p95
+        line = re.search(rf"^  {kind}{times} +(\d+)", result.stdout, re.MULTILINE)
         assert line, (kind, result.stdout)
-        assert int(line.group(5)) >= 1, f"the {kind} searches found nothing"
+        assert int(line.group(1)) >= 1, f"the {kind} searches found nothing"
     assert "USING INDEX ix_client_family_name_lower" in result.stdout
