@@ -160,7 +160,7 @@ class Client(db.Model):
     # Name and date of birth, case-folded: how the hub spots a possible duplicate with one lookup.
     match_key: Mapped[str] = mapped_column(String(230), index=True)
     # Searched by name in any case (``hub.referrals.search``): migration 0015 indexes
-    # ``lower()`` of each name.
+    # ``lower()`` of the given name, and of the family then the given name.
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date] = mapped_column(index=True)

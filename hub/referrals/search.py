@@ -12,7 +12,8 @@ What a text matches:
   or more words are the given name then the family name, or the other way round.
 
 Each of these is an equality on an indexed column or expression (migration 0015: the client's
-postcode, date of birth, and ``lower()`` of each name; the references are unique), so a search
+postcode, date of birth, ``lower()`` of the given name, and of the family then the given name;
+the references are unique), so a search
 reads a handful of index entries at 100,000 referrals or a million, on SQLite and PostgreSQL
 alike. SQLite's ``lower()`` folds ASCII letters only, so a name is looked up in the few forms
 either database may hold it in (``Öztürk`` typed ``öztürk``): see ``_name_forms``.

@@ -6,8 +6,9 @@ Create Date: 2026-12-04 17:30:00
 
 - ``client.postcode`` and ``client.date_of_birth``: a search by postcode or date of birth
   (``hub.referrals.search``) reads only the clients that match.
-- ``lower(client.given_name)`` and ``lower(client.family_name)``: a search by name, in any
-  case, likewise. Indexes on expressions, which the models cannot describe: they are listed in
+- ``lower(client.given_name)``, and ``lower(client.family_name), lower(client.given_name)``: a
+  search by name in any case likewise, by a given name, a family name, or both. Indexes on
+  expressions, which the models cannot describe: they are listed in
   ``hub.extensions.EXPRESSION_INDEXES`` so that autogenerate leaves them alone.
 """
 from alembic import op
@@ -20,16 +21,16 @@ branch_labels = None
 depends_on = None
 
 NAME_INDEXES = {
-    'ix_client_given_name_lower': 'given_name',
-    'ix_client_family_name_lower': 'family_name',
+    'ix_client_given_name_lower': 'lower(given_name)',
+    'ix_client_family_given_lower': 'lower(family_name), lower(given_name)',
 }
 
 
 def upgrade():
     op.create_index(op.f('ix_client_postcode'), 'client', ['postcode'], unique=False)
     op.create_index(op.f('ix_client_date_of_birth'), 'client', ['date_of_birth'], unique=False)
-    for name, column in NAME_INDEXES.items():
-        op.execute(f"CREATE INDEX {name} ON client (lower({column}))")
+    for name, expressions in NAME_INDEXES.items():
+        op.execute(f"CREATE INDEX {name} ON client ({expressions})")
 
 
 def downgrade():
