@@ -173,8 +173,11 @@ def plan(app, text: str) -> list[str]:
             .limit(51)
         )
         compiled = query.compile(db.engine, compile_kwargs={"literal_binds": True})
-        prefix = "EXPLAIN QUERY PLAN" if db.engine.dialect.name == "sqlite" else "EXPLAIN"
-        rows = db.session.execute(sa.text(f"{prefix} {compiled}")).all()
+        connection = db.session.connection()
+        if db.engine.dialect.name == "sqlite":
+            rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}").all()
+        else:  # with parameters (none), so the driver reads the compiled "%%" as "%"
+            rows = connection.exec_driver_sql(f"EXPLAIN {compiled}", ()).all()
         db.session.remove()
     return [" | ".join(str(part) for part in row) for row in rows]
 

@@ -32,7 +32,12 @@ EXPRESSION_INDEXES = frozenset(
     f"ix_referral_{whose}{measure}_duration"
     for whose in ("", "partner_")
     for measure in ("forward", "contact")
-) | {"ix_client_given_name_lower", "ix_client_family_given_lower"}
+) | {
+    "ix_client_given_name_lower",
+    "ix_client_family_given_lower",
+    "ix_client_given_name_words",
+    "ix_client_family_name_words",
+}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

@@ -8,12 +8,14 @@ What a text matches:
   referral of it), in any case and with or without the ``SL`` and hyphens, as read over the phone;
 - a date of birth, as ``YYYY-MM-DD`` (or ``DD/MM/YYYY``, as people say it);
 - a full postcode, in any case and spacing (``sw25sg`` is ``SW2 5SG``);
-- a name: the client's whole given or family name, in any case (``clarke``, not ``clar``); two
+- a name: the client's whole given or family name, in any case (``clarke``, not ``clar``), or
+  one whole word of a name of several (``silva`` finds Da Silva, ``jones`` Smith-Jones); two
   or more words are the given name then the family name, or the other way round.
 
 Each of these is an equality on an indexed column or expression (migration 0015: the client's
 postcode, date of birth, ``lower()`` of the given name, and of the family then the given name;
-the references are unique), so a search
+the references are unique; a word of a longer name reads only the names of several words, a
+partial index of its own), so a search
 reads a handful of index entries at 100,000 referrals or a million, on SQLite and PostgreSQL
 alike. SQLite's ``lower()`` folds ASCII letters only, so a name is looked up in the few forms
 either database may hold it in (``Öztürk`` typed ``öztürk``): see ``_name_forms``.
@@ -26,7 +28,8 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import and_, false, func, or_, select, union
+from sqlalchemy import and_, false, func, literal, or_, select, union
+from sqlalchemy import text as sql_text
 
 from hub.models import Client, Referral, Submission
 from hub.referrals.client_details import DetailError, uk_postcode
@@ -43,6 +46,12 @@ _REFERRAL_REFERENCE = re.compile(rf"^(?:SL)?({_CODE})([0-9]{{2}})$")
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 _UK_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 _NAME = re.compile(r"^[^\W\d_]+(?:['’\-][^\W\d_]+)*$")
+# The names of several words, as migration 0015's partial indexes say it, word for word: SQLite
+# uses a partial index only when the query states its condition.
+MULTI_WORD = {
+    column: sql_text(f"(client.{column.key} LIKE '% %' OR client.{column.key} LIKE '%-%')")
+    for column in (Client.given_name, Client.family_name)
+}
 
 
 class SearchTooLong(ValueError):
@@ -155,6 +164,20 @@ def _name_condition(given: str | None, family: str | None):
     return and_(*parts)
 
 
+def _word_in_longer_names(word: str):
+    """Questionnaires whose client has ``word`` as one whole word of a given or family name of
+    several words (split at spaces and hyphens), each read from its partial index."""
+    branches = []
+    for column, several in MULTI_WORD.items():
+        words = literal(" ") + func.replace(func.lower(column), "-", " ") + literal(" ")
+        branches.append(
+            select(Submission.id)
+            .join(Client, Submission.client_id == Client.id)
+            .where(several, or_(*(words.like(f"% {form} %") for form in _name_forms(word))))
+        )
+    return branches
+
+
 def client_condition(found: Terms):
     """The clients a search finds, as a condition on ``Client``."""
     conditions = [_name_condition(given, family) for given, family in found.names]
@@ -182,6 +205,8 @@ def referral_condition(text: str | None):
             .join(Client, Submission.client_id == Client.id)
             .where(client_condition(found))
         )
+    if len(found.names) == 2 and " " not in found.names[0][0]:  # one word, maybe of a longer name
+        questionnaires += _word_in_longer_names(found.names[0][0])
     if found.submission_references:
         questionnaires.append(
             select(Submission.id).where(Submission.reference.in_(found.submission_references))

@@ -85,6 +85,14 @@ def test_a_name_matches_whole_names_in_any_case(people):
     assert found("smith-jones") == references(people["smith"])
 
 
+def test_one_word_of_a_name_of_several_finds_it(people):
+    assert found("jones") == references(people["smith"])  # Smith-Jones
+    assert found("SMITH") == references(people["smith"])
+    assert found("ann") == references(people["smith"])  # Mary Ann
+    assert found("an") == set()  # whole words only
+    assert found("ith") == set()
+
+
 def test_given_and_family_name_together_in_either_order(people):
     assert found("edna clarke") == references(people["clarke"])
     assert found("Clarke  Edna") == references(people["clarke"])
