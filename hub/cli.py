@@ -1,8 +1,9 @@
 """The hub's commands: ``flask --app hub demo load``, ``demo generate``, ``users create``,
 ``users token``, ``users invite``, ``users reset-password``, ``users deactivate``, ``users
 activate``, ``users revoke-tokens``, ``users reset-2fa``, ``partners sms``, ``jobs run-due``,
-``figures refresh`` and ``scheduler``; ``directory`` (``partners.cli``), ``questionnaires``
-(``hub.referrals.questionnaire_cli``) and ``people`` (``hub.people.cli``) have modules of their own.
+``figures refresh`` and ``scheduler``; ``areas`` (``hub.area_cli``), ``directory``
+(``partners.cli``), ``questionnaires`` (``hub.referrals.questionnaire_cli``) and ``people``
+(``hub.people.cli``) have modules of their own.
 
 ``db upgrade`` comes from Flask-Migrate.
 """
@@ -16,12 +17,14 @@ from datetime import timedelta
 import click
 from flask import current_app
 from flask.cli import AppGroup, with_appcontext
+from sqlalchemy.exc import OperationalError
 
 from hub import audit
+from hub.area_cli import areas_cli
 from hub.auth import account_life, accounts, two_factor
 from hub.clock import parse_iso, utcnow
 from hub.demo import history, load
-from hub.extensions import db
+from hub.extensions import JOB_WAIT_MS, db
 from hub.figures import stored
 from hub.jobs import schedule
 from hub.people.cli import people_cli
@@ -84,13 +87,31 @@ def demo_generate(referrals, months, seed, as_of, events):
         now = parse_iso(as_of) if as_of else utcnow()
     except ValueError:
         raise click.BadParameter(f"{as_of!r} is not an ISO 8601 time", param_hint="--now") from None
-    # A hub loaded now is set up as of before its history begins.
-    if history.ensure_demo_hub(now - timedelta(days=31 * months + 1)):
-        click.echo("Loaded the demo hub first (flask --app hub demo load).")
-    with click.progressbar(length=referrals, label="Generating referrals") as bar:
-        made = history.generate_history(
-            referrals, now, months=months, seed=seed, progress=bar.update, events=events
+    try:
+        # A hub loaded now is set up as of before its history begins.
+        if history.ensure_demo_hub(now - timedelta(days=31 * months + 1)):
+            click.echo("Loaded the demo hub first (flask --app hub demo load).")
+        click.echo(
+            "Writing the history in one transaction: if it stops, nothing of it is kept. "
+            "Meanwhile a running hub (make run) waits to save changes; for a big history, "
+            "stop it first."
         )
+        with click.progressbar(
+            length=referrals, label="Generating referrals", show_pos=True, show_eta=True
+        ) as bar:
+            made = history.generate_history(
+                referrals, now, months=months, seed=seed, progress=bar.update, events=events
+            )
+    except OperationalError as error:
+        db.session.rollback()
+        if "locked" not in str(error).lower():
+            raise
+        waited = JOB_WAIT_MS // 60_000
+        raise click.ClickException(
+            f"The database stayed locked for {waited} minutes: something else (the hub's "
+            "server or scheduler, from make run) kept writing. Nothing was generated. Stop "
+            "the server and run this again."
+        ) from None
     click.echo("Counting the figures for each day…")
     stored.refresh(db.session)
     db.session.execute(db.text("ANALYZE"))  # fresh planner statistics for the figures
@@ -300,3 +321,4 @@ def init_app(app):
     app.cli.add_command(people_cli)
     app.cli.add_command(directory_cli)
     app.cli.add_command(questionnaires_cli)
+    app.cli.add_command(areas_cli)

@@ -92,6 +92,8 @@ EVENT_LABELS = {
     "held": "Held at the hub: the partner is not taking referrals",
     "reopened": "Reopened",
     "note": "Note added",
+    "partner_note": "Note for the partner",
+    "partner_changed": "Partner changed before forwarding",
     # Recorded by the scheduler's SLA watch (hub/jobs/watch.py).
     "forward_warning": "Hub staff warned: not yet forwarded",
     "forward_breach": "Not forwarded within the forwarding deadline",
@@ -106,6 +108,7 @@ PARTNER_EVENT_LABELS = {
     "rerouted": "Passed by the hub to another service",
     "reopened": "Reopened by the hub",
     "chase": "Reminder from the hub to contact the client",
+    "partner_note": "Note from the hub",
 }
 # Each detail of an event, as hub staff read it.
 DETAIL_LABELS = {
@@ -115,6 +118,7 @@ DETAIL_LABELS = {
     "outcome": "Outcome",
     "previous_outcome": "Previous outcome",
     "partner": "Partner",
+    "previous_partner": "Previous partner",
     "possible_duplicate_of": "Possible duplicate of",
     "method": "How",
     "reached": "Reached the client",

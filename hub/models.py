@@ -482,3 +482,7 @@ class ExportAudit(db.Model):
     created_at: Mapped[datetime] = mapped_column(index=True)
 
     user: Mapped[User] = relationship()
+
+
+# A table of its own module, to keep this one short; imported from here like every other.
+from hub.export_job_model import ExportJob  # noqa: E402, F401

@@ -73,6 +73,16 @@ KINDS: dict[str, Kind] = {
             },
         ),
         Kind(
+            "hub_note",
+            PARTNER,
+            "A note from the hub about a referral",
+            "the hub’s note {channel} to the partner agency {partner}",
+            {
+                EMAIL: "When hub staff add a note for the partner to a referral the agency has "
+                "been sent",
+            },
+        ),
+        Kind(
             "partner_link_code",
             PARTNER,
             "One-time code to open a signed link",

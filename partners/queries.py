@@ -156,8 +156,17 @@ def available_actions(referral: Referral) -> set[str]:
 # Hub staff's notes are internal, and so are the SLA watch's breach records: the hub's own
 # forwarding deadlines (the partner had not been sent the referral yet), and the escalation to
 # hub staff when the partner's contact deadline passes (between the hub and its staff; the
-# partner reads the reminders it was sent). A re-route's details concern another agency.
-HIDDEN_KINDS = {"note", "held", "forward_warning", "forward_breach", "contact_breach"}
+# partner reads the reminders it was sent). A re-route's details concern another agency, and so
+# does a change of partner before forwarding. A note the hub marked for the partner
+# (``partner_note``) is shown.
+HIDDEN_KINDS = {
+    "note",
+    "held",
+    "forward_warning",
+    "forward_breach",
+    "contact_breach",
+    "partner_changed",
+}
 
 
 def _yes_no(value) -> str:
@@ -211,3 +220,21 @@ def history(referral: Referral) -> list[HistoryEntry]:
         )
     # Newest first; of events at the same moment, the one recorded last comes first.
     return sorted(reversed(entries), key=lambda entry: entry.at, reverse=True)
+
+
+@dataclass(frozen=True)
+class HubNote:
+    at: datetime
+    who: str
+    text: str
+
+
+def hub_notes(referral: Referral) -> list[HubNote]:
+    """The notes hub staff marked for the partner (``lifecycle.PARTNER_NOTE``), newest first:
+    shown at the top of the partner's page for the referral, and in its history."""
+    notes = [
+        HubNote(event.at, _who(event.actor), (event.details or {}).get("note", ""))
+        for event in referral.events
+        if event.kind == lifecycle.PARTNER_NOTE
+    ]
+    return sorted(reversed(notes), key=lambda note: note.at, reverse=True)

@@ -88,6 +88,7 @@ def _referral_page(referral_id: int, error: str | None = None, status: int = 200
             attempts=referral.attempts,
             attempts_needed=sla.unable_to_contact_attempts(),
             history=queries.history(referral),
+            hub_notes=queries.hub_notes(referral),
             actions=queries.available_actions(referral),
             error=error,
             now=now,

@@ -1,7 +1,8 @@
 """A real hub set up from nothing, as README "Running a real hub" says: on an empty database,
 with ``HUB_ENV=production``, the set-up commands alone (``db upgrade``, ``users create``,
-``directory import``, ``questionnaires publish``), then gunicorn; through the JSON API a
-questionnaire is submitted, forwarded, accepted and closed. ``demo load`` is refused."""
+``areas set``, ``directory import``, ``questionnaires publish``), then gunicorn; through the
+JSON API a questionnaire is submitted, forwarded, accepted and closed. ``demo load`` is
+refused."""
 
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ DIRECTORY = {
             "description": "Support for unpaid carers in Southwark.",
             "email": "referrals@southwark-carers.example.org",
             "status": "active",
+            "service_areas": [{"id": "southwark", "name": "Southwark"}],
             "organization": {
                 "id": "8d3b0a52-1c55-4a86-b0f4-5b6f2c7d9e02",
                 "name": "Southwark Carers",
@@ -163,6 +165,8 @@ def test_the_set_up_commands_alone_give_a_hub_that_closes_the_loop(production, g
     assert refused.returncode != 0 and "development only" in refused.stderr
     ok(production("users", "create", "admin@hub.example.org", "--role", "admin",
                   "--org", "Age UK Southwark", "--password-stdin", stdin=password))  # fmt: skip
+    ok(production("areas", "set", "southwark", "--name", "Southwark",
+                  "--postcodes", "SE1, SE5, SE15, SE17"))  # fmt: skip
     assert "southwark-carers" in ok(production("directory", "import", str(directory)))
     ok(production("questionnaires", "publish", str(bank)))
     # Publishing a bank that names a partner the directory does not have is refused.
@@ -212,7 +216,9 @@ def test_the_set_up_commands_alone_give_a_hub_that_closes_the_loop(production, g
     })  # fmt: skip
     assert submitted.status_code == 201, submitted.text
     [referral] = submitted.json()["referrals"]
+    assert referral["borough"] == "southwark"
     assert referral["partner"] == "southwark-carers"
+    assert submitted.json()["borough"] == "southwark"  # found from the postcode
     path = f"/referrals/{referral['id']}"
 
     forwarded = api("POST", f"{path}/forward", "hub")

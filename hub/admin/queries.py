@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import func, select
 
 from hub.admin.message_words import MessageRow, message_row
@@ -24,14 +26,43 @@ def messages_of_referral(referral_id: int) -> list[MessageRow]:
     return [message_row(message) for message in rows]
 
 
-def mailbox(number: int, size: int = MAILBOX_PAGE_SIZE) -> Page:
-    """The development mailbox: messages the log channel took, newest first."""
-    sent_to_log = OutboxMessage.provider_id.startswith(LOG_PROVIDER_PREFIX, autoescape=True)
-    total = db.session.scalar(select(func.count(OutboxMessage.id)).where(sent_to_log))
+@dataclass(frozen=True)
+class MailboxFilters:
+    """What the mailbox shows: every message the log channel took, or only those of one kind,
+    one channel, some statuses, and a recipient containing some text (any case)."""
+
+    kind: str = ""
+    channel: str = ""
+    statuses: tuple[str, ...] = ()
+    recipient: str = ""
+
+    def conditions(self) -> list:
+        conditions = [OutboxMessage.provider_id.startswith(LOG_PROVIDER_PREFIX, autoescape=True)]
+        if self.kind:
+            conditions.append(OutboxMessage.kind == self.kind)
+        if self.channel:
+            conditions.append(OutboxMessage.channel == self.channel)
+        if self.statuses:
+            conditions.append(OutboxMessage.status.in_(self.statuses))
+        if self.recipient:
+            conditions.append(
+                func.lower(OutboxMessage.recipient).contains(
+                    self.recipient.casefold(), autoescape=True
+                )
+            )
+        return conditions
+
+
+def mailbox(
+    number: int, filters: MailboxFilters | None = None, size: int = MAILBOX_PAGE_SIZE
+) -> Page:
+    """The development mailbox: messages the log channel took, newest first, filtered."""
+    conditions = (filters or MailboxFilters()).conditions()
+    total = db.session.scalar(select(func.count(OutboxMessage.id)).where(*conditions))
     page = Page.numbered(number, size, total)
     rows = db.session.scalars(
         select(OutboxMessage)
-        .where(sent_to_log)
+        .where(*conditions)
         .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
         .offset(page.offset)
         .limit(size)
@@ -40,4 +71,4 @@ def mailbox(number: int, size: int = MAILBOX_PAGE_SIZE) -> Page:
     return page
 
 
-__all__ = ["MessageRow", "mailbox", "messages_of_referral"]
+__all__ = ["MailboxFilters", "MessageRow", "mailbox", "messages_of_referral"]

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, render_template, request
 from hub import audit
 from hub.admin import queries
 from hub.admin.audit_forms import AuditFilterForm
+from hub.admin.mailbox_forms import MailboxFilterForm
 from hub.admin.message_words import channel_words
 from hub.auth.access import roles_required
 from hub.pagination import PageNotFound
@@ -60,8 +61,10 @@ def message_texts():
 @admin.get("/mailbox")
 @roles_required(*ADMINS)
 def mailbox():
+    form = MailboxFilterForm(request.args)
+    filters = form.chosen()
     try:
-        page = queries.mailbox(request.args.get("page", default=1, type=int))
+        page = queries.mailbox(request.args.get("page", default=1, type=int), filters)
     except PageNotFound:
         abort(404)
     live = [
@@ -70,7 +73,14 @@ def mailbox():
         # The same rule the dispatcher follows to choose a real channel or the log.
         if channels.configured(current_app.config, channel)
     ]
-    return render_template("admin/mailbox.html", page=page, live_note=_live_note(live))
+    return render_template(
+        "admin/mailbox.html",
+        form=form,
+        args=form.as_args(),
+        filtered=filters != queries.MailboxFilters(),
+        page=page,
+        live_note=_live_note(live),
+    )
 
 
 def _live_note(live: list[str]) -> str | None:

@@ -88,7 +88,8 @@ from hub.referrals.questionnaire_versions import definition_of, latest
 from hub.referrals.submissions import REFERENCE_ALPHABET
 from hub.status import OPEN_STATUSES, WITH_PARTNER, Outcome, Status
 
-CHUNK = 10_000  # referrals per executemany round (and per commit)
+CHUNK = 10_000  # referrals per executemany round
+PROGRESS_EVERY = 500  # referrals between calls of ``progress``
 HOUR = timedelta(hours=1)
 DAY = timedelta(days=1)
 PERSONS_REMEMBERED = 50_000  # who may come back for another questionnaire
@@ -186,8 +187,12 @@ def generate_history(
     events: bool = True,
 ) -> Made:
     """Write ``referrals`` referrals received over the ``months`` before ``now``, with their
-    questionnaires, clients, events, follow-ups and wellbeing scores, committing a chunk at a
-    time. ``progress`` is called with the number of referrals each chunk wrote."""
+    questionnaires, clients, events, follow-ups and wellbeing scores, in one transaction: a run
+    that fails (or is stopped) leaves no half history. On SQLite the transaction takes the
+    write lock first (waiting up to ``hub.extensions.JOB_WAIT_MS`` for it), so the ids it reads
+    stay its own; meanwhile other writers (the hub's pages, the scheduler) wait for it.
+    ``progress`` is called with the number of referrals made since it was last called, every
+    ``PROGRESS_EVERY`` referrals."""
     if referrals < 1:
         raise ValueError("referrals must be at least 1")
     if months < 1:
@@ -203,6 +208,7 @@ class _History:
         self.rng = random.Random(seed)
         self.progress = progress or (lambda count: None)
         self.with_events = with_events
+        self.reported = 0
         version = latest("sail")
         organisations = {o.slug: o for o in db.session.scalars(select(Organisation))}
         if version is None or any(slug not in organisations for slug, _ in REFERRERS):
@@ -228,6 +234,7 @@ class _History:
         submitters = self._submitters(organisations)
         self.submitters = [(user, organisation) for user, organisation, _ in submitters]
         self.submitter_weights = list(cumulative(weight for _, _, weight in submitters))
+        _begin_writing()  # from here to the end, one transaction: the ids read are ours
         self.next_id = {
             table: (db.session.scalar(select(func.max(model.id))) or 0) + 1
             for table, model in (
@@ -334,12 +341,14 @@ class _History:
                 continue
             self._questionnaire(received)
             last = received
+            self._report()
             if len(self.rows["referral"]) >= CHUNK:
                 self._write()
         while self.made["referrals"] < self.total:  # the last few, after the last one taken
             last = last + (self.now - last) * rng.random()
             self._questionnaire(last.replace(microsecond=0))
         self._write()
+        self._report(final=True)
         if db.engine.dialect.name == "postgresql":
             for table in ("client", "submission", "referral"):
                 db.session.execute(
@@ -348,8 +357,16 @@ class _History:
                         f"(SELECT coalesce(max(id), 1) FROM {table}))"
                     )
                 )
-            db.session.commit()
+        db.session.commit()
         return Made(**self.made)
+
+    def _report(self, final: bool = False) -> None:
+        """Tell ``progress`` how many referrals were made since it was last told."""
+        made = self.made["referrals"]
+        if final or made - self.reported >= PROGRESS_EVERY:
+            if made > self.reported:
+                self.progress(made - self.reported)
+            self.reported = made
 
     def _receipt_moment(self) -> datetime:
         rng = self.rng
@@ -367,14 +384,13 @@ class _History:
         return value
 
     def _write(self) -> None:
-        """Insert what is buffered, parents first, and commit.
+        """Insert what is buffered, parents first (in the run's one transaction).
 
         Each table's ``insert()`` is compiled once by SQLAlchemy for the database in use and
         run with the driver's executemany, the values already in the form SQLAlchemy's column
         types would give them (JSON text; on SQLite, times as SQLAlchemy's text form): the
         per-row work SQLAlchemy does for each parameter set costs more than the insert itself
         at millions of rows."""
-        written = len(self.rows["referral"])
         connection = db.session.connection()
         for name, model in (
             ("client", Client),
@@ -403,8 +419,6 @@ class _History:
                 parameters = rows
             connection.exec_driver_sql(str(statement), parameters)
             rows.clear()
-        db.session.commit()
-        self.progress(written)
 
     def _converter(self, column_type) -> Callable | None:
         sqlite = db.engine.dialect.name == "sqlite"
@@ -923,6 +937,19 @@ def _wellbeing(rng: random.Random) -> dict[str, int]:
 
 def _score(value: float, rng: random.Random) -> int:
     return max(0, min(10, round(value + rng.uniform(-0.5, 0.5))))
+
+
+def _begin_writing() -> None:
+    """Start the run's transaction. On SQLite, by taking the write lock at once (``BEGIN
+    IMMEDIATE``, waiting as long as the busy timeout lets it): otherwise the ids read next
+    could be taken by a page's insert before the first chunk is written. PostgreSQL begins on
+    its own."""
+    db.session.commit()
+    connection = db.session.connection()
+    if connection.dialect.name != "sqlite":
+        return
+    if not connection.connection.dbapi_connection.in_transaction:  # (a test's own may be open)
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_datetime(value: datetime) -> str:

@@ -68,7 +68,10 @@ class FilterError(ValueError):
 
 
 def default_period(today: date) -> tuple[date, date]:
-    """Twelve months: the first day of the month eleven months ago, to today."""
+    """Twelve calendar months: the first day of the month eleven months ago, to today (this
+    month so far and the eleven before it, so the charts show twelve whole bars but the last).
+    The pages say these dates in words (``default_period_words``), never "the last 12
+    months", which would be a year to the day."""
     month = today.month - 11
     year = today.year
     if month < 1:
@@ -77,18 +80,83 @@ def default_period(today: date) -> tuple[date, date]:
     return date(year, month, 1), today
 
 
-def parse_filters(args: Mapping[str, str], today: date, session: Session | None = None) -> Filters:
-    """Filters from query parameters (``from``, ``to`` as YYYY-MM-DD; ``partner``, ``referrer``,
-    ``borough``, ``question``). Missing dates default to ``default_period``. Dates run from
-    ``hub.limits.FIGURES_FROM`` to a year after ``today``, ``FIGURES_YEARS`` at most; anything
-    outside that, or that does not name a known date, partner, organisation, borough or question,
-    raises ``FilterError``."""
-    session = session or db.session
+def default_period_words(today: date) -> str:
+    """The default period as the pages say it: "1 January 2026 to 4 December 2026 (this month
+    so far and the 11 months before it)"."""
+    start, end = default_period(today)
+    return f"{_day(start)} to {_day(end)} (this month so far and the 11 months before it)"
+
+
+DATE_PARTS = ("day", "month", "year")
+
+
+def date_inputs(args: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """The pages' GOV.UK date inputs (``from-day``, ``from-month``, ``from-year``, and the same
+    for ``to``) as ``from`` and ``to`` in YYYY-MM-DD, over any ``from``/``to`` given as text (a
+    bookmark, a link from another page, the API), with an error for each date whose parts make
+    no date. A date with no part filled in is left as it was (the default, or the text)."""
+    merged = {name: args.get(name) for name in args}
     errors: dict[str, str] = {}
+    for field, word in (("from", "start"), ("to", "end")):
+        parts = {part: (args.get(f"{field}-{part}") or "").strip() for part in DATE_PARTS}
+        if not any(parts.values()):
+            continue
+        merged.pop(field, None)
+        missing = [part for part in DATE_PARTS if not parts[part]]
+        if missing:
+            errors[field] = f"The {word} date must include a {' and a '.join(missing)}"
+            continue
+        day, month, year = (parts[part] for part in DATE_PARTS)
+        try:
+            if not (day.isdigit() and month.isdigit() and year.isdigit() and len(year) == 4):
+                raise ValueError(year)
+            merged[field] = date(int(year), int(month), int(day)).isoformat()
+        except ValueError:
+            errors[field] = f"The {word} date must be a real date, like 31 1 2026"
+    return merged, errors
+
+
+def shown_dates(
+    args: Mapping[str, str], filters: Filters | None, today: date
+) -> dict[str, dict[str, str]]:
+    """What each date input shows: the parts as typed, if any were; else the date the figures
+    are for (or, when the filter is wrong, the text given or the default, in parts)."""
+    default = dict(zip(("from", "to"), default_period(today), strict=True))
+    shown = {}
+    for field in ("from", "to"):
+        typed = {part: args.get(f"{field}-{part}") or "" for part in DATE_PARTS}
+        if any(value.strip() for value in typed.values()):
+            shown[field] = typed
+            continue
+        if filters is not None:
+            day = filters.start if field == "from" else filters.end
+        else:
+            text = (args.get(field) or "").strip()
+            if text:
+                year, _, rest = text.partition("-")
+                month, _, day_part = rest.partition("-")
+                shown[field] = {"day": day_part, "month": month, "year": year}
+                continue
+            day = default[field]
+        shown[field] = {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
+    return shown
+
+
+def parse_filters(args: Mapping[str, str], today: date, session: Session | None = None) -> Filters:
+    """Filters from query parameters (``from``, ``to`` as YYYY-MM-DD, or as the pages' date
+    inputs, ``date_inputs``; ``partner``, ``referrer``, ``borough``, ``question``). Missing
+    dates default to ``default_period``. Dates run from ``hub.limits.FIGURES_FROM`` to a year
+    after ``today``, ``FIGURES_YEARS`` at most; anything outside that, or that does not name a
+    known date, partner, organisation, borough or question, raises ``FilterError``."""
+    session = session or db.session
+    args, errors = date_inputs(args)
     default_start, default_end = default_period(today)
     latest = _a_year_after(today)
-    start = _date(args.get("from"), default_start, "from", "start", errors, latest)
-    end = _date(args.get("to"), default_end, "to", "end", errors, latest)
+    start = end = None
+    if "from" not in errors:
+        start = _date(args.get("from"), default_start, "from", "start", errors, latest)
+    if "to" not in errors:
+        end = _date(args.get("to"), default_end, "to", "end", errors, latest)
     if start and end and start > end:
         errors["to"] = "The end date must be the same as or after the start date"
     elif start and end and end >= _a_year_after(start, FIGURES_YEARS):

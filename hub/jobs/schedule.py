@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from hub.figures import stored
+from hub.figures import export_jobs, stored
 from hub.jobs import watch
 from hub.people import anonymise
 from notifications import dispatch
@@ -34,14 +34,17 @@ JOBS: list[tuple[str, Callable[[datetime], Summary]]] = [
     ("retention", anonymise.retention_job),
     # Last, so the figures' counts take in everything this run changed.
     ("figures", stored.refresh_job),
+    # Exports a restart left unbuilt (a web process builds each at once, in a thread), and
+    # removing old files: in a lane of its own, as a big one takes a while.
+    ("exports", export_jobs.build_due),
 ]
 
 # The scheduler's lanes (``hub.jobs.scheduler``): each runs its jobs in the order above, never
 # overlapping itself, beside the others.
-DISPATCH_LANES = {"dispatch email": "email", "dispatch sms": "sms"}
+OWN_LANES = {"dispatch email": "email", "dispatch sms": "sms", "exports": "exports"}
 LANES: dict[str, list[str]] = {
-    "watch": [name for name, _ in JOBS if name not in DISPATCH_LANES],
-    **{lane: [name] for name, lane in DISPATCH_LANES.items()},
+    "watch": [name for name, _ in JOBS if name not in OWN_LANES],
+    **{lane: [name] for name, lane in OWN_LANES.items()},
 }
 
 

@@ -9,6 +9,7 @@ that work with a keyboard and without JavaScript.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from flask import current_app, render_template, request, url_for
@@ -17,7 +18,14 @@ from hub.auth.access import roles_required
 from hub.clock import in_london, utcnow
 from hub.extensions import db
 from hub.figures import report
-from hub.figures.filters import FilterError, Filters, filter_choices, parse_filters
+from hub.figures.filters import (
+    FilterError,
+    Filters,
+    default_period_words,
+    filter_choices,
+    parse_filters,
+    shown_dates,
+)
 from hub.manage import manage
 
 
@@ -91,6 +99,19 @@ def sort_links(filters: Filters | None, key: str, descending: bool) -> list[dict
     return headers
 
 
+AXIS_STEP = 5  # the shares' axis starts at a multiple of 5 %
+
+
+def share_axis_start(shares: list[float | None]) -> int:
+    """Where the deadline chart's axis starts, in per cent: a step below the lowest share shown
+    (never below 0), so that 86 % and 96 % look different rather than both near the top of an
+    axis from 0. The chart's words say where the axis starts."""
+    known = [share for share in shares if share is not None]
+    if not known:
+        return 0
+    return max(0, (math.floor(min(known)) // AXIS_STEP - 1) * AXIS_STEP)
+
+
 def chart_data(figures: dict) -> dict:
     """What hub/static/manage.js draws; the page's tables show the very same numbers."""
 
@@ -98,12 +119,15 @@ def chart_data(figures: dict) -> dict:
         return None if share is None else round(share * 100, 1)
 
     months = figures["by_month"]
+    forwarding = [percent(month["forwarding_share"]) for month in months]
+    contact = [percent(month["contact_share"]) for month in months]
     return {
+        "share_axis_start": share_axis_start(forwarding + contact),
         "months": [month["label"] for month in months],
         "submissions": [month["submissions"] for month in months],
         "referrals": [month["referrals"] for month in months],
-        "forwarding_share": [percent(month["forwarding_share"]) for month in months],
-        "contact_share": [percent(month["contact_share"]) for month in months],
+        "forwarding_share": forwarding,
+        "contact_share": contact,
         "outcome_labels": [outcome["label"] for outcome in figures["outcomes"]],
         "outcome_counts": [outcome["count"] for outcome in figures["outcomes"]],
     }
@@ -113,10 +137,11 @@ def chart_data(figures: dict) -> dict:
 @roles_required("manager", "hub", "admin")
 def dashboard():
     now = utcnow()
+    today = in_london(now).date()
     session = db.session
     sort_key, descending = chosen_sort(request.args.get("sort"))
     try:
-        filters = parse_filters(request.args, in_london(now).date())
+        filters = parse_filters(request.args, today)
     except FilterError as problem:
         filters, errors, figures = None, problem.errors, None
     else:
@@ -126,6 +151,8 @@ def dashboard():
         "manage/dashboard.html",
         choices=filter_choices(session),
         values=values,
+        dates=shown_dates(request.args, filters, today),
+        default_words=default_period_words(today),
         errors=errors,
         filters=filters,
         figures=figures,

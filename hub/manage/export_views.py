@@ -3,14 +3,29 @@
 The page takes the dashboard's filter (``from``, ``to``, ``partner``, ``referrer``, ``borough``,
 ``question``) from the query string; the download form posts back to the same address, so the
 filter travels with it. A download is recorded in ``export_audit`` and committed before the file
-goes out; a refused request (bad filter, no choice made) records nothing.
+goes out; a refused request (bad filter, no choice made) records nothing. The referral rows as
+Excel are built in the background instead (``hub.figures.export_jobs``): the page then shows
+the job's progress, and its download is recorded in the same way.
 """
 
 from __future__ import annotations
 
+import io
 import tempfile
 
-from flask import Response, current_app, render_template, request, send_file, stream_with_context
+from flask import (
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from govuk_frontend_wtf.wtforms_widgets import GovRadioInput
 from wtforms import RadioField, SelectChoice
 from wtforms.validators import InputRequired
@@ -18,13 +33,21 @@ from wtforms.validators import InputRequired
 from hub.auth.access import acting_user, roles_required
 from hub.clock import in_london, utcnow
 from hub.extensions import db
-from hub.figures import export_rows, exports, report
-from hub.figures.filters import FilterError, Filters, filter_choices, parse_filters
+from hub.figures import export_jobs, export_rows, exports, report
+from hub.figures.filters import (
+    FilterError,
+    Filters,
+    default_period_words,
+    filter_choices,
+    parse_filters,
+    shown_dates,
+)
 from hub.filters import london_date
 from hub.forms import HubForm
 from hub.manage import manage
 
 EXPORTERS = ("manager", "admin")
+DATE_ANCHOR = {"from": "-day", "to": "-day"}  # an error on a date leads to its day box
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -81,12 +104,15 @@ def exports_page():
                     f"and this filter has {rows:,}: choose CSV, or fewer referrals"
                 ]
                 return _page(form, filters, {}, status=400)
+        if export_jobs.in_background(form.kind.data, form.file_format.data):
+            return _in_background(form.kind.data, form.file_format.data, filters, now)
         return _download(form.kind.data, form.file_format.data, filters, now)
     return _page(form, filters, {})
 
 
 def _page(form: ExportForm, filters: Filters | None, errors: dict, status: int = 200):
     choices = filter_choices(db.session)
+    today = in_london(utcnow()).date()
     return (
         render_template(
             "manage/exports.html",
@@ -96,12 +122,15 @@ def _page(form: ExportForm, filters: Filters | None, errors: dict, status: int =
             referral_rows=export_rows.referral_snapshot(filters).rows if filters else None,
             errors=errors,
             values=request.args,
+            dates=shown_dates(request.args, filters, today),
+            default_words=default_period_words(today),
             choices=choices,
             columns=export_rows.REFERRAL_COLUMNS,
             age_bands=export_rows.AGE_BANDS,
             decline_reason_minimum=exports.DECLINE_REASON_MINIMUM,
             error_list=[
-                {"text": message, "href": f"#{field}"} for field, message in errors.items()
+                {"text": message, "href": f"#{field}{DATE_ANCHOR.get(field, '')}"}
+                for field, message in errors.items()
             ],
         ),
         status,
@@ -164,6 +193,15 @@ def _download(kind: str, file_format: str, filters: Filters, now):
     return _private(send_file(out, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=name))
 
 
+def _in_background(kind: str, file_format: str, filters: Filters, now):
+    """Ask for the file, commit (so a restart loses nothing), start building it, and show its
+    progress."""
+    job = export_jobs.ask(acting_user(), kind, file_format, filters, now)
+    db.session.commit()
+    export_jobs.start_thread(current_app._get_current_object(), job.id)
+    return redirect(url_for("manage.export_job", job_id=job.id))
+
+
 def _record(kind: str, file_format: str, filters: Filters, rows: int, now) -> None:
     """The audit row, committed before anything is sent."""
     exports.record_export(acting_user(), kind, file_format, filters, rows, now)
@@ -173,3 +211,67 @@ def _record(kind: str, file_format: str, filters: Filters, rows: int, now) -> No
 def _private(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+# --- Exports built in the background (``hub.figures.export_jobs``) ------------------------------
+# A job's page shows its progress, which ``hub/static/export-progress.js`` keeps up to date from
+# the JSON beside it; its download is recorded in the export audit before the file is sent.
+
+
+def _own_job(job_id: int):
+    job = export_jobs.job_of(acting_user(), job_id)
+    if job is None:
+        abort(404)  # not there, or another person's
+    return job
+
+
+@manage.get("/exports/jobs/<int:job_id>", endpoint="export_job")
+@roles_required(*EXPORTERS)
+def export_job(job_id: int):
+    job = _own_job(job_id)
+    return _private(
+        make_response(
+            render_template(
+                "manage/export_job.html",
+                job=job,
+                form=HubForm(),
+                percent=export_jobs.percent_done(job),
+                keep_hours=export_jobs.KEEP_HOURS,
+            )
+        )
+    )
+
+
+@manage.get("/exports/jobs/<int:job_id>.json", endpoint="export_job_progress")
+@roles_required(*EXPORTERS)
+def export_job_progress(job_id: int):
+    job = _own_job(job_id)
+    return _private(
+        jsonify(
+            status=job.status,
+            rows_done=job.rows_done,
+            rows_total=job.rows_total,
+            percent=export_jobs.percent_done(job),
+        )
+    )
+
+
+@manage.post("/exports/jobs/<int:job_id>/download", endpoint="export_job_download")
+@roles_required(*EXPORTERS)
+def export_job_download(job_id: int):
+    job = _own_job(job_id)
+    if not HubForm().validate_on_submit():
+        abort(400)
+    if job.status != export_jobs.READY:
+        abort(409 if job.status in (export_jobs.WAITING, export_jobs.BUILDING) else 410)
+    filters = Filters(**export_jobs.filter_values(job.filters))
+    _record(job.kind, job.file_format, filters, job.rows_total, utcnow())
+    content = job.content
+    return _private(
+        send_file(
+            io.BytesIO(content),
+            mimetype=XLSX_MIMETYPE,
+            as_attachment=True,
+            download_name=job.file_name,
+        )
+    )

@@ -20,7 +20,13 @@ A referral to a partner not taking referrals is never forwarded: it is held at t
 (``intake.is_held``) and re-routed, which cancels it and links it to the new one. Once the
 partner takes referrals again it may be forwarded; forwarding clears its ``hold_reason``.
 
-A referral is made ``received`` by ``hub.referrals.intake``; the events are written by
+Before forwarding, hub staff may send a referral to another partner that can take its need
+(``change_partner``, from ``hub.referrals.partner_choice``): it stays ``received``, and a hold
+for a paused partner ends. A note may be marked for the partner, who then reads it.
+
+The statuses each change may start from, and the refusals, are in
+``hub.referrals.transition_rules``; callers use them from here. A referral is made ``received``
+by ``hub.referrals.intake``; the events are written by
 ``hub.referrals.events``; which deadline applies and whether it has passed is
 ``hub.referrals.overdue``'s.
 """
@@ -31,8 +37,8 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
-from hub import limits
 from hub.extensions import db
 from hub.models import (
     CONTACT_METHODS,
@@ -44,12 +50,22 @@ from hub.models import (
     Submission,
     User,
 )
-from hub.referrals import sla
+from hub.referrals import partner_choice, sla
 from hub.referrals.events import record_event
-from hub.referrals.intake import NewReferral, add_referrals, held_message, is_held
+from hub.referrals.intake import NewReferral, add_referrals, is_held
+from hub.referrals.transition_rules import (  # the callers' names for them are lifecycle's
+    ALLOWED_FROM,  # noqa: F401
+    PAST_TENSE,  # noqa: F401
+    InvalidTransitionInput,
+    TransitionNotAllowed,
+    refusal,  # noqa: F401
+)
+from hub.referrals.transition_rules import check as _check
+from hub.referrals.transition_rules import held_refusal as _held
+from hub.referrals.transition_rules import optional_text as _optional_text
+from hub.referrals.transition_rules import required_text as _required_text
 from hub.status import (
     OPEN_STATUSES,
-    OPEN_WITH_PARTNER,
     OUTCOMES_WITHOUT_CONTACT,
     PARTNER_OUTCOMES,
     WITH_PARTNER,
@@ -58,101 +74,10 @@ from hub.status import (
 )
 from notifications.messages import to_partners, to_referrers_and_clients
 
-
-class TransitionNotAllowed(Exception):
-    """The referral is not in a state that allows this change. Nothing was changed."""
-
-    def __init__(self, referral: Referral, action: str, message: str | None = None):
-        self.referral = referral
-        self.action = action
-        super().__init__(
-            message
-            or f"Referral {referral.reference} is {referral.status}: it cannot be {action} now."
-        )
-
-
-class InvalidTransitionInput(ValueError):
-    """The change was asked for with missing or bad details (a reason, an outcome)."""
-
-    def __init__(self, field: str, message: str):
-        self.field = field
-        super().__init__(message)
-
-
-# The statuses each action may start from.
-ALLOWED_FROM = {
-    "forward": (Status.RECEIVED,),
-    "accept": (Status.FORWARDED,),
-    "attempt": OPEN_WITH_PARTNER,
-    "contact": WITH_PARTNER,
-    "close": OPEN_WITH_PARTNER,
-    "decline": WITH_PARTNER,
-    "cancel": OPEN_STATUSES,
-    "reroute": (Status.DECLINED, Status.RECEIVED),  # received: only if held (``is_held``)
-    "close_declined": (Status.DECLINED,),
-    "reopen": (Status.CLOSED,),
-}
-PAST_TENSE = {
-    "forward": "forwarded",
-    "accept": "accepted",
-    "attempt": "given a contact attempt",
-    "contact": "marked as contacted",
-    "close": "closed",
-    "decline": "declined",
-    "cancel": "cancelled",
-    "reroute": "re-routed",
-    "close_declined": "closed as no suitable service",
-    "reopen": "reopened",
-}
 # How every referral cancelled because the client withdrew consent has its reason begin.
 CONSENT_WITHDRAWN = "Consent withdrawn"
-
-
-def _held(referral: Referral) -> TransitionNotAllowed:
-    return TransitionNotAllowed(referral, "forwarded", held_message(referral))
-
-
-def refusal(referral: Referral, action: str) -> str | None:
-    """Why the referral's status does not allow ``action`` now, in the words a refused change
-    gives, or ``None`` if it does: a page reached from a stale tab says so at once."""
-    try:
-        _check(referral, action)
-    except TransitionNotAllowed as refused:
-        return str(refused)
-    return None
-
-
-def _check(referral: Referral, action: str) -> None:
-    if referral.status not in ALLOWED_FROM[action]:
-        raise TransitionNotAllowed(referral, PAST_TENSE[action])
-    if action == "forward" and is_held(referral):
-        raise _held(referral)
-    if action == "reroute" and referral.status == Status.RECEIVED and not is_held(referral):
-        raise TransitionNotAllowed(
-            referral,
-            "re-routed",
-            f"Referral {referral.reference} is waiting to be forwarded: only a declined "
-            "referral, or one held because its partner is not taking referrals, is re-routed.",
-        )
-
-
-def _required_text(value: str | None, field: str, message: str) -> str:
-    """A note or reason that must be given: blank (even if made of invisible characters) is
-    ``message``; over ``hub.limits.NOTE`` characters, or with characters never stored, is
-    refused too, so every caller (pages, API, CLI, SMS) is held to the same limits."""
-    text = _optional_text(value, field, message.split(" ")[0])
-    if text is None:
-        raise InvalidTransitionInput(field, message)
-    return text
-
-
-def _optional_text(value: str | None, field: str, what: str = "Notes") -> str | None:
-    """A note or reason that may be left out: ``None`` if blank, else checked as above."""
-    text = limits.clean(value)
-    problem = limits.text_problem(text, what, limits.NOTE)
-    if problem:
-        raise InvalidTransitionInput(field, problem)
-    return text or None
+# A hub note the partner reads (``add_note``); other notes stay the hub's.
+PARTNER_NOTE = "partner_note"
 
 
 def forward_referral(referral: Referral, actor: User | None, now: datetime) -> Referral:
@@ -383,6 +308,60 @@ def reroute_referral(
     return new
 
 
+def change_partner(
+    referral: Referral,
+    partner: Organisation,
+    actor: User | None,
+    now: datetime,
+    note: str | None = None,
+    seen: Organisation | None = None,
+) -> Referral:
+    """Send a referral still waiting at the hub to another partner before it is forwarded: one
+    of ``partner_choice.other_partners`` (the question's partners for the client's borough, and
+    those covering it). It stays ``received`` with its forwarding deadline; a hold for a paused
+    partner ends. ``seen`` is the partner the user chose away from: if it changed meanwhile,
+    refused. A conditional UPDATE (still received, still to the partner read) decides two
+    changes at once: one wins, the other is refused and changes nothing."""
+    _check(referral, "change_partner")
+    previous = referral.partner
+    moved = TransitionNotAllowed(
+        referral,
+        "given another partner",
+        f"Referral {referral.reference} has changed since you opened it: it now goes to "
+        f"{previous.name}. Check it and choose again.",
+    )
+    if seen is not None and seen.id != previous.id:
+        raise moved
+    if partner.id not in {other.id for other in partner_choice.other_partners(referral)}:
+        raise InvalidTransitionInput("partner", partner_choice.why_not(partner, referral))
+    note = _optional_text(note, "note", "Note")
+    changed = db.session.execute(
+        update(Referral)
+        .where(
+            Referral.id == referral.id,
+            Referral.status == Status.RECEIVED,
+            Referral.partner_id == previous.id,
+        )
+        .values(partner_id=partner.id, hold_reason=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        raise moved
+    set_committed_value(referral, "partner_id", partner.id)
+    set_committed_value(referral, "partner", partner)
+    set_committed_value(referral, "hold_reason", None)
+    record_event(
+        referral,
+        "partner_changed",
+        actor,
+        now,
+        partner=partner.slug,
+        previous_partner=previous.slug,
+        note=note,
+    )
+    return referral
+
+
 def rerouted_to(referral: Referral) -> Referral | None:
     return db.session.scalar(select(Referral).where(Referral.rerouted_from_id == referral.id))
 
@@ -476,10 +455,19 @@ def withdraw_consent(
     return referrals
 
 
-def add_note(referral: Referral, actor: User | None, now: datetime, text: str) -> ReferralEvent:
-    """A note on the history (e.g. "phoned the client to confirm"); the status does not change."""
+def add_note(
+    referral: Referral, actor: User | None, now: datetime, text: str, for_partner: bool = False
+) -> ReferralEvent:
+    """A note on the history (e.g. "phoned the client to confirm"); the status does not change.
+    Hub staff's notes are internal; one ``for_partner`` (kind ``partner_note``) is shown to the
+    referral's partner too, and the partner is told of it if it already has the referral."""
     text = _required_text(text, "note", "Note is required")
-    return record_event(referral, "note", actor, now, note=text)
+    if not for_partner:
+        return record_event(referral, "note", actor, now, note=text)
+    event = record_event(referral, PARTNER_NOTE, actor, now, note=text)
+    if referral.forwarded_at is not None:
+        to_partners.hub_note(referral, event, now)
+    return event
 
 
 def forward_all(submission: Submission, actor: User | None, now: datetime) -> list[Referral]:

@@ -22,9 +22,11 @@
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
 
+  // The shares' axis starts a little below the lowest share (the page says where), so that
+  // 86% and 96% look different; it always ends at 100%.
   function percentAxis() {
     return {
-      min: 0,
+      min: data.share_axis_start || 0,
       max: 100,
       ticks: {
         callback: function (value) {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from govuk_frontend_wtf.wtforms_widgets import GovCheckboxesInput, GovRadioInput, GovTextArea
 from wtforms import RadioField, SelectChoice, SelectMultipleField, TextAreaField
 
-from hub.frontline.forms import HubForm, WellbeingForm
+from hub.frontline.forms import NO, YES, HubForm, WellbeingForm
 from hub.labels import NEEDS_MET_LABELS
 from hub.models import WELLBEING_QUESTIONS, Organisation
 from hub.referrals.follow_ups import ReferAgainOption
@@ -14,6 +14,16 @@ FIELD_ORDER = ("needs_met", "helped", "notes", "wellbeing_agreed", *WELLBEING_QU
 
 
 class FollowUpForm(WellbeingForm):
+    # Asked at the follow-up itself: the hint says what the answers are compared with, not
+    # (as on the questionnaire) that a follow-up will come.
+    wellbeing_agreed = RadioField(
+        WellbeingForm.wellbeing_agreed.args[0],
+        choices=[SelectChoice(YES, "Yes"), SelectChoice(NO, "No")],
+        description="The same four questions the client was asked with the questionnaire, "
+        "to see what has changed since.",
+        validate_choice=False,
+        widget=GovRadioInput(),
+    )
     needs_met = RadioField(
         "Were the client’s needs met?",
         choices=[SelectChoice(value, label) for value, label in NEEDS_MET_LABELS.items()],

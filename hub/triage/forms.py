@@ -5,12 +5,15 @@ from __future__ import annotations
 from govuk_frontend_wtf.wtforms_widgets import (
     GovCheckboxesInput,
     GovCheckboxInput,
+    GovRadioInput,
     GovSelect,
     GovTextArea,
     GovTextInput,
 )
 from wtforms import (
     BooleanField,
+    HiddenField,
+    RadioField,
     SelectChoice,
     SelectField,
     SelectMultipleField,
@@ -128,6 +131,44 @@ class NoteForm(HubForm):
             DataRequired(message="Enter a note"),
         ],
     )
+    for_partner = BooleanField(
+        "For the partner: show this note on their page for the referral",
+        description="Other notes are seen by hub staff only. The partner is emailed that there "
+        "is a note if it has been sent the referral.",
+        widget=GovCheckboxInput(),
+    )
+
+
+class ChangePartnerForm(HubForm):
+    """Send a referral still at the hub to another partner before forwarding it. ``seen`` is
+    the partner the page showed, so a change made meanwhile in another tab is refused."""
+
+    partner = RadioField(
+        "Which partner should this referral go to?",
+        description="The partners that take this need for the client’s borough, or that "
+        "cover it, and are taking referrals.",
+        choices=[],
+        validate_choice=False,  # validate_partner says what is wrong in words
+        widget=GovRadioInput(),
+        validators=[DataRequired(message="Select the partner to send this referral to")],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        description="For example, why this partner suits the client better. The note is kept "
+        "in the referral’s history, for hub staff.",
+        widget=GovTextArea(),
+        validators=[Optional()],
+    )
+    seen = HiddenField()
+
+    def __init__(self, partners: list[Organisation], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.partner.choices = [SelectChoice(partner.slug, partner.name) for partner in partners]
+        self._slugs = {partner.slug for partner in partners}
+
+    def validate_partner(self, field):
+        if field.data and field.data not in self._slugs:
+            raise ValidationError("Select a partner from the list")
 
 
 class RerouteForm(HubForm):

@@ -141,15 +141,67 @@ def queue(filters: QueueFilters, now: datetime, number: int = 1) -> Page:
         conditions.append(overdue_clause(now))
     if (found := referral_condition(filters.q)) is not None:
         conditions.append(found)
-    deadline = current_deadline_clause()
     query = (
         select(Referral)
         .where(*conditions)
-        .order_by(deadline.is_(None), deadline, Referral.received_at, Referral.id)
+        .order_by(*_queue_order())
+        .options(  # what "forward all" for each questionnaire on the page needs
+            selectinload(Referral.submission)
+            .selectinload(Submission.referrals)
+            .joinedload(Referral.partner)
+        )
     )
     page = _paginate(query, number, now)
     _add_successors(page)
     return page
+
+
+def _queue_order() -> tuple:
+    """Soonest deadline first, those without one last; a questionnaire's referrals with the same
+    deadline side by side, so the page can show them as one group."""
+    deadline = current_deadline_clause()
+    return (
+        deadline.is_(None),
+        deadline,
+        Referral.submission_id,
+        Referral.received_at,
+        Referral.id,
+    )
+
+
+@dataclass(frozen=True)
+class QueueGroup:
+    """The rows of one questionnaire that sit together on a page of the queue."""
+
+    submission: Submission
+    rows: list[ReferralRow]
+
+    @property
+    def waiting(self) -> list[Referral]:
+        """The questionnaire's referrals "forward all" would send, on this page or not."""
+        return waiting_to_forward(self.submission)
+
+
+def grouped(rows: list[ReferralRow]) -> list[QueueGroup]:
+    """A page's rows, run by run of the same questionnaire, in the queue's order."""
+    groups: list[QueueGroup] = []
+    for row in rows:
+        submission = row.referral.submission
+        if groups and groups[-1].submission.id == submission.id:
+            groups[-1].rows.append(row)
+        else:
+            groups.append(QueueGroup(submission, [row]))
+    return groups
+
+
+def next_waiting(after: Referral) -> Referral | None:
+    """The referral to go on to once ``after`` is dealt with: another of its questionnaire still
+    waiting to be forwarded, else the first waiting in the queue's order."""
+    waiting = select(Referral).where(Referral.status == Status.RECEIVED, Referral.id != after.id)
+    order = _queue_order()
+    return db.session.scalar(
+        waiting.where(Referral.submission_id == after.submission_id).order_by(*order).limit(1)
+    ) or db.session.scalar(waiting.order_by(*order).limit(1))
 
 
 def _add_successors(page: Page) -> None:
@@ -333,13 +385,19 @@ def _who(actor: User | None) -> str:
 
 def _partner_names(events: list[ReferralEvent]) -> dict[str, str]:
     return partner_names(
-        {event.details.get("partner") for event in events if event.details} - {None}
+        {
+            event.details.get(key)
+            for event in events
+            if event.details
+            for key in ("partner", "previous_partner")
+        }
+        - {None}
     )
 
 
 def _detail(key: str, value, names: dict[str, str]) -> tuple[str, str]:
     label = detail_label(key)
-    if key == "partner":
+    if key in ("partner", "previous_partner"):
         value = names.get(value, value)
     elif key in ("outcome", "previous_outcome"):
         value = outcome_label(value) if value else "None"
@@ -360,6 +418,8 @@ def _what(event: ReferralEvent, names: dict[str, str]) -> str:
     details = event.details or {}
     if event.kind == "rerouted" and details.get("partner"):
         return f"Re-routed to {names.get(details['partner'], details['partner'])}"
+    if event.kind == "partner_changed" and details.get("partner"):
+        return f"Partner changed to {names.get(details['partner'], details['partner'])}"
     if event.kind == "received" and details.get("rerouted_from"):
         return "Re-routed here by the hub"
     if event.kind == "received" and details.get("source"):

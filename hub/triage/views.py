@@ -1,6 +1,8 @@
 """Hub staff: the triage queue, referral pages and what hub staff do to a referral (``/hub/...``):
-forward, cancel, add a note, re-route or close a declined one, reopen a closed one, and cancel
-every open referral of a client who withdrew consent.
+forward (one, or all of a questionnaire's), cancel, change the partner before forwarding, add a
+note (for the partner or not), re-route or close a declined one, reopen a closed one, and cancel
+every open referral of a client who withdrew consent. After forwarding or cancelling, the hub
+goes on to the next referral waiting, or back to the queue it acted from.
 
 Hub staff act; managers and admins may look but not act. Every change goes through
 ``hub.referrals.lifecycle`` on a locked referral, by way of ``hub.page_actions.apply_change``:
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
+from urllib.parse import parse_qsl
 
 from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -28,11 +31,13 @@ from hub.page_actions import apply_change
 from hub.referrals import consent, lifecycle, search
 from hub.referrals.intake import is_held
 from hub.referrals.overdue import current_deadline, is_overdue
+from hub.referrals.partner_choice import other_partners
 from hub.referrals.questionnaire_versions import definition_of
 from hub.status import Status
 from hub.triage import queries
 from hub.triage.forms import (
     CancelForm,
+    ChangePartnerForm,
     CloseDeclinedForm,
     NoteForm,
     QueueFilterForm,
@@ -94,7 +99,10 @@ def queue():
         form=form,
         page=page,
         heading=queue_heading(filters, page.total),
+        groups=queries.grouped(page.items),
         page_args=form.query_args(),
+        queue_address=request.query_string.decode("ascii", "replace"),
+        can_act=current_user.role in ACTORS,
         declined_waiting=(
             0 if filters.status == queries.DECLINED_WAITING else queries.declined_waiting_count()
         ),
@@ -171,14 +179,32 @@ def _url_of(referral: Referral) -> str:
     return url_for(".referral", referral_id=referral.id)
 
 
+# The filters a queue page keeps after an action from it (not its page: it may be gone).
+QUEUE_ARGS = ("status", "partner", "overdue", "q")
+
+
+def _onward(referral: Referral) -> tuple[str, str]:
+    """Where hub staff go once a referral is dealt with, and what the message adds: back to the
+    queue they acted from (its filters kept), else on to the next referral waiting."""
+    queue = request.form.get("queue")
+    if queue is not None:
+        args = {key: value for key, value in parse_qsl(queue) if key in QUEUE_ARGS}
+        return url_for(".queue", **args), ""
+    following = queries.next_waiting(referral)
+    if following is None:
+        return url_for(".queue"), " No other referrals are waiting to be forwarded."
+    return _url_of(following), f" Next referral waiting: {following.reference}."
+
+
 @hub_views.post("/referrals/<int:referral_id>/forward")
 @roles_required(*ACTORS)
 def forward(referral_id: int):
     def done(referral: Referral, _) -> tuple[str, str]:
+        onward, then = _onward(referral)
         return (
             f"Referral {referral.reference} forwarded to {referral.partner.name}. They should "
-            f"contact the client by {london_time(referral.contact_due_at)}.",
-            _url_of(referral),
+            f"contact the client by {london_time(referral.contact_due_at)}.{then}",
+            onward,
         )
 
     return apply_change(
@@ -207,7 +233,8 @@ def forward_all(referral_id: int):
     def done(referral: Referral, forwarded: list[Referral]) -> tuple[str, str]:
         sent = "; ".join(f"{row.reference} to {row.partner.name}" for row in forwarded)
         noun = "referral" if len(forwarded) == 1 else "referrals"
-        return f"{len(forwarded)} {noun} forwarded: {sent}.", _url_of(referral)
+        onward, then = _onward(referral)
+        return f"{len(forwarded)} {noun} forwarded: {sent}.{then}", onward
 
     return apply_change(
         queries.lock_referral(referral_id), change, done, refused=_refused(referral_id)
@@ -226,11 +253,16 @@ def cancel(referral_id: int):
             lambda locked: lifecycle.cancel_referral(
                 locked, acting_user(), utcnow(), form.reason.data
             ),
-            lambda locked, _: (f"Referral {locked.reference} cancelled.", _url_of(locked)),
+            lambda locked, _: _cancelled(locked),
             refused=page,
             invalid=_on_field(form, page),
         )
     return page()
+
+
+def _cancelled(referral: Referral) -> tuple[str, str]:
+    onward, then = _onward(referral)
+    return f"Referral {referral.reference} cancelled.{then}", onward
 
 
 @hub_views.post("/referrals/<int:referral_id>/notes")
@@ -242,9 +274,12 @@ def add_note(referral_id: int):
         # A note changes no status, so the referral need not be locked.
         return apply_change(
             referral,
-            lambda referral: lifecycle.add_note(referral, acting_user(), utcnow(), form.note.data),
-            lambda referral, _: (
-                f"Note added to referral {referral.reference}.",
+            lambda referral: lifecycle.add_note(
+                referral, acting_user(), utcnow(), form.note.data, form.for_partner.data
+            ),
+            lambda referral, event: (
+                f"Note added to referral {referral.reference}"
+                + (" for the partner." if event.kind == lifecycle.PARTNER_NOTE else "."),
                 _url_of(referral),
             ),
             invalid=_on_field(form, lambda: _referral_page(referral_id, note_form=form)),
@@ -300,6 +335,45 @@ def reroute(referral_id: int):
         )
     if request.method == "GET":
         return page(lifecycle.refusal(referral, "reroute") or _already_rerouted(referral))
+    return page()
+
+
+@hub_views.route("/referrals/<int:referral_id>/partner", methods=["GET", "POST"])
+@roles_required(*ACTORS)
+def change_partner(referral_id: int):
+    """Another partner for a referral still at the hub, before it is forwarded."""
+    referral = _referral_or_404(referral_id)
+    form = ChangePartnerForm(other_partners(referral))
+    page = partial(_action_page, "hub/change_partner.html", referral, form)
+    if form.validate_on_submit():
+
+        def change(locked: Referral) -> Referral:
+            return lifecycle.change_partner(
+                locked,
+                partner_by_slug(form.partner.data),
+                acting_user(),
+                utcnow(),
+                form.note.data,
+                seen=partner_by_slug(form.seen.data) if form.seen.data else None,
+            )
+
+        def done(changed: Referral, _) -> tuple[str, str]:
+            return (
+                f"Referral {changed.reference} now goes to {changed.partner.name}. Forward it "
+                f"by {london_time(changed.forward_due_at)}.",
+                _url_of(changed),
+            )
+
+        return apply_change(
+            queries.lock_referral(referral_id),
+            change,
+            done,
+            refused=page,
+            invalid=_on_field(form, page),
+        )
+    if request.method == "GET":
+        form.seen.data = referral.partner.slug
+        return page(lifecycle.refusal(referral, "change_partner"))
     return page()
 
 

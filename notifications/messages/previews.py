@@ -32,6 +32,7 @@ from notifications.messages.to_hub_staff import (
     hub_referral_url,
 )
 from notifications.messages.to_partners import (
+    hub_note_email,
     partner_chase_email,
     partner_chase_sms,
     partner_digest_email,
@@ -106,6 +107,7 @@ def samples() -> dict[tuple[str, str], Rendered]:
             SAMPLE_REFERENCE, SAMPLE_SERVICE, SAMPLE_CONTACT_DUE, link
         ),
         ("referral_cancelled", EMAIL): referral_cancelled_email(SAMPLE_REFERENCE, SAMPLE_PARTNER),
+        ("hub_note", EMAIL): hub_note_email(SAMPLE_REFERENCE, SAMPLE_PARTNER, link),
         ("partner_link_code", EMAIL): partner_link_code_email(
             SAMPLE_REFERENCE, SAMPLE_PARTNER, "482913", SAMPLE_NOW + timedelta(minutes=15)
         ),

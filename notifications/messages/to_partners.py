@@ -15,7 +15,14 @@ from sqlalchemy import exists, select
 
 from hub.clock import in_london
 from hub.extensions import db
-from hub.models import Organisation, OutboxMessage, PartnerLinkCode, Referral, User
+from hub.models import (
+    Organisation,
+    OutboxMessage,
+    PartnerLinkCode,
+    Referral,
+    ReferralEvent,
+    User,
+)
 from hub.referrals.questionnaire_versions import definition_of
 from notifications import sealed
 from notifications.messages.rendering import (
@@ -159,6 +166,30 @@ def referral_cancelled(referral: Referral, now: datetime) -> OutboxMessage | Non
     return queue_email(
         "referral_cancelled", key, partner.referral_email, rendered, referral.id, now
     )
+
+
+def hub_note_email(reference: str, partner_name: str, link: str) -> Rendered:
+    return render(
+        "hub_note",
+        f"A note from the hub about SAIL referral {reference}",
+        reference=reference,
+        partner_name=partner_name,
+        link=link,
+    )
+
+
+def hub_note(referral: Referral, note: ReferralEvent, now: datetime) -> OutboxMessage | None:
+    """Tell the partner the hub left it a note on a referral it has been sent. The note itself
+    is read on the referral's page: it may name the client, which a message never does."""
+    partner = referral.partner
+    if not partner.referral_email or referral.forwarded_at is None:
+        return None
+    db.session.flush()  # the note's id makes the message's key
+    link, signed_link = _partner_link(referral, now)
+    rendered = hub_note_email(referral.reference, partner.name, link)
+    rendered = _link_hidden(rendered, link, signed_link)
+    key = f"hub_note:{note.id}"
+    return queue_email("hub_note", key, partner.referral_email, rendered, referral.id, now)
 
 
 def partner_link_code_email(

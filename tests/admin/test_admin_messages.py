@@ -178,6 +178,91 @@ def test_the_mailbox_shows_25_a_page_newest_first(app, client, db, sign_in_as, n
     assert client.get("/admin/mailbox?page=3").status_code == 404
 
 
+def shown_subjects(response) -> list[str]:
+    body = response.get_data(as_text=True)
+    return re.findall(r'margin-bottom-2">(?:Subject )?([^<>]+)</h2>', body)
+
+
+@pytest.fixture
+def mixed_mailbox(app, db, now):
+    """Four messages to the log: two emails about a forwarded referral (one to the LFB, one to
+    Age UK, which was later marked delivered), an SMS about one, and an email to a referrer."""
+    without_credentials(app)
+    queue(db, now, "lfb-email", recipient="Referrals@LFB.example.org")
+    queue(db, now, "ageuk-email", recipient="duty@ageuk.example.org")
+    queue(db, now, "lfb-sms", channel="sms", body="Text to the LFB")
+    queue(db, now, "referrer", kind="referrer_all_closed", recipient="worker@council.example.org")
+    assert dispatch.dispatch_due(now)["sent"] == 4
+    delivered = db.session.scalar(
+        _db.select(OutboxMessage).where(OutboxMessage.key == "ageuk-email")
+    )
+    delivered.status = "delivered"
+    db.session.commit()
+
+
+def test_the_mailbox_filters_by_kind_channel_status_and_recipient(
+    client, sign_in_as, mixed_mailbox
+):
+    sign_in_as("admin")
+    everything = client.get("/admin/mailbox")
+    assert "Showing 1 to 4 of 4 messages" in page_text(everything)
+
+    by_kind = client.get("/admin/mailbox?kind=referrer_all_closed")
+    assert shown_subjects(by_kind) == ["referrer"]
+    assert '<option value="referrer_all_closed" selected>' in by_kind.get_data(as_text=True)
+    by_channel = page_text(client.get("/admin/mailbox?channel=sms"))
+    assert "Showing 1 to 1 of 1 messages" in by_channel and "Text to the LFB" in by_channel
+    by_status = client.get("/admin/mailbox?status=Delivered")
+    assert shown_subjects(by_status) == ["ageuk-email"]
+    # Part of the address, in any case; the typed text comes back.
+    by_recipient = client.get("/admin/mailbox?recipient=lfb.EXAMPLE")
+    assert shown_subjects(by_recipient) == ["lfb-email"]
+    assert 'value="lfb.EXAMPLE"' in by_recipient.get_data(as_text=True)
+    together = page_text(client.get("/admin/mailbox?channel=email&status=Sent&recipient=example"))
+    assert "Showing 1 to 2 of 2 messages" in together
+
+    none = page_text(client.get("/admin/mailbox?recipient=nobody%25"))
+    assert "No message in the mailbox matches these filters" in none
+    assert "The mailbox is empty" not in none
+
+
+def test_each_message_text_is_folded_away(client, sign_in_as, mixed_mailbox):
+    sign_in_as("admin")
+    body = client.get("/admin/mailbox?channel=sms").get_data(as_text=True)
+    details = body[body.index('<details class="govuk-details') : body.index("</details>")]
+    assert "Message text" in details and "Text to the LFB" in details
+    assert "<details" in body and " open" not in details.split(">", 1)[0]
+
+
+def test_a_filter_not_in_the_list_is_an_error_and_shows_everything(
+    client, sign_in_as, mixed_mailbox
+):
+    sign_in_as("admin")
+    response = client.get("/admin/mailbox?kind=nonsense&channel=fax")
+    assert response.status_code == 200
+    text = page_text(response)
+    assert "There is a problem" in text
+    assert "Select what the message is about from the list" in text
+    assert "Select email or SMS" in text
+    assert "Showing 1 to 4 of 4 messages" in text
+    assert "<title>Error: " in response.get_data(as_text=True)
+
+
+def test_the_page_links_keep_the_filters(app, client, db, sign_in_as, now):
+    without_credentials(app)
+    sign_in_as("admin")
+    for number in range(1, 31):
+        queue(db, now, f"message-{number:02}", recipient=f"r{number}@example.org")
+    queue(db, now, "sms", channel="sms")
+    assert dispatch.dispatch_due(now)["sent"] == 31
+    first = client.get("/admin/mailbox?channel=email&recipient=example")
+    body = first.get_data(as_text=True)
+    assert "Showing 1 to 25 of 30 messages" in page_text(first)
+    assert 'href="/admin/mailbox?page=2&amp;channel=email&amp;recipient=example"' in body
+    second = client.get("/admin/mailbox?page=2&channel=email&recipient=example")
+    assert "Showing 26 to 30 of 30 messages" in page_text(second)
+
+
 # --- Messages on the hub's referral page --------------------------------------------------------
 
 

@@ -87,17 +87,90 @@ def test_the_partner_table_sorts_from_the_keyboard(page, live_server, demo_hub, 
 
 def test_bad_filters_show_errors_that_lead_to_the_field(page, live_server, demo_hub, history):
     sign_in_on_the_page(page, live_server, demo_hub["manager"])
-    page.get_by_label("Received from").fill("2026-02-31")
+    start = page.get_by_role("group", name="Received from")
+    start.get_by_label("Day").fill("31")
+    start.get_by_label("Month").fill("2")
+    start.get_by_label("Year").fill("2026")
     page.get_by_role("button", name="Show figures").click()
 
     summary = page.locator(".govuk-error-summary")
-    expect(summary).to_contain_text("Enter the start date as a real date")
+    expect(summary).to_contain_text("The start date must be a real date")
     expect(page).to_have_title(re.compile(r"^Error: "))
-    expect(page.get_by_label("Received from")).to_have_value("2026-02-31")
+    start = page.get_by_role("group", name="Received from")
+    expect(start.get_by_label("Day")).to_have_value("31")
+    expect(start.get_by_label("Month")).to_have_value("2")
     assert_accessible(page)
     summary.get_by_role("link").click()
-    expect(page.get_by_label("Received from")).to_be_focused()
+    expect(start.get_by_label("Day")).to_be_focused()
     assert_no_sideways_scroll(page)
+
+
+def wide_rows(page) -> list[str]:
+    """The tables on the page wider than their box: a row that scrolls sideways."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('main table')]
+            .filter(t => t.scrollWidth > t.parentElement.clientWidth + 1)
+            .map(t => t.id)"""
+    )
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_a_manager_chooses_a_period_by_keyboard_and_jumps_to_a_section(
+    browser, live_server, demo_hub, history, width
+):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        sign_in_on_the_page(page, live_server, demo_hub["manager"])
+        # The default period is said in words that agree with the dates filled in.
+        start = page.get_by_role("group", name="Received from")
+        expect(start.get_by_label("Day")).to_have_value("1")
+        expect(page.locator("#filters")).to_contain_text("this month so far and the 11 months")
+        for field, values in (
+            ("Received from", ("1", "1", "2026")),
+            ("Received to", ("28", "2", "2026")),
+        ):
+            group = page.get_by_role("group", name=field)
+            for label, value in zip(("Day", "Month", "Year"), values, strict=True):
+                group.get_by_label(label).fill(value)
+        page.get_by_role("group", name="Received to").get_by_label("Year").press("Enter")
+        expect(page.locator(".govuk-body-l")).to_contain_text(
+            "Referrals received from 1 January 2026 to 28 February 2026"
+        )
+        expect(page.locator("#table-volumes tbody tr")).to_have_count(2)
+
+        contents = page.get_by_role("navigation", name="Contents")
+        contents.get_by_role("link", name="By partner").focus()
+        page.keyboard.press("Enter")
+        expect(page).to_have_url(re.compile(r"#partners$"))
+        expect(page.locator("#table-partners")).to_be_in_viewport()
+
+        # The deadline chart's axis starts below the lowest share, and the page says where.
+        assert page.evaluate("Chart.getChart('chart-sla').options.scales.y.min") == 0
+        expect(page.locator("[data-chart=sla]")).to_be_visible()
+        assert wide_rows(page) == []
+        assert_no_sideways_scroll(page)
+        assert_accessible(page)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("width", [320, 1280])
+def test_the_deadline_axis_shows_the_difference(browser, live_server, demo_hub, history, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    try:
+        sign_in_on_the_page(page, live_server, demo_hub["manager"])
+        page.goto(f"{live_server}/manage?from=2026-01-01&to=2026-01-31")  # both shares 50%
+        assert page.evaluate("Chart.getChart('chart-sla').options.scales.y.min") == 45
+        expect(page.locator("[data-chart=sla]")).to_contain_text("The axis starts at 45%, not 0")
+        assert wide_rows(page) == []
+        assert_no_sideways_scroll(page)
+        assert_accessible(page)
+    finally:
+        context.close()
 
 
 def test_without_javascript_every_table_is_there(browser, live_server, demo_hub, history):

@@ -55,7 +55,7 @@ def test_hub_staff_search_open_a_record_and_confirm_the_same_person(
         search.fill("CLARKE")
         search.press("Enter")
         expect(page.get_by_role("heading", level=1)).to_have_text("4 referrals matching “CLARKE”")
-        expect(page.locator("main tbody")).not_to_contain_text("Jones")
+        expect(page.locator("main table")).not_to_contain_text("Jones")
         expect(search).to_have_value("CLARKE")
         assert_accessible(page)
         fits(page, width)

@@ -4,9 +4,14 @@ figures computed over it mean what they would mean over real work."""
 
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from sqlalchemy import func, select
 
+from hub import extensions
+from hub.clock import parse_iso
+from hub.demo import history
 from hub.models import Client, FollowUp, Referral, ReferralEvent, Submission, WellbeingScore
 from hub.referrals import sla
 from hub.referrals.lifecycle import CONSENT_WITHDRAWN
@@ -194,3 +199,69 @@ def test_demo_generate_is_refused_in_production(app, runner, db):
     assert result.exit_code != 0
     assert "development only" in result.output
     assert db.session.scalar(select(func.count(Referral.id))) == 0
+
+
+# --- One transaction: never half a history -------------------------------------------------------
+
+
+def history_counts(db) -> list[int]:
+    db.session.rollback()
+    return [
+        db.session.scalar(select(func.count(model.id)))
+        for model in (Client, Submission, Referral, ReferralEvent, FollowUp)
+    ]
+
+
+@pytest.mark.committed  # a real transaction, rolled back by the failure itself
+def test_a_run_that_fails_part_way_keeps_nothing_of_its_history(runner, db, demo_hub, monkeypatch):
+    monkeypatch.setattr(history, "CHUNK", 100)  # write a chunk or two before failing
+    written = []
+    real_write = history._History._write
+
+    def failing_write(self):
+        real_write(self)
+        written.append(1)
+        if len(written) == 2:
+            raise RuntimeError("the machine went away")
+
+    monkeypatch.setattr(history._History, "_write", failing_write)
+    before = history_counts(db)
+    result = runner.invoke(args=["demo", "generate", "--referrals", "300", "--now", NOW])
+    assert result.exit_code != 0 and len(written) == 2
+    assert history_counts(db) == before
+
+    monkeypatch.setattr(history._History, "_write", real_write)
+    generate(runner)  # and a run after it makes the whole history
+    assert history_counts(db)[2] == before[2] + 300
+
+
+def test_progress_is_reported_as_referrals_are_made(db, demo_hub):
+    reported: list[int] = []
+    made = history.generate_history(
+        1_200, parse_iso(NOW), seed=3, progress=reported.append, events=False
+    )
+    assert sum(reported) == made.referrals == 1_200
+    assert len(reported) >= 3  # not one jump at the end
+    assert all(step <= history.PROGRESS_EVERY + 20 for step in reported)
+
+
+@pytest.mark.committed  # another connection holds the write lock on the database file
+def test_a_database_locked_too_long_says_to_stop_the_server_and_writes_nothing(
+    runner, db, demo_hub, monkeypatch
+):
+    monkeypatch.setattr(extensions, "JOB_WAIT_MS", 200)  # for the connections made from here
+    db.engine.dispose()
+    before = history_counts(db)
+    server = sqlite3.connect(db.engine.url.database, isolation_level=None)
+    try:
+        server.execute("BEGIN IMMEDIATE")  # as a page of a running hub, saving, would
+        result = runner.invoke(args=["demo", "generate", "--referrals", "300", "--now", NOW])
+    finally:
+        server.execute("ROLLBACK")
+        server.close()
+        db.engine.dispose()
+    assert result.exit_code == 1
+    assert "The database stayed locked" in result.output
+    assert "Stop the server and run this again" in result.output
+    assert "Traceback" not in result.output
+    assert history_counts(db) == before

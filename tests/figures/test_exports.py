@@ -457,22 +457,6 @@ def test_the_filter_narrows_the_download_and_is_recorded(client, sign_in_as, his
     assert audit.rows == 1
 
 
-@pytest.mark.committed  # the rows are read a page at a time, each on its own connection
-def test_referral_rows_as_xlsx(client, sign_in_as, history, db, tmp_path):
-    sign_in_as("manager")
-    response = download(client, "referrals", "xlsx")
-    assert response.status_code == 200
-    assert response.mimetype == exports_mimetype()
-    assert "sail-referrals-2025-12-01-to-2026-03-02.xlsx" in response.headers["Content-Disposition"]
-    body = response.get_data()
-    path = tmp_path / "download.xlsx"
-    path.write_bytes(body)
-    sheet = openpyxl.load_workbook(path, read_only=True)["Referrals"]
-    assert len(list(sheet.iter_rows(values_only=True))) == 1 + 4
-    audit = db.session.scalar(select(ExportAudit))
-    assert (audit.kind, audit.file_format, audit.rows) == ("referrals", "xlsx", 4)
-
-
 def exports_mimetype():
     from hub.manage.export_views import XLSX_MIMETYPE
 

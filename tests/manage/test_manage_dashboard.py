@@ -15,6 +15,9 @@ from html.parser import HTMLParser
 
 import pytest
 
+from hub.clock import in_london, utcnow
+from hub.figures.filters import default_period
+from hub.manage.dashboard import share_axis_start
 from hub.referrals import lifecycle
 from tests.factories import submit, user
 from tests.support import page_text, referral_for
@@ -254,10 +257,76 @@ def test_an_empty_period_says_so_without_failing(client, sign_in_as, history):
     assert "Forwarded within 24 hours No data No referral was due to be forwarded yet." in text
 
 
-def test_the_default_period_is_filled_in(client, sign_in_as, history):
+def test_the_default_period_is_filled_in_and_said_truthfully(client, sign_in_as, history):
     sign_in_as("manager")
-    body = client.get("/manage").get_data(as_text=True)
-    assert re.search(r'id="from" name="from" type="text"[^>]* value="\d{4}-\d{2}-01"', body)
+    today = in_london(utcnow()).date()
+    start, end = default_period(today)
+    assert start.day == 1 and end == today
+    response = client.get("/manage")
+    body = response.get_data(as_text=True)
+    for field, day in (("from", start), ("to", end)):
+        for part, value in (("day", day.day), ("month", day.month), ("year", day.year)):
+            assert re.search(
+                rf'id="{field}-{part}" name="{field}-{part}" type="text"[^>]* value="{value}"', body
+            ), (field, part)
+    words = f"{start.day} {start:%B %Y} to {end.day} {end:%B %Y}"
+    assert f"the dates are {words} (this month so far and the 11 months before it)" in (
+        page_text(response)
+    )
+    assert "last 12 months" not in body
+
+
+def test_the_date_inputs_give_the_same_figures_as_the_dates_in_text(client, sign_in_as, history):
+    sign_in_as("manager")
+    typed = client.get(
+        "/manage?from-day=1&from-month=1&from-year=2026&to-day=28&to-month=02&to-year=2026"
+    )
+    assert typed.status_code == 200
+    assert "Referrals received from 1 January 2026 to 28 February 2026" in page_text(typed)
+    assert tables_of(typed).tables == tables_of(client.get(f"/manage?{PERIOD}")).tables
+    # The sort links carry the period as text, as bookmarks and other pages do.
+    assert 'href="/manage?from=2026-01-01&amp;to=2026-02-28&amp;sort=referrals#partners"' in (
+        typed.get_data(as_text=True)
+    )
+
+
+def test_the_contents_lead_to_each_section(client, sign_in_as, history):
+    sign_in_as("manager")
+    body = client.get(f"/manage?{PERIOD}").get_data(as_text=True)
+    contents = body[
+        body.index('<nav class="hub-contents"') : body.index("</nav>", body.index("hub-contents"))
+    ]
+    anchors = re.findall(r'href="#([a-z-]+)"', contents)
+    assert anchors == [
+        "filters",
+        "headline",
+        "months",
+        "outcomes",
+        "breakdowns",
+        "declines",
+        "follow-ups",
+        "partners",
+        "overdue",
+    ]
+    for anchor in anchors:
+        assert f'id="{anchor}"' in body, anchor
+
+
+def test_the_deadline_chart_axis_starts_a_little_below_the_lowest_share():
+    assert share_axis_start([86.3, 96.0, None]) == 80
+    assert share_axis_start([91.0, 99.5]) == 85
+    assert share_axis_start([100.0]) == 95
+    assert share_axis_start([4.0, 50.0]) == 0
+    assert share_axis_start([None, None]) == 0
+
+
+def test_the_page_says_where_the_deadline_axis_starts(client, sign_in_as, history):
+    sign_in_as("manager")
+    # January's shares are 50% and 50%: the axis starts at 45%.
+    body = client.get("/manage?from=2026-01-01&to=2026-01-31").get_data(as_text=True)
+    data = re.search(r'<script type="application/json" id="dashboard-charts">(.*?)</script>', body)
+    assert json.loads(data.group(1))["share_axis_start"] == 45
+    assert "The axis starts at 45%, not 0, so that the differences show." in body
 
 
 # --- Bad input --------------------------------------------------------------------------------
@@ -265,26 +334,38 @@ def test_the_default_period_is_filled_in(client, sign_in_as, history):
 
 def test_a_bad_date_shows_the_error_and_keeps_what_was_typed(client, sign_in_as, history):
     sign_in_as("manager")
-    response = client.get("/manage?from=2026-02-31&to=yesterday&partner=nobody&sort=-referrals")
+    response = client.get(
+        "/manage?from-day=31&from-month=2&from-year=2026&to-day=&to-month=3&to-year=2026"
+        "&partner=nobody&sort=-referrals"
+    )
     assert response.status_code == 400
     body = response.get_data(as_text=True)
     text = page_text(response)
     assert "<title>Error: " in body
     assert "There is a problem" in text
-    assert '<a href="#from">Enter the start date as a real date, like 2026-01-31</a>' in body
-    assert '<a href="#to">' in body
+    assert '<a href="#from-day">The start date must be a real date, like 31 1 2026</a>' in body
+    assert '<a href="#to-day">The end date must include a day</a>' in body
     assert '<a href="#partner">' in body
-    assert 'value="2026-02-31"' in body
-    assert 'value="yesterday"' in body
+    assert re.search(r'id="from-day" name="from-day" type="text"[^>]* value="31"', body)
+    assert re.search(r'id="to-month" name="to-month" type="text"[^>]* value="3"', body)
     assert "govuk-input--error" in body
     assert "Headline figures" not in text  # no figures for filters that mean nothing
+
+
+def test_a_bad_date_in_text_is_refused_as_before(client, sign_in_as, history):
+    sign_in_as("manager")
+    response = client.get("/manage?from=2026-02-31&to=yesterday")
+    assert response.status_code == 400
+    body = response.get_data(as_text=True)
+    assert '<a href="#from-day">Enter the start date as a real date, like 2026-01-31</a>' in body
+    assert re.search(r'id="from-day" name="from-day" type="text"[^>]* value="31"', body)
 
 
 def test_from_after_to_is_an_error_on_the_end_date(client, sign_in_as, history):
     sign_in_as("manager")
     response = client.get("/manage?from=2026-03-01&to=2026-02-01")
     assert response.status_code == 400
-    assert '<a href="#to">The end date must be the same as or after the start date</a>' in (
+    assert '<a href="#to-day">The end date must be the same as or after the start date</a>' in (
         response.get_data(as_text=True)
     )
 

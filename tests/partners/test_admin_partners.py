@@ -112,18 +112,21 @@ def test_an_admin_changes_a_partner_and_sees_its_history(client, sign_in_as, db,
         "description": "Information, breaks and support for unpaid carers.",
         "referral_email": "duty@carers.example.org",
         "sms_number": "",
-        "areas": ["lambeth", "southwark"],
+        "areas": ["lambeth"],
     }
     response = client.post("/admin/partners/carers-support/edit", data=changed)
     assert response.status_code == 302
     (event,) = events(db, "partner_changed")
     assert event.details == {
-        "before": {"referral_email": "referrals@carers-support.example.org", "areas": []},
-        "after": {"referral_email": "duty@carers.example.org", "areas": ["lambeth", "southwark"]},
+        "before": {
+            "referral_email": "referrals@carers-support.example.org",
+            "areas": ["lambeth", "southwark"],
+        },
+        "after": {"referral_email": "duty@carers.example.org", "areas": ["lambeth"]},
     }
     shown = page_text(client.get("/admin/partners/carers-support"))
     assert "Referral email: referrals@carers-support.example.org → duty@carers.example.org" in shown
-    assert "Areas covered: None → lambeth, southwark" in shown
+    assert "Areas covered: lambeth, southwark → lambeth" in shown
 
 
 def test_an_admin_pauses_and_resumes_a_partner(client, sign_in_as, db):

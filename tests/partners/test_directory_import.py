@@ -271,6 +271,10 @@ def test_a_production_hub_is_set_up_from_the_directory_and_the_bank(app, runner,
     from questionnaires import bank_path
 
     app.config["HUB_ENV"] = "production"
+    for slug, postcodes in (("lambeth", "SW9"), ("southwark", "SE17")):  # the services' areas
+        made = runner.invoke(args=["areas", "set", slug, "--name", slug.title(),
+                                   "--postcodes", postcodes])  # fmt: skip
+        assert made.exit_code == 0, made.output
     directory = Path(oruk.__file__).resolve().parent / "demo_directory.json"
     imported = runner.invoke(args=["directory", "import", str(directory)])
     assert imported.exit_code == 0, imported.output

@@ -150,7 +150,7 @@ def test_one_service_with_its_organization_phones_and_areas(client, private_and_
     assert shown["organization"]["name"] == "Carers Support Service"
     assert [phone["number"] for phone in shown["phones"]] == ["+447911123457"]
     assert shown["contacts"][0]["email"] == "referrals@carers-support.example.org"
-    assert shown["service_areas"] == []
+    assert [area["name"] for area in shown["service_areas"]] == ["Lambeth", "Southwark"]
     assert "sail_slug" not in shown
 
 

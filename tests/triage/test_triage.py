@@ -264,7 +264,9 @@ def test_forwarding_a_referral(client, sign_in_as, received):
 
     response = client.post(f"/hub/referrals/{received.id}/forward")
     assert response.status_code == 302
-    assert response.headers["Location"] == f"/hub/referrals/{received.id}"
+    # On to the next referral waiting: the next of the same questionnaire.
+    following = received.submission.referrals[1]
+    assert response.headers["Location"] == f"/hub/referrals/{following.id}"
     referral = fresh(received)
     assert referral.status == "forwarded"
     assert referral.forwarded_at is not None and utcnow() - referral.forwarded_at < timedelta(
@@ -279,8 +281,11 @@ def test_forwarding_a_referral(client, sign_in_as, received):
         f"Referral {referral.reference} forwarded to London Fire Brigade – Home Fire Safety Visits"
         in text
     )
-    assert "Forward to London" not in text  # nothing left to forward for this one
+    assert f"Next referral waiting: {following.reference}" in text
+    assert "Forward to NHS Falls Prevention" in text
     assert "Forward all 2 waiting referrals" in text
+    text = page_text(client.get(f"/hub/referrals/{received.id}"))
+    assert "Forward to London" not in text  # nothing left to forward for this one
 
 
 def test_forwarding_twice_says_why_and_changes_nothing(client, sign_in_as, received):
@@ -349,7 +354,8 @@ def test_cancelling_with_a_reason(client, sign_in_as, received):
     assert referral.status_reason == "Client withdrew consent"
     assert referral.events[-1].details == {"reason": "Client withdrew consent"}
     text = page_text(client.get(response.headers["Location"]))
-    assert f"Referral {referral.reference} cancelled" in text
+    assert f"Referral {referral.reference} cancelled" in text  # on the next referral's page
+    text = page_text(client.get(f"/hub/referrals/{received.id}"))
     assert "Reason: Client withdrew consent" in text
     assert "Cancel referral" not in text
 
