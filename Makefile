@@ -7,7 +7,7 @@ GOVUK_DIST := node_modules/govuk-frontend/dist/govuk
 ASSETS := hub/static/govuk
 VENDOR := hub/static/vendor
 
-.PHONY: run test install assets db demo audit lint format bench bench-retries bench-dispatch bench-sweep bench-stats clean
+.PHONY: run test install assets db demo audit lint format bench bench-retries bench-dispatch bench-sweep bench-stats bench-search clean
 
 # The scheduler runs beside the web server in its own process; stopping `make run` (Ctrl-C)
 # stops both.
@@ -84,6 +84,10 @@ bench-sweep: install ## time one run-due at 10,000 and 1,000,000 referrals
 
 bench-stats: install ## time the managers' figures for a year at 1,000,000 referrals
 	$(BIN)/python bench/stats.py
+
+bench-search: install ## time searches at 100,000 referrals on SQLite, then on PostgreSQL
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/search.py --postgres
 
 clean:
 	rm -rf $(VENV) node_modules $(ASSETS) $(VENDOR) .pytest_cache

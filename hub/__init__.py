@@ -67,6 +67,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     from hub.manage import manage
     from hub.triage.follow_up_views import follow_ups
     from hub.triage.message_views import hub_messages
+    from hub.triage.person_views import people
     from hub.triage.views import hub_views
     from hub.webhooks import webhooks
     from partners.admin_api import admin_partners_api
@@ -92,6 +93,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.register_blueprint(partner_portal)
     app.register_blueprint(partner_links)
     app.register_blueprint(follow_ups)
+    app.register_blueprint(people)
     app.register_blueprint(hub_messages)
     app.register_blueprint(admin)
     app.register_blueprint(admin_people)

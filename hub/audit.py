@@ -41,6 +41,7 @@ ACTIONS = {
     "password_set": "Set a password",
     "person_exported": "Exported everything held about a person",
     "person_erased": "Erased a person's details on request",
+    "same_person_confirmed": "Confirmed two questionnaires are about the same person",
     "two_factor_set_up": "Set up a second factor",
     "two_factor_reset": "Reset a second factor",
     "recovery_code_used": "Signed in with a recovery code",

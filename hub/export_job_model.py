@@ -1,4 +1,4 @@
-"""The ``export_job`` table (migration 0017), kept apart from ``hub.models`` only for its length;
+"""The ``export_job`` table (migration 0016), kept apart from ``hub.models`` only for its length;
 ``hub.models`` imports it, so it is named from there like every other table."""
 
 from __future__ import annotations

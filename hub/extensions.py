@@ -27,11 +27,17 @@ db = SQLAlchemy(
 )
 # Indexes on expressions, which migration 0005 writes differently for SQLite and PostgreSQL and
 # the models cannot describe: autogenerate leaves them alone rather than offering to drop them.
+# Migration 0015 adds the clients' names in lower case, for search.
 EXPRESSION_INDEXES = frozenset(
     f"ix_referral_{whose}{measure}_duration"
     for whose in ("", "partner_")
     for measure in ("forward", "contact")
-)
+) | {
+    "ix_client_given_name_lower",
+    "ix_client_family_given_lower",
+    "ix_client_given_name_words",
+    "ix_client_family_name_words",
+}
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

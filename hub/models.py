@@ -159,11 +159,13 @@ class Client(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Name and date of birth, case-folded: how the hub spots a possible duplicate with one lookup.
     match_key: Mapped[str] = mapped_column(String(230), index=True)
+    # Searched by name in any case (``hub.referrals.search``): migration 0015 indexes
+    # ``lower()`` of the given name, and of the family then the given name.
     given_name: Mapped[str] = mapped_column(String(100))
     family_name: Mapped[str] = mapped_column(String(100))
-    date_of_birth: Mapped[date]
+    date_of_birth: Mapped[date] = mapped_column(index=True)
     address: Mapped[str] = mapped_column(Text)
-    postcode: Mapped[str] = mapped_column(String(10))
+    postcode: Mapped[str] = mapped_column(String(10), index=True)  # "SE1 7PB", as uk_postcode
     borough: Mapped[str | None] = mapped_column(String(40))
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))

@@ -21,7 +21,7 @@ from hub.auth.access import acting_user, referrals_visible_to
 from hub.clock import parse_iso, utcnow
 from hub.extensions import db
 from hub.models import CONTACT_METHODS, ContactAttempt, Organisation, Referral, Submission
-from hub.referrals import lifecycle
+from hub.referrals import lifecycle, search
 from hub.referrals.overdue import overdue_clause
 from hub.status import STATUSES, Outcome, Status
 from hub.urls import external_url
@@ -95,6 +95,13 @@ def _filters(now: datetime) -> list:
             conditions.append(not_(overdue_clause(now)))
         else:
             errors["overdue"] = "overdue must be true or false"
+    try:  # a reference, a name, a date of birth or a postcode (hub.referrals.search)
+        found = search.referral_condition(request.args.get("q"))
+    except search.SearchTooLong as problem:
+        errors["q"] = str(problem)
+    else:
+        if found is not None:
+            conditions.append(found)
     if errors:
         raise invalid(errors)
     return conditions

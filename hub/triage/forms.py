@@ -8,6 +8,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovRadioInput,
     GovSelect,
     GovTextArea,
+    GovTextInput,
 )
 from wtforms import (
     BooleanField,
@@ -16,14 +17,16 @@ from wtforms import (
     SelectChoice,
     SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from hub.filters import london_date
 from hub.forms import HubForm
 from hub.labels import STATUS_TAGS
 from hub.models import Organisation
+from hub.referrals import search
 from hub.referrals.consent import LookAlike
 from hub.status import Status
 from hub.triage.queries import ALL, DECLINED_WAITING, OPEN, PARTNER_PAUSED, QueueFilters
@@ -49,6 +52,18 @@ class QueueFilterForm(HubForm):
     class Meta:
         csrf = False
 
+    q = StringField(
+        "Search referrals",
+        description="A reference, the client’s name, their date of birth (like 1941-05-17) or "
+        "their postcode",
+        widget=GovTextInput(),
+        validators=[
+            Length(
+                max=search.MAX_LENGTH,
+                message=f"Search for at most {search.MAX_LENGTH} characters",
+            )
+        ],
+    )
     status = SelectField(
         "Status", choices=STATUS_CHOICES, default=Status.RECEIVED, widget=GovSelect()
     )
@@ -57,6 +72,8 @@ class QueueFilterForm(HubForm):
 
     def __init__(self, formdata, partners: list[Organisation]):
         super().__init__(formdata=formdata)
+        # A search from the search box alone looks through every status.
+        self._status_chosen = formdata is not None and "status" in formdata
         self._partners = {partner.slug: partner for partner in partners}
         self.partner.choices = [ANY_PARTNER] + [SelectChoice(p.slug, p.name) for p in partners]
 
@@ -70,15 +87,21 @@ class QueueFilterForm(HubForm):
             if field.errors:
                 field.errors = [message]
                 field.data = field.default
+        q = "" if self.q.errors else search.clean(self.q.data)  # shown again, but not searched
+        if q and not self._status_chosen:
+            self.status.data = ALL
         return QueueFilters(
             status=self.status.data,
             partner=self._partners.get(self.partner.data),
             overdue=bool(self.overdue.data),
+            q=q,
         )
 
     def query_args(self) -> dict[str, str]:
         """The filters as query-string arguments, for pagination links."""
         args = {"status": self.status.data}
+        if self.q.data and not self.q.errors:
+            args["q"] = self.q.data
         if self.partner.data:
             args["partner"] = self.partner.data
         if self.overdue.data:

@@ -38,6 +38,7 @@ from hub.referrals.overdue import (
     overdue_clause,
 )
 from hub.referrals.questionnaire_versions import definition_of
+from hub.referrals.search import referral_condition
 from hub.status import OPEN_STATUSES, STATUSES, Status
 from partners.directory import partner_names
 
@@ -58,6 +59,7 @@ class QueueFilters:
     status: str = Status.RECEIVED
     partner: Organisation | None = None
     overdue: bool = False
+    q: str = ""  # a reference, name, date of birth or postcode (``hub.referrals.search``)
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,8 @@ def queue(filters: QueueFilters, now: datetime, number: int = 1) -> Page:
         conditions.append(Referral.partner_id == filters.partner.id)
     if filters.overdue:
         conditions.append(overdue_clause(now))
+    if (found := referral_condition(filters.q)) is not None:
+        conditions.append(found)
     query = (
         select(Referral)
         .where(*conditions)

@@ -28,7 +28,7 @@ from hub.filters import london_time
 from hub.labels import status_label
 from hub.models import Referral
 from hub.page_actions import apply_change
-from hub.referrals import consent, lifecycle
+from hub.referrals import consent, lifecycle, search
 from hub.referrals.intake import is_held
 from hub.referrals.overdue import current_deadline, is_overdue
 from hub.referrals.partner_choice import other_partners
@@ -75,6 +75,8 @@ def queue_heading(filters: queries.QueueFilters, count: int) -> str:
     heading = STATUS_PHRASES[filters.status].format(count=count, noun=noun)
     if filters.partner is not None:
         heading += f" for {filters.partner.name}"
+    if filters.q:
+        heading += f" {search.describe(filters.q)}"
     return heading
 
 
