@@ -48,6 +48,8 @@ from hub.triage.forms import (
 from partners.directory import partner_by_slug
 
 hub_views = Blueprint("hub_views", __name__, url_prefix="/hub")
+# A question by its short label wherever a page lists referrals ("Fire safety visit").
+hub_views.add_app_template_global(queries.question_short, "question_short")
 
 VIEWERS = ("hub", "manager", "admin")
 ACTORS = ("hub",)

@@ -435,3 +435,17 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, received):
     response = client.post(f"/hub/referrals/{received.id}/forward")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert _db.session.scalar(select(Referral.status).filter_by(id=received.id)) == "received"
+
+
+def test_pages_listing_a_questionnaires_referrals_name_each_need(client, db, demo_hub, sign_in_as):
+    """One agency can take two of a questionnaire's flags: the short label tells them apart."""
+    submission = submit(user("frontline"), utcnow(), yes=("smoke_alarms", "fire_risk", "falls"))
+    db.session.commit()
+    smoke, fire_risk, falls = submission.referrals
+    sign_in_as("hub")
+    page = page_text(client.get(f"/hub/referrals/{smoke.id}"))
+    assert f"Fire risk at home: {fire_risk.partner.name}" in page
+    assert f"Falls: {falls.partner.name}" in page
+    follow_up = page_text(client.get(f"/hub/follow-ups/{submission.id}"))
+    for referral, label in ((smoke, "Fire safety visit"), (fire_risk, "Fire risk at home")):
+        assert f"{label}: {referral.partner.name}" in follow_up
