@@ -82,7 +82,7 @@ def in_figures_form(raw: dict) -> dict:
         },
         "by_borough": {slug: tuple(counts) for slug, counts in by_borough.items()},
         "outcomes": dict(raw["outcomes"]),
-        "declines": raw["declines"],
+        "declines": _declines_by_label(raw["declines"]),
         "follow_ups": {
             "recorded": sum(raw["follow_ups"].values()),
             "needs_met": {
@@ -170,3 +170,15 @@ def differences(ours, theirs, path: str = "") -> list[str]:
     if ours == theirs:
         return []
     return [f"{path}: hub.figures.report {ours!r}, hand-written SQL {theirs!r}"]
+
+
+def _declines_by_label(by_code: dict) -> dict:
+    """The hand-written SQL's declines by code, as the hub's figures name them: no code, or one
+    the hub does not know, is "other"."""
+    from hub.referrals.decline_reasons import DECLINE_REASONS, OTHER, reason_label
+
+    labelled: dict[str, int] = {}
+    for code, count in by_code.items():
+        label = reason_label(code if code in DECLINE_REASONS else OTHER)
+        labelled[label] = labelled.get(label, 0) + count
+    return labelled

@@ -169,9 +169,15 @@ def hand_written(connection, filters: Filters, now: datetime) -> dict:
         FROM referral r JOIN submission s ON s.id = r.submission_id
              JOIN client c ON c.id = s.client_id
         WHERE {in_period} GROUP BY s.referrer_organisation_id, c.borough""")
+    # Declines by the reason's code the partner chose, kept in the "declined" event's details.
+    reason_code = (
+        "e.details->>'reason_code'" if dialect == "postgresql"
+        else "json_extract(e.details, '$.reason_code')"
+    )  # fmt: skip
     declines = run(f"""
-        SELECT trim(r.status_reason), count(*) FROM referral r
-        WHERE {in_period} AND r.declined_at IS NOT NULL GROUP BY trim(r.status_reason)""")
+        SELECT {reason_code} AS code, count(*) FROM referral r
+             LEFT JOIN referral_event e ON e.referral_id = r.id AND e.kind = 'declined'
+        WHERE {in_period} AND r.declined_at IS NOT NULL GROUP BY code""")
     follow_ups = run(f"""
         SELECT f.needs_met, count(*) FROM follow_up f JOIN submission s ON s.id = f.submission_id
         WHERE {s_period} GROUP BY f.needs_met""")
