@@ -234,7 +234,8 @@ class WithdrawConsentForm(HubForm):
     same_person = SelectMultipleField(
         "Which of these are about the same person?",
         description="Tick only those you have confirmed are this client, for example by their "
-        "address or by asking the referrer. Their open referrals will be cancelled too.",
+        "address or by asking the referrer (those confirmed on the person’s record are ticked "
+        "already). Their open referrals will be cancelled too.",
         choices=[],
         coerce=int,
         validate_choice=False,  # checked below, in words

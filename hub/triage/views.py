@@ -28,6 +28,7 @@ from hub.filters import london_time
 from hub.labels import status_label
 from hub.models import Referral
 from hub.page_actions import apply_change
+from hub.people import record as records
 from hub.referrals import consent, lifecycle, search
 from hub.referrals.intake import is_held
 from hub.referrals.overdue import current_deadline, is_overdue
@@ -447,6 +448,12 @@ def withdraw_consent(referral_id: int):
     look_alikes = consent.look_alikes(referral.submission)
     form = WithdrawConsentForm()
     form.offer(look_alikes)
+    if request.method == "GET":
+        # Those hub staff confirmed on the person's record come ticked (they may untick them).
+        confirmed, _ = records.same_person_ids(client)
+        form.same_person.data = [
+            each.submission.id for each in look_alikes if each.submission.client_id in confirmed
+        ]
 
     def page():
         return render_template(

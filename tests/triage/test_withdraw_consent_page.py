@@ -4,10 +4,13 @@ those of another questionnaire only when hub staff tick it as the same person.
 Pages read the real clock, so data is made "as of" moments shortly before it.
 """
 
+import re
+
 import pytest
 
 from hub.auth import accounts
 from hub.clock import utcnow
+from hub.people import record as records
 from hub.referrals import lifecycle
 from tests.factories import submit, user
 from tests.support import fresh, hours_ago, page_text
@@ -131,3 +134,14 @@ def test_the_page_with_a_namesake_is_accessible(browser, live_server, demo_hub, 
     page.get_by_label("How did the client withdraw consent?").fill("Phoned the hub")
     page.get_by_role("button", name="Record withdrawal of consent").click()
     expect(main).to_contain_text("4 referrals cancelled")
+
+
+def test_a_namesake_confirmed_on_the_record_comes_ticked(client, db, sign_in_as, namesakes):
+    acre_lane, peckham = namesakes["acre_lane"], namesakes["peckham"]
+    record = records.person_record(acre_lane.client_id)
+    records.confirm_same_person(record, peckham.client_id, user("hub"), utcnow())
+    db.session.commit()
+    sign_in_as("hub")
+    html = client.get(url(namesakes)).get_data(as_text=True)
+    ticked = re.search(rf'<input[^>]*value="{peckham.id}"[^>]*>', html).group(0)
+    assert "checked" in ticked
