@@ -277,16 +277,7 @@ def delete_area(area: Area, actor: User | None, now: datetime) -> None:
 
 def history(area: Area) -> list[audit.AuditEvent]:
     """Every recorded change to the area, newest first."""
-    return list(
-        db.session.scalars(
-            select(audit.AuditEvent)
-            .where(
-                audit.AuditEvent.action.in_(("area_created", "area_changed")),
-                audit.AuditEvent.subject == area.slug,
-            )
-            .order_by(audit.AuditEvent.created_at.desc(), audit.AuditEvent.id.desc())
-        )
-    )
+    return audit.about(area.slug, ("area_created", "area_changed"))
 
 
 def ensure_demo_areas(now: datetime) -> None:

@@ -180,13 +180,19 @@ def events(filters: AuditFilters, number: int, size: int = PAGE_SIZE) -> Page:
 HISTORY_SIZE = 100
 
 
-def about(subject: str, limit: int = HISTORY_SIZE) -> list[AuditEvent]:
-    """The events about one subject (a user's email, an organisation's slug), newest first:
-    the history an admin's page about it shows."""
+def about(
+    subject: str, actions: tuple[str, ...] | None = None, limit: int = HISTORY_SIZE
+) -> list[AuditEvent]:
+    """The events about one subject (a user's email, an organisation's, partner's or area's
+    slug), newest first: the history an admin's page about it shows. ``actions`` keeps only
+    those, so a slug that names two kinds of thing shows each only its own."""
+    conditions = [AuditEvent.subject == subject]
+    if actions is not None:
+        conditions.append(AuditEvent.action.in_(actions))
     return list(
         db.session.scalars(
             select(AuditEvent)
-            .where(AuditEvent.subject == subject)
+            .where(*conditions)
             .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
             .limit(limit)
         )

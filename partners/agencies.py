@@ -268,13 +268,7 @@ def _id_free(oruk_id: str | None, partner: Organisation | None) -> None:
 
 def history(partner: Organisation) -> list[AuditEvent]:
     """The agency's recorded changes, newest first."""
-    return list(
-        db.session.scalars(
-            select(AuditEvent)
-            .where(AuditEvent.action.in_(HISTORY_ACTIONS), AuditEvent.subject == partner.slug)
-            .order_by(AuditEvent.created_at.desc(), AuditEvent.id.desc())
-        )
-    )
+    return audit.about(partner.slug, HISTORY_ACTIONS)
 
 
 def partners(active_only: bool = False) -> list[Organisation]:

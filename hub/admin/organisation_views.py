@@ -77,7 +77,7 @@ def organisation(organisation_id: int):
         organisation=organisation,
         form=form,
         users=organisations.active_users(organisation),
-        history=audit.about(organisation.slug),
+        history=organisations.history(organisation),
         actions=audit.ACTIONS,
     ), (422 if form.errors else 200)
 

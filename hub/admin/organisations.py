@@ -22,6 +22,13 @@ from hub.extensions import db
 from hub.models import Organisation, User
 
 REFERRER = "referrer"
+# What an organisation's page shows as its history.
+HISTORY_ACTIONS = (
+    "organisation_added",
+    "organisation_renamed",
+    "organisation_deactivated",
+    "organisation_activated",
+)
 NAME_LIMIT = 200  # the column's width (``Organisation.name``)
 
 
@@ -132,3 +139,8 @@ def activate(organisation: Organisation, actor: User | None, now: datetime) -> N
         raise AccountError(f"{organisation.name} is already active", "active")
     organisation.active = True
     audit.record(actor, "organisation_activated", now, subject=organisation.slug)
+
+
+def history(organisation: Organisation) -> list[audit.AuditEvent]:
+    """The organisation's recorded changes, newest first."""
+    return audit.about(organisation.slug, HISTORY_ACTIONS)

@@ -211,7 +211,7 @@ def send_password_reset(user_id: int):
 def _organisation_in_full(organisation: Organisation) -> dict:
     return {
         **_organisation(organisation, len(organisations.active_users(organisation))),
-        "history": [_event(event) for event in audit.about(organisation.slug)],
+        "history": [_event(event) for event in organisations.history(organisation)],
     }
 
 

@@ -176,3 +176,14 @@ def test_the_trail_is_paged(client, sign_in_as, demo_hub, now):
     assert client.get("/admin/audit?page=3").status_code == 404
     count = db.session.scalar(select(func.count(AuditEvent.id)))
     assert count == audit.PAGE_SIZE + 1
+
+
+def test_an_area_and_an_organisation_of_one_slug_each_show_only_their_own_history(db, now):
+    from hub import areas
+    from hub.admin import organisations
+
+    area = areas.create_area("croydon", "Croydon", "CR0", None, now)
+    organisation = organisations.add("Croydon", None, now)
+    assert organisation.slug == "croydon"
+    assert [event.action for event in areas.history(area)] == ["area_created"]
+    assert [event.action for event in organisations.history(organisation)] == ["organisation_added"]
