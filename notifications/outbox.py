@@ -79,6 +79,13 @@ def mark_failed(message: OutboxMessage, error: str | None, now: datetime) -> Non
         message.last_error = error[:2000]
 
 
+def withdraw(message: OutboxMessage, now: datetime) -> None:
+    """A message still to go that must not go (its recipient's details were removed): ``failed``
+    on purpose, so no failure digest tells hub staff of it."""
+    message.status = FAILED
+    message.failed_at = message.digested_at = now
+
+
 def try_again(message_id: int, now: datetime) -> bool:
     """Put a failed message back to be sent at once, with a fresh day of retries (its queued
     time becomes now: the retry limit counts from it). False if it is not failed (any more)."""

@@ -41,7 +41,7 @@ from hub.models import (
 )
 from hub.referrals import lifecycle
 from hub.status import OPEN_STATUSES, Status
-from notifications import kinds
+from notifications import kinds, outbox
 from notifications.messages import to_partners
 
 REMOVED = "[removed]"
@@ -146,11 +146,10 @@ def _remove_messages(referral_ids: list[int], contacts: dict, now: datetime) -> 
         to_client = message.recipient in addresses or (
             kind is not None and kind.audience == kinds.CLIENT
         )
-        if message.status in ("pending", "sending"):
+        if message.status in (outbox.PENDING, outbox.SENDING):
             if not to_client:
                 continue
-            message.status = "failed"
-            message.failed_at = message.digested_at = now  # no alert: it was stopped on purpose
+            outbox.withdraw(message, now)
         message.recipient = REMOVED
         message.body = REMOVED
         message.html = message.subject = message.secrets = message.last_error = None
