@@ -124,3 +124,16 @@ def sign_in_with_the_keyboard(page, base_url: str, user) -> None:
     page.keyboard.press("Enter")
     expect(page.get_by_text("Signed in as")).to_be_visible()
     page.wait_for_load_state("load")  # the page's scripts have run (and set their timers)
+
+
+def fill_client_details(page, postcode: str = "SW2 5SG") -> None:
+    """Type Edna Clarke's details on the questionnaire's client page, as a worker would; the
+    borough and the contact preference are left for the test to choose (or not)."""
+    page.get_by_label("First name", exact=True).fill("Edna")
+    page.get_by_label("Last name", exact=True).fill("Clarke")
+    page.get_by_label("Day", exact=True).fill("17")
+    page.get_by_label("Month", exact=True).fill("5")
+    page.get_by_label("Year", exact=True).fill("1941")
+    page.get_by_label("Address", exact=True).fill("12 Acre Lane\nLondon")
+    page.get_by_label("Postcode", exact=True).fill(postcode)
+    page.get_by_label("Phone number", exact=True).fill("020 7946 0123")

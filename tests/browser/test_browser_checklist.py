@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import assert_accessible, sign_in_on_the_page
+from tests.support import assert_accessible, fill_client_details, sign_in_on_the_page
 
 pytestmark = pytest.mark.browser
 
@@ -45,18 +45,6 @@ def fits_the_screen(page) -> bool:
 
 def heading(page):
     return page.get_by_role("heading", level=1)
-
-
-def fill_client_details(page) -> None:
-    """Typing only: the borough is left to be found from the postcode."""
-    page.get_by_label("First name", exact=True).fill("Edna")
-    page.get_by_label("Last name", exact=True).fill("Clarke")
-    page.get_by_label("Day", exact=True).fill("17")
-    page.get_by_label("Month", exact=True).fill("5")
-    page.get_by_label("Year", exact=True).fill("1941")
-    page.get_by_label("Address", exact=True).fill("12 Acre Lane\nLondon")
-    page.get_by_label("Postcode", exact=True).fill("SW2 5SG")
-    page.get_by_label("Phone number", exact=True).fill("020 7946 0123")
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -187,6 +175,9 @@ class Keys:
     def tab_to(self, locator, limit: int = 60) -> None:
         """Tab forwards until ``locator`` has the focus; on a page just opened, by way of the
         "Skip to main content" link, as a keyboard user would."""
+        # The page's scripts run at its load and may move the focus (the error summary takes
+        # it): start tabbing only after them.
+        self.page.wait_for_load_state("load")
         handle = locator.element_handle()
         if self.page.evaluate("document.activeElement === document.body"):
             self.press("Tab")

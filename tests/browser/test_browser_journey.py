@@ -6,7 +6,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.support import assert_accessible, sign_in_on_the_page
+from tests.support import assert_accessible, fill_client_details, sign_in_on_the_page
 
 pytestmark = pytest.mark.browser
 
@@ -42,13 +42,7 @@ def test_a_worker_completes_the_questionnaire_and_the_hub_sees_three_referrals(
 
     # Client details, first with a phone number that is not a UK number.
     expect(page.get_by_role("heading", level=1)).to_contain_text("Client details")
-    page.get_by_label("First name", exact=True).fill("Edna")
-    page.get_by_label("Last name", exact=True).fill("Clarke")
-    page.get_by_label("Day", exact=True).fill("17")
-    page.get_by_label("Month", exact=True).fill("5")
-    page.get_by_label("Year", exact=True).fill("1941")
-    page.get_by_label("Address", exact=True).fill("12 Acre Lane\nLondon")
-    page.get_by_label("Postcode", exact=True).fill("SW2 5SG")
+    fill_client_details(page)
     page.get_by_label("Lambeth", exact=True).check()
     page.get_by_label("Phone number", exact=True).fill("12345")
     page.get_by_label("Phone call", exact=True).check()

@@ -14,7 +14,12 @@ from playwright.sync_api import expect
 from hub.clock import utcnow
 from hub.extensions import db as _db
 from tests.factories import submit, user
-from tests.support import assert_accessible, sign_in_on_the_page, sign_in_with_the_keyboard
+from tests.support import (
+    assert_accessible,
+    fill_client_details,
+    sign_in_on_the_page,
+    sign_in_with_the_keyboard,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -24,18 +29,6 @@ WIDTHS = [1280, 320]
 def fits(page, width: int) -> None:
     """Nothing is wider than the screen: no scrolling sideways."""
     assert page.evaluate("document.documentElement.scrollWidth") <= width, page.url
-
-
-def fill_client_details(page, postcode: str) -> None:
-    page.get_by_label("First name", exact=True).fill("Edna")
-    page.get_by_label("Last name", exact=True).fill("Clarke")
-    page.get_by_label("Day", exact=True).fill("17")
-    page.get_by_label("Month", exact=True).fill("5")
-    page.get_by_label("Year", exact=True).fill("1941")
-    page.get_by_label("Address", exact=True).fill("12 Acre Lane\nLondon")
-    page.get_by_label("Postcode", exact=True).fill(postcode)
-    page.get_by_label("Phone number", exact=True).fill("020 7946 0123")
-    page.get_by_label("Phone call", exact=True).check()
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -52,6 +45,7 @@ def test_the_borough_is_found_from_the_postcode_or_the_worker_is_told(
     assert_accessible(page)
     fits(page, width)
     fill_client_details(page, "sw9 8aa")  # no borough chosen
+    page.get_by_label("Phone call", exact=True).check()
     page.get_by_role("button", name="Save and continue").click()
 
     found = page.locator("#borough-found")

@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from hub import clock
-from tests.support import assert_accessible, sign_in_with_the_keyboard
+from tests.support import assert_accessible, fill_client_details, sign_in_with_the_keyboard
 
 pytestmark = pytest.mark.browser
 
@@ -82,13 +82,7 @@ def test_after_the_timeout_signing_in_returns_to_the_questionnaire_draft(
     page = phone
     sign_in_with_the_keyboard(page, live_server, demo_hub["frontline"])
     page.get_by_role("button", name="Start").click()
-    page.get_by_label("First name", exact=True).fill("Edna")
-    page.get_by_label("Last name", exact=True).fill("Clarke")
-    page.get_by_label("Day", exact=True).fill("17")
-    page.get_by_label("Month", exact=True).fill("5")
-    page.get_by_label("Year", exact=True).fill("1941")
-    page.get_by_label("Address", exact=True).fill("12 Acre Lane\nLondon")
-    page.get_by_label("Postcode", exact=True).fill("SW2 5SG")
+    fill_client_details(page)
     page.get_by_label("Lambeth", exact=True).check()
     page.get_by_label("Phone number", exact=True).fill("07911 123456")
     page.get_by_label("Phone call", exact=True).check()
